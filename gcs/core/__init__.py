@@ -1,0 +1,1 @@
+"""The Qt-free, web-free core: everything the GUI and the API both stand on."""

@@ -1,0 +1,228 @@
+"""Frozen value types shared by every part of the core; frames are named in the type.
+
+Everything here is immutable so a state snapshot can be handed to another thread (GUI, API,
+recorder) without copying or locking. Units are SI and named in the field (``_m``, ``_mps``,
+``_rad``, ``_deg``); NED means north-east-down, body means forward-right-down.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def evolve(obj: T, **changes: Any) -> T:
+    """Copy a frozen dataclass with some fields changed, ~10x faster than dataclasses.replace.
+
+    The reducer runs once per MAVLink message (tens of thousands per second in a replay), so it
+    cannot afford ``replace``'s field-by-field ``__init__`` validation. Only for our own
+    dataclasses whose fields are all plain attributes.
+    """
+    new = object.__new__(type(obj))
+    d = new.__dict__
+    d.update(obj.__dict__)
+    d.update(changes)
+    return new
+
+
+class Autopilot(enum.StrEnum):
+    """Which firmware family flies the vehicle; decides mode names and offboard semantics."""
+
+    PX4 = "px4"
+    ARDUPILOT = "ardupilot"
+    GENERIC = "generic"
+    UNKNOWN = "unknown"
+
+
+class LinkState(enum.StrEnum):
+    """Watchdog view of a vehicle's link."""
+
+    CONNECTING = "connecting"  # opened, nothing heard yet
+    OK = "ok"
+    LOST = "lost"  # silence longer than the watchdog time
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=False)
+class Attitude:
+    roll_rad: float = 0.0
+    pitch_rad: float = 0.0
+    yaw_rad: float = 0.0
+    rollspeed_radps: float = 0.0
+    pitchspeed_radps: float = 0.0
+    yawspeed_radps: float = 0.0
+
+
+@dataclass(frozen=True)
+class GlobalPosition:
+    """WGS84 position from GLOBAL_POSITION_INT (or GPS_RAW_INT before that arrives)."""
+
+    lat_deg: float = 0.0
+    lon_deg: float = 0.0
+    alt_msl_m: float = 0.0
+    alt_rel_m: float = 0.0
+
+
+@dataclass(frozen=True)
+class LocalPositionNed:
+    """LOCAL_POSITION_NED: metres from the EKF origin, north-east-down."""
+
+    x_m: float = 0.0
+    y_m: float = 0.0
+    z_m: float = 0.0
+    vx_mps: float = 0.0
+    vy_mps: float = 0.0
+    vz_mps: float = 0.0
+
+
+@dataclass(frozen=True)
+class VelocityNed:
+    north_mps: float = 0.0
+    east_mps: float = 0.0
+    down_mps: float = 0.0
+
+
+@dataclass(frozen=True)
+class Hud:
+    """VFR_HUD: what a pilot reads off the primary flight display."""
+
+    airspeed_mps: float = 0.0
+    groundspeed_mps: float = 0.0
+    heading_deg: float = 0.0
+    throttle_pct: float = 0.0
+    alt_m: float = 0.0
+    climb_mps: float = 0.0
+
+
+@dataclass(frozen=True)
+class Battery:
+    voltage_v: float | None = None
+    current_a: float | None = None
+    remaining_pct: float | None = None
+
+
+@dataclass(frozen=True)
+class Gps:
+    fix_type: int = 0  # GPS_FIX_TYPE: 0-1 none, 2 2D, 3 3D, 4 DGPS, 5 RTK float, 6 RTK fixed
+    satellites: int = 0
+    hdop: float | None = None
+
+    @property
+    def has_fix(self) -> bool:
+        return self.fix_type >= 3
+
+
+@dataclass(frozen=True)
+class HomePosition:
+    lat_deg: float
+    lon_deg: float
+    alt_msl_m: float
+
+
+@dataclass(frozen=True)
+class StatusText:
+    """One STATUSTEXT line from the vehicle (severity: 0 emergency ... 7 debug)."""
+
+    time_s: float
+    severity: int
+    text: str
+    component_id: int = 1
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """Statistics of one vehicle's traffic as the link sees it."""
+
+    state: LinkState = LinkState.CONNECTING
+    messages_per_s: float = 0.0
+    bytes_per_s: float = 0.0
+    packet_loss_pct: float = 0.0
+    received: int = 0
+    lost: int = 0
+    bad_frames: int = 0
+    last_heard_age_s: float | None = None
+
+
+STATUSTEXT_KEEP = 50
+
+
+@dataclass(frozen=True)
+class VehicleState:
+    """Everything known about one vehicle (one MAVLink system id) at one moment."""
+
+    system_id: int
+    component_id: int = 1
+    autopilot: Autopilot = Autopilot.UNKNOWN
+    vehicle_type: str = "unknown"  # MAV_TYPE name without prefix, e.g. QUADROTOR
+    mav_type: int = 0
+    mode: str = "UNKNOWN"
+    base_mode: int = 0
+    custom_mode: int = 0
+    armed: bool = False
+    system_status: str = "UNINIT"  # MAV_STATE name without prefix
+    attitude: Attitude = field(default_factory=Attitude)
+    global_position: GlobalPosition = field(default_factory=GlobalPosition)
+    local_position: LocalPositionNed | None = None
+    velocity: VelocityNed = field(default_factory=VelocityNed)
+    hud: Hud = field(default_factory=Hud)
+    battery: Battery = field(default_factory=Battery)
+    gps: Gps = field(default_factory=Gps)
+    home: HomePosition | None = None
+    landed_state: str = "UNDEFINED"  # MAV_LANDED_STATE name without prefix
+    statustexts: tuple[StatusText, ...] = ()
+    link: LinkStatus = field(default_factory=LinkStatus)
+    last_heartbeat_s: float | None = None
+    last_update_s: float = 0.0  # link-clock time of the last message that changed this state
+
+    @property
+    def heading_deg(self) -> float:
+        return self.hud.heading_deg
+
+
+# ---- commands: what the follower wants, with its frame in its type --------------------------
+
+
+@dataclass(frozen=True)
+class VelocityBodyYawRate:
+    """Velocity in the vehicle's heading frame (forward, right, down) plus yaw rate."""
+
+    forward_mps: float = 0.0
+    right_mps: float = 0.0
+    down_mps: float = 0.0
+    yaw_rate_radps: float = 0.0
+
+
+@dataclass(frozen=True)
+class VelocityNedYawRate:
+    """Velocity in the local north-east-down frame plus yaw rate."""
+
+    north_mps: float = 0.0
+    east_mps: float = 0.0
+    down_mps: float = 0.0
+    yaw_rate_radps: float = 0.0
+
+
+VelocityIntent = VelocityBodyYawRate | VelocityNedYawRate
+
+
+@dataclass(frozen=True)
+class CommandIntent:
+    """A velocity the follower (or an operator) asks for, stamped so it can expire."""
+
+    velocity: VelocityIntent
+    created_s: float  # time.monotonic() when made
+    source: str = "operator"
+    lifetime_s: float | None = None  # None: the commander's configured lifetime
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What became of a command: shown to the pilot in the GUI and returned by the API."""
+
+    command: str
+    success: bool
+    result: str  # MAV_RESULT name, or TIMEOUT / LOCAL_REFUSAL
+    message: str = ""

@@ -1,0 +1,1 @@
+"""Talking to vehicles over MAVLink: links, telemetry reduction, commands, setpoint streaming."""
