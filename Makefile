@@ -1,0 +1,27 @@
+# Two commands do everything on a fresh Debian/Ubuntu machine with Python 3.11:
+#   make demo   install what is missing, then run Kestrel GCS on its built-in simulator
+#   make test   install what is missing, then run the whole test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ARGS ?=
+
+.PHONY: setup demo test lint bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(PY) -m gcs --demo $(ARGS)
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check gcs embedded_api tests bench
+	$(VENV)/bin/mypy gcs/core embedded_api
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

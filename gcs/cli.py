@@ -1,0 +1,94 @@
+"""Command line: `gcs [options]` runs the program; `gcs token create --role R` prints a token."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gcs import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gcs",
+        description="Kestrel GCS: ground-control station for camera drones "
+        "(MAVLink vehicle link, live video, click-to-track, follow, embedded web API).",
+        epilog="Other commands: `gcs token create --role viewer|operator|admin` prints an API token. "
+        "Examples: `gcs --demo` (built-in simulator), `gcs --connect udpin:0.0.0.0:14550` (like QGC), "
+        "`gcs --headless --connect tcp:127.0.0.1:5760 --api-port 8080`.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--connect", action="append", default=[], metavar="URL",
+        help="MAVLink connection string (repeatable): udpin:0.0.0.0:14550, udpout:HOST:PORT, "
+        "tcp:HOST:PORT, tcpin:HOST:PORT, /dev/ttyUSB0,57600",
+    )
+    parser.add_argument("--demo", action="store_true", help="start the built-in simulated vehicle and connect to it")
+    parser.add_argument("--flavour", choices=["px4", "ardupilot"], help="autopilot the demo vehicle imitates")
+    parser.add_argument(
+        "--headless", action="store_true",
+        help="no window: core + embedded API only (chosen automatically when there is no display)",
+    )
+    parser.add_argument("--api-host", help="address the web API binds to (default from config: 127.0.0.1)")
+    parser.add_argument("--api-port", type=int, help="web API port (default from config: 8080; 0 = any free port)")
+    parser.add_argument("--no-api", action="store_true", help="do not start the embedded web API")
+    parser.add_argument("--config", type=Path, metavar="PATH", help="config file (default: the user config dir)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="console log level")
+    parser.add_argument("--run-for", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
+    return parser
+
+
+def build_token_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gcs token", description="API tokens (signed with the secret in the config dir)")
+    sub = parser.add_subparsers(dest="action", required=True)
+    create = sub.add_parser("create", help="print a new token (last line of output)")
+    create.add_argument("--role", required=True, choices=["viewer", "operator", "admin"])
+    create.add_argument("--ttl-hours", type=float, default=None, help="lifetime (default from config api.token_ttl_hours)")
+    create.add_argument("--subject", default="cli", help="who the token is for (shows in logs)")
+    create.add_argument("--config", type=Path, metavar="PATH")
+    return parser
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    if os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def token_main(argv: Sequence[str]) -> int:
+    from embedded_api.auth import Role, TokenAuthority, load_secret
+    from gcs.core.config import ConfigStore
+    from gcs.core.errors import GcsError
+
+    args = build_token_parser().parse_args(list(argv))
+    store = ConfigStore(args.config)
+    store.load()
+    try:
+        authority = TokenAuthority(load_secret(store.directory))
+        ttl = args.ttl_hours if args.ttl_hours is not None else store.current.api.token_ttl_hours
+        token = authority.create(Role.parse(args.role), ttl_hours=ttl, subject=args.subject)
+    except GcsError as exc:
+        print(f"gcs token: {exc}", file=sys.stderr)
+        return 2
+    print(f"# {args.role} token for {args.subject!r}, valid {ttl:g} h; send as 'Authorization: Bearer <token>'")
+    print(token)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] == "token":
+        return token_main(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    from gcs.app import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Following: pure profiles (target in image -> CommandIntent) and the safety gate before the commander."""

@@ -1,0 +1,271 @@
+"""GcsService: the one facade the GUI and the API both call, so each feature is written once.
+
+It composes the core (bus, config, links, fleet, commander, built-in simulator) and delegates;
+logic lives in the modules it calls. Every method is synchronous and may block on the network
+(COMMAND_ACK waits): faces call it from a worker thread (FastAPI's threadpool, a Qt worker),
+never from the GUI thread. Every command's outcome is also published on ``Topics.COMMAND_RESULT``
+so every face can show it, whichever face asked.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from gcs.core.bus import MessageBus, Subscription, Topics
+from gcs.core.config import ConfigStore, GcsConfig
+from gcs.core.errors import CommandError, LinkError, VehicleNotFound
+from gcs.core.models import CommandIntent, CommandResult, VehicleState, VelocityIntent
+from gcs.core.sim import SimConfig, SimVehicle
+from gcs.core.vehicle import offboard
+from gcs.core.vehicle.commander import Commander, CommanderStatus
+from gcs.core.vehicle.connection import LinkKind, parse_connection_string
+from gcs.core.vehicle.fleet import Fleet
+from gcs.core.vehicle.link import LinkCounters, MavlinkLink
+from gcs.core.vehicle.vehicle import CommandSettings, Vehicle
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+
+
+class GcsService:
+    """Facade over the core; construct, ``start()``, use from any non-GUI thread, ``close()``."""
+
+    def __init__(self, config: ConfigStore, bus: MessageBus | None = None) -> None:
+        self.config = config
+        self.bus = bus or MessageBus()
+        cfg = config.current
+        self.fleet = Fleet(
+            self.bus,
+            watchdog_timeout_s=cfg.link.watchdog_timeout_s,
+            command_settings=self._command_settings(cfg),
+            own_system_id=cfg.link.source_system,
+        )
+        self.commander = Commander(
+            self.bus, rate_hz=cfg.safety.setpoint_rate_hz, lifetime_s=cfg.safety.setpoint_lifetime_s
+        )
+        self._links: dict[str, MavlinkLink] = {}
+        self._links_lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._sims: list[SimVehicle] = []
+        self._unsubscribe_config = config.subscribe(self._on_config_changed)
+        self.started_s = time.time()
+
+    @staticmethod
+    def _command_settings(cfg: GcsConfig) -> CommandSettings:
+        return CommandSettings(
+            timeout_s=cfg.link.command_timeout_s,
+            retries=cfg.link.command_retries,
+            stream_rate_hz=cfg.link.stream_rate_hz,
+            attitude_rate_hz=cfg.link.attitude_rate_hz,
+        )
+
+    def _on_config_changed(self, changes: dict[str, Any]) -> None:
+        """Apply the settings marked 'live' without a restart."""
+        cfg = self.config.current
+        self.fleet.watchdog_timeout_s = cfg.link.watchdog_timeout_s
+        self.fleet.command_settings = self._command_settings(cfg)
+        for vehicle_id in self.fleet.ids():
+            self.fleet.vehicle(vehicle_id).settings = self.fleet.command_settings
+        self.commander.lifetime_s = cfg.safety.setpoint_lifetime_s
+        self.bus.publish(Topics.CONFIG, changes)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.fleet.start()
+        self.commander.start()
+        for url in self.config.current.link.connections:
+            try:
+                self.connect(url)
+            except LinkError as exc:
+                log.error("configured connection %s not opened: %s", url, exc)
+
+    def close(self) -> None:
+        self.commander.disengage("shutting down")
+        self.commander.close()
+        with self._links_lock:
+            links = list(self._links.values())
+            self._links.clear()
+        for link in links:
+            link.close()
+        self.fleet.close()
+        for sim in self._sims:
+            sim.stop()
+        self._unsubscribe_config()
+
+    # ---- links -----------------------------------------------------------------------------
+
+    def connect(self, url: str) -> LinkCounters:
+        """Open a MAVProxy-style connection string; listening sockets fail at once if busy."""
+        spec = parse_connection_string(url)
+        if spec.kind is LinkKind.REPLAY:
+            raise LinkError("tlog replay is not available in this build yet")
+        cfg = self.config.current.link
+        link = MavlinkLink(
+            spec,
+            self.fleet,
+            link_id=f"link{next(self._ids)}",
+            source_system=cfg.source_system,
+            heartbeat_rate_hz=cfg.heartbeat_rate_hz,
+            reconnect_interval_s=cfg.reconnect_interval_s,
+            silence_reopen_s=cfg.watchdog_timeout_s,
+        )
+        try:
+            link.open_now()
+        except LinkError:
+            if not spec.reconnects:
+                raise
+            log.warning("%s not reachable yet; will keep trying every %.1f s", url, cfg.reconnect_interval_s)
+        link.start()
+        with self._links_lock:
+            self._links[link.link_id] = link
+        return link.counters()
+
+    def disconnect(self, link_id: str) -> None:
+        with self._links_lock:
+            link = self._links.pop(link_id, None)
+        if link is None:
+            raise LinkError(f"no link {link_id!r}; open links: {sorted(self._links) or 'none'}")
+        engaged = self.commander.engaged_vehicle
+        if engaged is not None and engaged.link is link:
+            self.commander.disengage("link closed by operator")
+        link.close()
+        self.fleet.forget_link(link)
+
+    def links(self) -> list[LinkCounters]:
+        with self._links_lock:
+            return [link.counters() for link in self._links.values()]
+
+    def link(self, link_id: str) -> MavlinkLink:
+        with self._links_lock:
+            link = self._links.get(link_id)
+        if link is None:
+            raise LinkError(f"no link {link_id!r}")
+        return link
+
+    def start_demo(self, flavour: str | None = None, *, port: int | None = None, gps_fix_delay_s: float = 0.0) -> SimVehicle:
+        """Start the built-in simulated vehicle and listen for it like QGC would (udpin)."""
+        cfg = self.config.current.link
+        listen_port = cfg.demo_port if port is None else port
+        try:
+            counters = self.connect(f"udpin:127.0.0.1:{listen_port}")
+        except LinkError as exc:
+            log.warning("UDP %d is busy (%s); the simulator uses a free port instead", listen_port, exc)
+            counters = self.connect("udpin:127.0.0.1:0")
+        bound = self.link(counters.link_id).local_port
+        assert bound is not None  # a udpin link that opened has a bound socket
+        chosen = flavour or cfg.demo_flavour
+        sim = SimVehicle(
+            SimConfig(
+                flavour=chosen,
+                system_id=1 + len(self._sims),
+                targets=(("127.0.0.1", bound),),
+                gps_fix_delay_s=gps_fix_delay_s,
+            )
+        )
+        sim.start()
+        self._sims.append(sim)
+        log.info("built-in %s simulator sends to udp 127.0.0.1:%d", chosen, bound)
+        return sim
+
+    @property
+    def simulators(self) -> list[SimVehicle]:
+        return list(self._sims)
+
+    # ---- vehicles and state ----------------------------------------------------------------
+
+    def vehicle_ids(self) -> list[int]:
+        return self.fleet.ids()
+
+    @property
+    def active_vehicle_id(self) -> int | None:
+        return self.fleet.active_id
+
+    def select_vehicle(self, system_id: int) -> None:
+        self.fleet.select(system_id)
+
+    def vehicle_state(self, system_id: int | None = None) -> VehicleState:
+        return self.fleet.vehicle(system_id).state
+
+    def wait_for_vehicle(self, timeout_s: float = 10.0, system_id: int | None = None) -> VehicleState:
+        """Block until a vehicle (or that one) has been heard; VehicleNotFound after the timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return self.vehicle_state(system_id)
+            except VehicleNotFound:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+
+    def subscribe(self, pattern: str, callback: Callable[[str, Any], None], *, replay_latest: bool = False) -> Subscription:
+        return self.bus.subscribe(pattern, callback, replay_latest=replay_latest)
+
+    # ---- commands --------------------------------------------------------------------------
+
+    def _run_command(self, name: str, action: Callable[[], CommandResult]) -> CommandResult:
+        try:
+            result = action()
+        except CommandError as exc:
+            self.bus.publish(Topics.COMMAND_RESULT, CommandResult(exc.command or name, False, exc.result or "FAILED", str(exc)))
+            raise
+        self.bus.publish(Topics.COMMAND_RESULT, result)
+        return result
+
+    def _vehicle(self, system_id: int | None) -> Vehicle:
+        return self.fleet.vehicle(system_id)
+
+    def arm(self, system_id: int | None = None) -> CommandResult:
+        return self._run_command("ARM", self._vehicle(system_id).arm)
+
+    def disarm(self, system_id: int | None = None, force: bool = False) -> CommandResult:
+        vehicle = self._vehicle(system_id)
+        return self._run_command("DISARM", lambda: vehicle.disarm(force))
+
+    def set_mode(self, mode: str, system_id: int | None = None) -> CommandResult:
+        vehicle = self._vehicle(system_id)
+        return self._run_command("SET_MODE", lambda: vehicle.set_mode(mode))
+
+    def takeoff(self, altitude_m: float, system_id: int | None = None) -> CommandResult:
+        vehicle = self._vehicle(system_id)
+        return self._run_command("TAKEOFF", lambda: vehicle.takeoff(altitude_m))
+
+    def land(self, system_id: int | None = None) -> CommandResult:
+        return self._run_command("LAND", self._vehicle(system_id).land)
+
+    def rtl(self, system_id: int | None = None) -> CommandResult:
+        return self._run_command("RTL", self._vehicle(system_id).rtl)
+
+    def hold(self, system_id: int | None = None) -> CommandResult:
+        return self._run_command("HOLD", self._vehicle(system_id).hold)
+
+    # ---- setpoint stream -------------------------------------------------------------------
+
+    def start_offboard(self, system_id: int | None = None) -> CommandResult:
+        vehicle = self._vehicle(system_id)
+        return self._run_command("OFFBOARD", lambda: offboard.start_offboard(self.commander, vehicle))
+
+    def stop_offboard(self, reason: str = "operator stop") -> CommandResult:
+        vehicle = self.commander.engaged_vehicle
+        if vehicle is None:
+            vehicle = self._vehicle(None)
+        target = vehicle
+        return self._run_command("STOP_OFFBOARD", lambda: offboard.stop_offboard(self.commander, target, reason))
+
+    def set_velocity(self, velocity: VelocityIntent, source: str = "operator", lifetime_s: float | None = None) -> None:
+        """Hand the commander a new wanted velocity; it expires unless renewed."""
+        self.commander.set_intent(CommandIntent(velocity, time.monotonic(), source, lifetime_s))
+
+    def abort(self) -> CommandResult:
+        """Stop all motion now and hold: always available, whatever else is going on."""
+        vehicle = self.commander.disengage("operator abort") or self.fleet.vehicle(None)
+        return self._run_command("ABORT", vehicle.hold)
+
+    def commander_status(self) -> CommanderStatus:
+        return self.commander.status()
+

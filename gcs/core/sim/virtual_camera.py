@@ -1,0 +1,203 @@
+"""A virtual camera under the connected vehicle: renders the ground and moving targets it would see.
+
+It closes the loop for demos and tests without hardware: the picture is drawn from the live
+vehicle pose, so when the follower moves the (simulated) vehicle, the target really moves in
+the image. Rendering is one perspective warp of a precomputed ground texture (a homography from
+the ground plane to the image for the current pose) plus a few projected polygons for the
+targets and a distance haze, which keeps a 640x480 frame at a few milliseconds on one core.
+
+Everything is a pure function of (seed, pose, time): the same inputs give the same pixels and
+the same ground-truth boxes (`targets_in_image`), which tests and a training-data generator use.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from gcs.core.models import VehicleState
+from gcs.core.sim.scene_camera import CameraModel, CameraPose, View
+from gcs.core.sim.scene_targets import (
+    TargetBox,
+    TargetState,
+    default_targets,
+    draw_shapes,
+    shape_box,
+    target_shapes,
+    target_states,
+)
+from gcs.core.sim.scene_texture import ground_texture
+
+__all__ = ["CameraModel", "CameraPose", "RenderedFrame", "TargetBox", "VirtualCamera"]
+
+log = logging.getLogger(__name__)
+
+Image = npt.NDArray[np.uint8]
+F64 = npt.NDArray[np.float64]
+EARTH_RADIUS_M = 6378137.0
+MIN_ALT_M = 0.5
+DEFAULT_POSE = CameraPose(0.0, 0.0, 20.0, 0.0, 0.0, 0.0)  # before any vehicle is heard
+SKY_BGR = np.array([228, 208, 192], np.float32)
+FOG_START_M = 180.0
+FOG_END_M = 650.0
+TRUTH_MAX_FOG = 0.7  # a target hazier than this is not reported as visible
+_FOG_STEP_PX = 8
+
+
+class RenderedFrame(NamedTuple):
+    """A picture with the ground truth that belongs to exactly that picture."""
+
+    image: Image
+    targets: list[TargetBox]
+    pose: CameraPose
+    has_pose: bool
+
+
+class VirtualCamera:
+    """Renders what a tilted camera fixed under the vehicle sees; thread-safe, deterministic.
+
+    ``pose_provider`` returns the vehicle's latest state (or None before a vehicle exists). It is
+    called on the rendering thread, so it must be quick and must not raise; ``bus.latest`` fits.
+    Positions are metres from the first pose with a position (flat earth), or from ``origin``.
+    """
+
+    def __init__(self, pose_provider: Callable[[], VehicleState | None], *, width: int = 640,
+                 height: int = 480, fps: float = 30.0, hfov_deg: float = 70.0, tilt_deg: float = 45.0,
+                 seed: int = 0, origin: tuple[float, float] | None = None, ground_size_m: float = 400.0,
+                 ground_res_m: float = 0.125) -> None:
+        if width < 16 or height < 16 or fps <= 0 or not 5.0 <= hfov_deg <= 160.0:
+            raise ValueError(f"bad virtual camera geometry {width}x{height} fps {fps} hfov {hfov_deg}")
+        self._provider = pose_provider
+        self.fps = float(fps)
+        self.seed = seed
+        self._model = CameraModel.from_fov(width, height, hfov_deg, tilt_deg)
+        self._texture = ground_texture(seed, ground_size_m, ground_res_m)
+        self._targets = default_targets(seed)
+        self._origin = origin
+        self._lock = threading.Lock()
+        gu = (np.arange(math.ceil(width / _FOG_STEP_PX)) + 0.5) * _FOG_STEP_PX - 0.5
+        gv = (np.arange(math.ceil(height / _FOG_STEP_PX)) + 0.5) * _FOG_STEP_PX - 0.5
+        self._fog_grid: tuple[F64, F64] = np.meshgrid(gu, gv)
+
+    # ---- public API ---------------------------------------------------------------------------
+
+    def camera_model(self) -> CameraModel:
+        """Intrinsics and mount tilt, for the follower's pixel-to-angle maths."""
+        return self._model
+
+    def render(self, time_s: float) -> Image:
+        """The picture at scene time ``time_s`` from the provider's current pose."""
+        return self.capture(time_s).image
+
+    def targets_in_image(self, time_s: float) -> list[TargetBox]:
+        """Ground truth: (target_id, kind, (x, y, w, h)) of every visible target, nearest last."""
+        return self.capture(time_s, draw=False).targets
+
+    def capture(self, time_s: float, *, draw: bool = True) -> RenderedFrame:
+        """Picture and truth from one pose reading (render + targets_in_image can see two poses)."""
+        pose, has_pose = self.current_pose()
+        return self.render_pose(pose, time_s, has_pose=has_pose, draw=draw)
+
+    def target_states(self, time_s: float) -> list[TargetState]:
+        """World positions (local metres) of every target at a time, visible or not."""
+        return target_states(self._targets, time_s)
+
+    def current_pose(self) -> tuple[CameraPose, bool]:
+        """Local pose of the vehicle now, or the default pose and False when there is none."""
+        state = self._provider()
+        if not isinstance(state, VehicleState):
+            return DEFAULT_POSE, False
+        return self.pose_from_state(state), True
+
+    def pose_from_state(self, state: VehicleState) -> CameraPose:
+        """Flat-earth local pose; the first state with a position fix becomes the origin."""
+        gp = state.global_position
+        north = east = 0.0
+        if (gp.lat_deg, gp.lon_deg) != (0.0, 0.0) or state.gps.fix_type >= 2:
+            with self._lock:
+                if self._origin is None:
+                    self._origin = (gp.lat_deg, gp.lon_deg)
+                    log.info("virtual camera origin at %.7f, %.7f", gp.lat_deg, gp.lon_deg)
+                lat0, lon0 = self._origin
+            north = math.radians(gp.lat_deg - lat0) * EARTH_RADIUS_M
+            east = math.radians(gp.lon_deg - lon0) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
+        att = state.attitude
+        return CameraPose(north, east, max(gp.alt_rel_m, MIN_ALT_M), att.roll_rad, att.pitch_rad, att.yaw_rad)
+
+    def reset_origin(self, origin: tuple[float, float] | None = None) -> None:
+        """Forget the origin (the next pose becomes it) or set one explicitly."""
+        with self._lock:
+            self._origin = origin
+
+    # ---- rendering ----------------------------------------------------------------------------
+
+    def render_pose(self, pose: CameraPose, time_s: float, *, has_pose: bool = True,
+                    draw: bool = True) -> RenderedFrame:
+        """Render from an explicit local pose (no provider involved)."""
+        pose = CameraPose(pose.north_m, pose.east_m, max(pose.alt_m, MIN_ALT_M), pose.roll_rad,
+                          pose.pitch_rad, pose.yaw_rad)
+        view = View(self._model, pose)
+        shapes = target_shapes(view, self._targets, time_s)
+        w, h = self._model.width, self._model.height
+        truth = []
+        for shape in shapes:
+            box = shape_box(shape, w, h)
+            if box is not None and self._fog_at(shape.depth_m) <= TRUTH_MAX_FOG:
+                truth.append(TargetBox(shape.target.target_id, shape.target.kind, box))
+        if not draw:
+            return RenderedFrame(np.zeros((0, 0, 3), np.uint8), truth, pose, has_pose)
+        image = self._ground(view)
+        draw_shapes(image, shapes)
+        self._haze(view, image)
+        if not has_pose:
+            _banner(image, "NO VEHICLE POSE")
+        return RenderedFrame(image, truth, pose, has_pose)
+
+    def _ground(self, view: View) -> Image:
+        tex = self._texture
+        distance = view.optical_axis_ground_distance()
+        if not math.isfinite(distance):  # axis above the horizon: judge by the bottom row
+            distance = float(view.ground_distance(np.array([view.model.cx]),
+                                                  np.array([view.model.height - 1.0]))[0])
+        gsd = distance / view.model.fx if math.isfinite(distance) else tex.metres_per_px
+        level = int(np.clip(round(math.log2(max(gsd / tex.metres_per_px, 1e-6))), 0, len(tex.levels) - 1))
+        period = tex.size_m  # the texture tiles: shift the camera by whole tiles to keep numbers small
+        n = view.pose.north_m - period * round(view.pose.north_m / period)
+        e = view.pose.east_m - period * round(view.pose.east_m / period)
+        homography = view.ground_homography(n, e) @ tex.texture_to_world(level)
+        out: Image = cv2.warpPerspective(tex.levels[level], homography, (view.model.width, view.model.height),
+                                         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+        return out
+
+    @staticmethod
+    def _fog_at(distance_m: float) -> float:
+        return float(np.clip((distance_m - FOG_START_M) / (FOG_END_M - FOG_START_M), 0.0, 1.0))
+
+    def _haze(self, view: View, image: Image) -> None:
+        """Blend toward the sky colour with distance; also paints the sky above the horizon."""
+        coarse = view.ground_distance(*self._fog_grid)
+        fog_coarse = np.clip((coarse - FOG_START_M) / (FOG_END_M - FOG_START_M), 0.0, 1.0)
+        if not fog_coarse.any():
+            return
+        h, w = image.shape[:2]
+        fog = cv2.resize(fog_coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        rows = np.flatnonzero(fog.max(axis=1) > 0.5 / 255)
+        r0, r1 = int(rows[0]), int(rows[-1]) + 1
+        part = image[r0:r1].astype(np.float32)
+        part += (SKY_BGR - part) * fog[r0:r1, :, None]
+        image[r0:r1] = (part + 0.5).astype(np.uint8)
+
+
+def _banner(image: Image, text: str) -> None:
+    font, scale, thick = cv2.FONT_HERSHEY_SIMPLEX, 0.9, 2
+    (tw, th), _ = cv2.getTextSize(text, font, scale, thick)
+    org = ((image.shape[1] - tw) // 2, th + 16)
+    cv2.putText(image, text, org, font, scale, (0, 0, 0), thick + 3, cv2.LINE_AA)
+    cv2.putText(image, text, org, font, scale, (0, 0, 255), thick, cv2.LINE_AA)

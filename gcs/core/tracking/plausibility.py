@@ -1,0 +1,147 @@
+"""Lost-target detection: is the tracker's new box believable, and for how long has it not been?
+
+Classic trackers rarely admit failure: MIL and MedianFlow report ok while sliding onto the
+background, KCF keeps a box at the frame edge after the target has left. So every update is also
+checked against the last accepted box:
+
+* jump: the centre moved more than ``max_jump_sizes`` box sizes (sqrt of the area);
+* scale: the size changed by more than the factor ``max_scale_change``;
+* frame: less than ``min_inside_frac`` of the box lies inside the image;
+* confidence: the (scaled) confidence is below ``min_confidence``, or the tracker said failed.
+
+The jump and scale allowances grow with the number of consecutive refused updates, so a target
+that reappears a little way off after a short occlusion is accepted again. A refused update makes
+the track SEARCHING; when refusals last longer than ``lost_timeout_s`` or ``search_frames`` frames,
+the track is LOST and stays so until a new selection: a follower must never resume on its own
+after the pilot has been told the target is gone.
+
+Confidence = the tracker's raw confidence x (1 - 0.5 x the worst of the three margins), where a
+margin is 0 for a perfectly still box and 1 at its limit; a box right at a limit scores half.
+
+Everything here is a pure function of frozen values; the worker keeps the ``LossState``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gcs.core.tracking.protocol import TrackUpdate
+from gcs.core.tracking.types import BBox, TrackState
+
+
+@dataclass(frozen=True)
+class PlausibilityParams:
+    """Limits per update; see the module docstring for what each one catches."""
+
+    max_jump_sizes: float = 1.0
+    max_scale_change: float = 1.5
+    min_inside_frac: float = 0.5
+    min_confidence: float = 0.2
+    search_frames: int = 30
+    lost_timeout_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class LossState:
+    """What the checks remember between updates."""
+
+    state: TrackState
+    last_good: BBox | None
+    last_good_time_s: float
+    misses: int = 0
+    reason: str = ""
+
+    @classmethod
+    def idle(cls) -> LossState:
+        return cls(TrackState.IDLE, None, 0.0)
+
+    @classmethod
+    def locked(cls, box: BBox, time_s: float, reason: str = "selected") -> LossState:
+        """The state right after a tracker was started on ``box``."""
+        return cls(TrackState.LOCKED, box, time_s, 0, reason)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one update: the box is only passed on when the state is LOCKED."""
+
+    state: TrackState
+    box: BBox | None
+    confidence: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Margins:
+    """How close an update is to each limit: 0 = unchanged, 1 = at the limit, above 1 = refused."""
+
+    jump: float
+    scale: float
+    outside: float
+
+    @property
+    def worst(self) -> float:
+        return max(self.jump, self.scale, self.outside)
+
+
+def margins(
+    box: BBox, last_good: BBox, misses: int, frame_w: int, frame_h: int, p: PlausibilityParams
+) -> Margins:
+    """Measure ``box`` against ``last_good``; allowances grow by one step per refused update."""
+    steps = misses + 1
+    ref = max(last_good.size, 1.0)
+    (cx, cy), (gx, gy) = box.centre, last_good.centre
+    jump = math.hypot(cx - gx, cy - gy) / (p.max_jump_sizes * ref * steps)
+    ratio = max(box.size, 1e-6) / ref
+    scale = abs(math.log(ratio)) / (math.log(p.max_scale_change) * steps) if p.max_scale_change > 1 else 0.0
+    spare = 1.0 - p.min_inside_frac
+    outside_frac = 1.0 - box.fraction_inside(frame_w, frame_h)
+    outside = outside_frac / spare if spare > 0 else (math.inf if outside_frac > 0 else 0.0)
+    return Margins(jump, scale, outside)
+
+
+def _refusal(update: TrackUpdate, m: Margins | None, confidence: float, p: PlausibilityParams) -> str:
+    """The first reason to refuse the update, or "" to accept it."""
+    if not update.ok or update.box is None or m is None:
+        return "tracker reported failure"
+    if m.outside >= 1.0:
+        return "target left the frame"
+    if m.jump >= 1.0:
+        return "implausible jump"
+    if m.scale >= 1.0:
+        return "implausible size change"
+    if confidence < p.min_confidence:
+        return f"low confidence {confidence:.2f}"
+    return ""
+
+
+def assess(
+    prev: LossState,
+    update: TrackUpdate,
+    time_s: float,
+    frame_w: int,
+    frame_h: int,
+    params: PlausibilityParams,
+) -> tuple[LossState, Verdict]:
+    """Fold one tracker update into the loss state; returns the new state and what to publish."""
+    if prev.state in (TrackState.IDLE, TrackState.LOST) or prev.last_good is None:
+        return prev, Verdict(prev.state, None, 0.0, prev.reason)
+    m: Margins | None = None
+    confidence = 0.0
+    if update.ok and update.box is not None and update.box.is_valid:
+        m = margins(update.box, prev.last_good, prev.misses, frame_w, frame_h, params)
+        confidence = max(0.0, min(1.0, update.confidence)) * max(0.0, 1.0 - 0.5 * min(m.worst, 1.0))
+    reason = _refusal(update, m, confidence, params)
+    if not reason and update.box is not None:
+        why = "reacquired" if prev.state is TrackState.SEARCHING else prev.reason
+        state = LossState(TrackState.LOCKED, update.box, time_s, 0, why)
+        return state, Verdict(TrackState.LOCKED, update.box, confidence, why)
+    misses = prev.misses + 1
+    searching_s = time_s - prev.last_good_time_s
+    if misses > params.search_frames or searching_s > params.lost_timeout_s:
+        why = f"lost after {searching_s:.1f} s ({misses} frames) searching: {reason}"
+        lost = LossState(TrackState.LOST, None, prev.last_good_time_s, misses, why)
+        return lost, Verdict(TrackState.LOST, None, 0.0, why)
+    searching = LossState(TrackState.SEARCHING, prev.last_good, prev.last_good_time_s, misses, reason)
+    return searching, Verdict(TrackState.SEARCHING, None, confidence, reason)

@@ -1,0 +1,211 @@
+"""One vehicle (one MAVLink system id): its latest state and the commands a pilot can give it.
+
+The link thread calls ``apply`` for each message; any thread may read ``state`` (an immutable
+snapshot swapped atomically) or call a command, which blocks that caller until COMMAND_ACK.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from gcs.core.errors import CommandRejected, LinkError
+from gcs.core.mavlink_env import mavlink
+from gcs.core.models import (
+    Autopilot,
+    CommandResult,
+    LinkState,
+    LinkStatus,
+    VehicleState,
+    VelocityBodyYawRate,
+    VelocityIntent,
+    VelocityNedYawRate,
+    evolve,
+)
+from gcs.core.vehicle.commands import CommandChannel
+from gcs.core.vehicle.flavours import AutopilotFlavour, flavour_for
+from gcs.core.vehicle.reducer import initial_state, reduce
+
+log = logging.getLogger(__name__)
+
+FORCE_DISARM_MAGIC = 21196  # MAVLink: param2 of ARM_DISARM that overrides in-flight checks
+# Velocity + yaw rate only: ignore position (bits 0-2), acceleration (6-8) and yaw angle (10).
+VELOCITY_YAW_RATE_MASK = 0b0000_0101_1100_0111
+
+
+@dataclass(frozen=True)
+class CommandSettings:
+    timeout_s: float = 1.5
+    retries: int = 3
+    stream_rate_hz: float = 10.0
+    attitude_rate_hz: float = 50.0
+
+
+# Messages the GCS needs and the rate each is asked at ("fast" = attitude rate).
+STREAMS: tuple[tuple[int, str], ...] = (
+    (mavlink.MAVLINK_MSG_ID_ATTITUDE, "fast"),
+    (mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT, "normal"),
+    (mavlink.MAVLINK_MSG_ID_LOCAL_POSITION_NED, "normal"),
+    (mavlink.MAVLINK_MSG_ID_VFR_HUD, "normal"),
+    (mavlink.MAVLINK_MSG_ID_GPS_RAW_INT, "slow"),
+    (mavlink.MAVLINK_MSG_ID_SYS_STATUS, "slow"),
+    (mavlink.MAVLINK_MSG_ID_BATTERY_STATUS, "slow"),
+    (mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE, "slow"),
+)
+
+
+class Vehicle:
+    """State and commands of one system id, bound to the link it was heard on."""
+
+    def __init__(self, system_id: int, component_id: int, link: Any, settings: CommandSettings) -> None:
+        self.system_id = system_id
+        self.component_id = component_id
+        self.link = link
+        self.settings = settings
+        self._state = initial_state(system_id, component_id)
+        self._state_lock = threading.Lock()
+        self.commands = CommandChannel(system_id, component_id, self._send)
+        self.last_heartbeat_mono: float | None = None
+        self.link_state = LinkState.CONNECTING
+        self._boot = time.monotonic()
+
+    # ---- state -----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> VehicleState:
+        return self._state
+
+    @property
+    def flavour(self) -> AutopilotFlavour:
+        return flavour_for(self._state.autopilot)
+
+    def apply(self, msg: Any, now_s: float) -> VehicleState | None:
+        """Reduce one message (link thread); return the new state, or None if nothing changed."""
+        mtype = msg.get_type()
+        if mtype == "COMMAND_ACK":
+            self.commands.on_ack(msg)
+            return None
+        if mtype == "HEARTBEAT" and msg.type != mavlink.MAV_TYPE_GCS and msg.autopilot != mavlink.MAV_AUTOPILOT_INVALID:
+            self.last_heartbeat_mono = time.monotonic()
+        with self._state_lock:
+            old = self._state
+            new = reduce(old, msg, now_s)
+            if new is old:
+                return None
+            self._state = new
+        return new
+
+    def set_link_status(self, status: LinkStatus) -> VehicleState:
+        """Swap in fresh link statistics (watchdog thread)."""
+        with self._state_lock:
+            self._state = evolve(self._state, link=status)
+            return self._state
+
+    # ---- commands (blocking: call from a worker thread, never the link thread) -------------
+
+    def _send(self, msg: Any) -> None:
+        self.link.send(msg)
+
+    def _command(self, command: int, *params: float) -> CommandResult:
+        return self.commands.send(
+            command, *params, timeout_s=self.settings.timeout_s, retries=self.settings.retries
+        )
+
+    def arm(self) -> CommandResult:
+        return self._command(mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 1)
+
+    def disarm(self, force: bool = False) -> CommandResult:
+        return self._command(mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_DISARM_MAGIC if force else 0)
+
+    def set_mode(self, name: str) -> CommandResult:
+        base, custom, sub = self.flavour.set_mode_params(name, self._state.mav_type)
+        result = self._command(mavlink.MAV_CMD_DO_SET_MODE, base, custom, sub)
+        return CommandResult(result.command, True, result.result, f"mode {name.upper()} accepted")
+
+    def takeoff(self, altitude_m: float) -> CommandResult:
+        """Climb to ``altitude_m`` above home; ArduPilot copters are put in GUIDED first."""
+        if not math.isfinite(altitude_m) or not 0.5 <= altitude_m <= 500:
+            raise CommandRejected(f"takeoff altitude {altitude_m} m is outside 0.5-500 m", "NAV_TAKEOFF", "LOCAL_REFUSAL")
+        state = self._state
+        if not state.armed:
+            raise CommandRejected("takeoff refused: the vehicle is not armed (arm first)", "NAV_TAKEOFF", "LOCAL_REFUSAL")
+        flavour = self.flavour
+        if not flavour.supports_takeoff(state.mav_type):
+            raise CommandRejected(f"{state.vehicle_type} has no takeoff command", "NAV_TAKEOFF", "UNSUPPORTED")
+        if flavour.takeoff_needs_guided and state.mode != flavour.offboard_mode:
+            self.set_mode(flavour.offboard_mode)
+        home_msl = state.home.alt_msl_m if state.home else state.global_position.alt_msl_m - state.global_position.alt_rel_m
+        param7 = flavour.takeoff_altitude_param(altitude_m, home_msl)
+        nan = math.nan
+        result = self._command(mavlink.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, nan, nan, nan, param7)
+        return CommandResult(result.command, True, result.result, f"takeoff to {altitude_m:.1f} m accepted")
+
+    def land(self) -> CommandResult:
+        return self._command(mavlink.MAV_CMD_NAV_LAND, 0, 0, 0, math.nan, math.nan, math.nan, 0)
+
+    def rtl(self) -> CommandResult:
+        return self._command(mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH)
+
+    def hold(self) -> CommandResult:
+        """Stop and hold position in the flavour's hold mode (PX4 Hold, ArduPilot LOITER)."""
+        return self.set_mode(self.flavour.hold_mode)
+
+    def request_hold_nowait(self) -> None:
+        """Ask for hold without waiting (commander thread, link loss): best effort."""
+        try:
+            base, custom, sub = self.flavour.set_mode_params(self.flavour.hold_mode, self._state.mav_type)
+            self.commands.send_nowait(mavlink.MAV_CMD_DO_SET_MODE, base, custom, sub)
+        except LinkError as exc:
+            log.warning("vehicle %d: hold request not sent: %s", self.system_id, exc)
+
+    def set_message_interval(self, message_id: int, rate_hz: float, wait: bool = True) -> CommandResult | None:
+        interval_us = -1.0 if rate_hz <= 0 else 1e6 / rate_hz
+        if wait:
+            return self._command(mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, message_id, interval_us)
+        self.commands.send_nowait(mavlink.MAV_CMD_SET_MESSAGE_INTERVAL, message_id, interval_us)
+        return None
+
+    def request_streams(self) -> None:
+        """Ask for the telemetry we plot (SET_MESSAGE_INTERVAL; REQUEST_DATA_STREAM for old ArduPilot)."""
+        rates = {
+            "fast": self.settings.attitude_rate_hz,
+            "normal": self.settings.stream_rate_hz,
+            "slow": max(1.0, self.settings.stream_rate_hz / 5),
+        }
+        try:
+            for msg_id, kind in STREAMS:
+                self.set_message_interval(msg_id, rates[kind], wait=False)
+            self.commands.send_nowait(mavlink.MAV_CMD_REQUEST_MESSAGE, mavlink.MAVLINK_MSG_ID_HOME_POSITION)
+            if self._state.autopilot is Autopilot.ARDUPILOT:
+                self._send(
+                    mavlink.MAVLink_request_data_stream_message(
+                        self.system_id, self.component_id, mavlink.MAV_DATA_STREAM_ALL,
+                        int(self.settings.stream_rate_hz), 1,
+                    )
+                )
+        except LinkError as exc:
+            log.warning("vehicle %d: stream request not sent: %s", self.system_id, exc)
+
+    # ---- setpoints (commander thread) ------------------------------------------------------
+
+    def send_velocity(self, velocity: VelocityIntent) -> None:
+        """One SET_POSITION_TARGET_LOCAL_NED with velocity + yaw rate in the frame the type names."""
+        if isinstance(velocity, VelocityBodyYawRate):
+            frame = self.flavour.body_velocity_frame
+            vx, vy, vz = velocity.forward_mps, velocity.right_mps, velocity.down_mps
+        elif isinstance(velocity, VelocityNedYawRate):
+            frame = mavlink.MAV_FRAME_LOCAL_NED
+            vx, vy, vz = velocity.north_mps, velocity.east_mps, velocity.down_mps
+        else:  # pragma: no cover - the type union is closed
+            raise TypeError(f"unknown velocity type {type(velocity).__name__}")
+        self._send(
+            mavlink.MAVLink_set_position_target_local_ned_message(
+                int((time.monotonic() - self._boot) * 1000) & 0xFFFFFFFF,
+                self.system_id, self.component_id, frame, VELOCITY_YAW_RATE_MASK,
+                0, 0, 0, vx, vy, vz, 0, 0, 0, 0, velocity.yaw_rate_radps,
+            )
+        )
