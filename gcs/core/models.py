@@ -22,9 +22,9 @@ def evolve(obj: T, **changes: Any) -> T:
     dataclasses whose fields are all plain attributes.
     """
     new = object.__new__(type(obj))
-    d = new.__dict__
-    d.update(obj.__dict__)
+    d = obj.__dict__.copy()
     d.update(changes)
+    object.__setattr__(new, "__dict__", d)
     return new
 
 

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from gcs.core.bus import MessageBus, Subscription, Topics
 from gcs.core.config import ConfigStore, GcsConfig
 from gcs.core.errors import CommandError, LinkError, VehicleNotFound
-from gcs.core.models import CommandIntent, CommandResult, VehicleState, VelocityIntent
+from gcs.core.models import CommandIntent, LinkState, CommandResult, VehicleState, VelocityIntent
 from gcs.core.sim import SimConfig, SimVehicle
 from gcs.core.vehicle import offboard
 from gcs.core.vehicle.commander import Commander, CommanderStatus
@@ -53,6 +53,7 @@ class GcsService:
         self._ids = itertools.count(1)
         self._sims: list[SimVehicle] = []
         self._unsubscribe_config = config.subscribe(self._on_config_changed)
+        self.fleet.add_link_listener(self._on_link_event)
         self.started_s = time.time()
 
     @staticmethod
@@ -73,6 +74,13 @@ class GcsService:
             self.fleet.vehicle(vehicle_id).settings = self.fleet.command_settings
         self.commander.lifetime_s = cfg.safety.setpoint_lifetime_s
         self.bus.publish(Topics.CONFIG, changes)
+
+    def _on_link_event(self, system_id: int, state: LinkState, reason: str) -> None:
+        """Watchdog thread: a lost link stops the setpoint stream before anyone sees LOST."""
+        engaged = self.commander.engaged_vehicle
+        if state is LinkState.LOST and engaged is not None and engaged.system_id == system_id:
+            self.commander.disengage("link lost")
+            engaged.request_hold_nowait()
 
     # ---- lifecycle -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance, Slot
 
 from gcs.core.bus import Subscription, Topics
 
@@ -60,7 +60,7 @@ class QtBridge(QObject):
         self._throttle.timeout.connect(self._on_throttle_timeout)
         self._state_ready.connect(self._on_state_ready, Qt.ConnectionType.QueuedConnection)
         self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
-        self._routes: dict[str, Signal] = {
+        self._routes: dict[str, SignalInstance] = {
             Topics.VEHICLES: self.vehicles,
             Topics.ACTIVE_VEHICLE: self.active_vehicle,
             Topics.LINK_STATE: self.link_state,

@@ -35,7 +35,8 @@ def test_arm_takeoff_fly_north_land_disarm(make_service, flavour: str) -> None:
     service.start_offboard()
     status = service.commander_status()
     assert status.engaged
-    assert service.vehicle_state().mode == ("OFFBOARD" if flavour == "px4" else "GUIDED")
+    wanted = "OFFBOARD" if flavour == "px4" else "GUIDED"
+    wait_until(lambda: service.vehicle_state().mode == wanted, 2.5, f"heartbeat reports {wanted}")
     end_time = time.monotonic() + 3.0
     while time.monotonic() < end_time:
         service.set_velocity(VelocityNedYawRate(north_mps=4.0))

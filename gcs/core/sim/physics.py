@@ -19,7 +19,7 @@ ATTITUDE_TAU_S = 0.08  # airframe attitude lag
 YAW_RATE_MAX = math.radians(200.0)  # PX4 MC_YAWRATE_MAX
 YAW_RATE_AUTO = math.radians(60.0)  # turning to a yaw target
 YAW_ACCEL = math.radians(360.0)
-POSITION_GAIN = 1.0  # 1/s, sqrt-controller P gain
+POSITION_GAIN = 1.5  # 1/s, sqrt-controller P gain (linear zone ~1.4 m at 4 m/s²)
 GROUND_EPS_M = 0.02
 
 
@@ -137,7 +137,9 @@ class Multicopter:
         lim = self.limits
         accel = lim.max_accel_mps2
         # horizontal velocity demand
-        speed_cap = lim.max_speed_mps if d.speed_limit_mps is None else min(lim.max_speed_mps, d.speed_limit_mps)
+        speed_cap = lim.max_speed_mps
+        if d.speed_limit_mps is not None:
+            speed_cap = min(speed_cap, d.speed_limit_mps)
         if d.north_m is not None and d.east_m is not None:
             en, ee = d.north_m - self.north_m, d.east_m - self.east_m
             dist = math.hypot(en, ee)
@@ -151,7 +153,9 @@ class Multicopter:
         # vertical velocity demand (down positive)
         climb = lim.max_climb_mps if d.climb_limit_mps is None else min(lim.max_climb_mps, d.climb_limit_mps)
         descent = lim.max_descent_mps if d.descent_limit_mps is None else d.descent_limit_mps
-        want_d = sqrt_controller(d.down_m - self.down_m, POSITION_GAIN, accel * 0.8) if d.down_m is not None else d.vd
+        want_d = d.vd
+        if d.down_m is not None:
+            want_d = sqrt_controller(d.down_m - self.down_m, POSITION_GAIN, accel * 0.8)
         want_d = max(-climb, min(descent, want_d))
         # accelerate towards the demand within the limit (horizontal as a vector)
         dvn, dve = want_n - self.vn, want_e - self.ve

@@ -89,7 +89,7 @@ class View:
         self.r_wc: F64 = r_wc
         self.centre: F64 = np.array([pose.north_m, pose.east_m, -pose.alt_m])
         self.k: F64 = model.k_matrix()
-        self.k_inv: F64 = np.linalg.inv(self.k)
+        self.k_inv: F64 = np.asarray(np.linalg.inv(self.k), dtype=np.float64)
 
     def to_camera(self, points: F64) -> F64:
         """World points (N x 3) in camera coordinates (N x 3; z is depth along the axis)."""
@@ -133,6 +133,17 @@ class View:
             dist = np.where(down > 1e-9, self.pose.alt_m * norm / down, np.inf)
         result: F64 = dist
         return result
+
+    def ground_point(self, u: float, v: float, max_distance_m: float) -> tuple[float, float]:
+        """(north, east) where a pixel's ray meets the ground, at most ``max_distance_m`` away
+        horizontally (rays at or above the horizon give the point that far along their bearing)."""
+        ray = self.ray_directions(np.array([u]), np.array([v]))[0]
+        horiz = math.hypot(ray[0], ray[1])
+        reach = self.pose.alt_m * horiz / ray[2] if ray[2] > 1e-9 else math.inf
+        if horiz < 1e-9:
+            return self.pose.north_m, self.pose.east_m
+        reach = min(reach, max_distance_m)
+        return self.pose.north_m + ray[0] / horiz * reach, self.pose.east_m + ray[1] / horiz * reach
 
     def optical_axis_ground_distance(self) -> float:
         """Distance to where the optical axis meets the ground (inf if it does not)."""

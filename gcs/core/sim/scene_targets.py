@@ -9,6 +9,7 @@ same polygons, so the box always fits what was drawn.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -38,7 +39,7 @@ class LoopPath:
     def __post_init__(self) -> None:
         pts = [*self.points, self.points[0]]
         cum = [0.0]
-        for (n0, e0), (n1, e1) in zip(pts[:-1], pts[1:], strict=True):
+        for (n0, e0), (n1, e1) in itertools.pairwise(pts):
             cum.append(cum[-1] + math.hypot(n1 - n0, e1 - e0))
         object.__setattr__(self, "_cum", tuple(cum))
 
@@ -98,11 +99,11 @@ def _loop_start(n: float, e: float) -> float:
     """Distance along LOOP_ROAD (from its first corner) of a point on the loop."""
     pts = [*LOOP_ROAD, LOOP_ROAD[0]]
     s = 0.0
-    for (n0, e0), (n1, e1) in zip(pts[:-1], pts[1:], strict=True):
+    for (n0, e0), (n1, e1) in itertools.pairwise(pts):
         seg = math.hypot(n1 - n0, e1 - e0)
-        if abs((n - n0) * (e1 - e0) - (e - e0) * (n1 - n0)) < 1e-6 * seg and \
-                min(n0, n1) - 1e-6 <= n <= max(n0, n1) + 1e-6 and min(e0, e1) - 1e-6 <= e <= max(e0, e1) + 1e-6:
-            return s + math.hypot(n - n0, e - e0)
+        along = math.hypot(n - n0, e - e0)
+        if abs(along + math.hypot(n1 - n, e1 - e) - seg) < 1e-6:  # the point lies on this segment
+            return s + along
         s += seg
     return 0.0
 
@@ -120,7 +121,8 @@ def default_targets(seed: int = 0) -> tuple[Target, ...]:
                                                          8.0, float(rng.uniform(0, 380)))),
         Target("car-4", "car", (30, 200, 230), LoopPath(((EW_ROAD_NORTH_M, -190.0), (EW_ROAD_NORTH_M, 190.0)),
                                                         6.0, float(rng.uniform(0, 380)))),
-        Target("person-1", "person", (30, 30, 220), LoopPath(((32.0, 10.0), (40.0, 18.0), (34.0, 26.0)), 1.4)),
+        Target("person-1", "person", (30, 30, 220),
+               LoopPath(((32.0, 10.0), (40.0, 18.0), (34.0, 26.0)), 1.4)),
         Target("person-2", "person", (0, 215, 255), LoopPath(((12.0, -14.0), (12.0, -34.0)), 1.2)),
         Target("person-3", "person", (220, 60, 40), LoopPath(((-5.0, 18.0), (5.0, 30.0), (-10.0, 38.0)), 1.1,
                                                              float(rng.uniform(0, 30)))),
@@ -167,18 +169,20 @@ def _person_polygons(view: View, t: Target, s: TargetState) -> list[tuple[F64, C
     axis = px[1] - px[0]
     half_len = max(float(np.hypot(*axis)) / 2.0, 0.2 * f)
     angle = math.degrees(math.atan2(axis[1], axis[0])) if np.hypot(*axis) > 1e-3 else 90.0
-    half_w = 0.24 * f
+    half_w = 0.3 * f
     centre = (px[0] + px[1]) / 2.0
-    body = cv2.ellipse2Poly((round(centre[0] * 16), round(centre[1] * 16)),
-                            (max(1, round(half_len * 16)), max(1, round(half_w * 16))),
-                            round(angle), 0, 360, 15).astype(np.float64) / 16.0
     head_r = max(0.12 * view.model.fx / depth[3], 0.6)
-    head = cv2.ellipse2Poly((round(px[3][0] * 16), round(px[3][1] * 16)),
-                            (max(1, round(head_r * 16)), max(1, round(head_r * 16))), 0, 0, 360, 30)
-    shadow = cv2.ellipse2Poly((round(px[4][0] * 16), round(px[4][1] * 16)),
-                              (max(1, round(half_w * 16)), max(1, round(half_w * 10))), 0, 0, 360, 30)
-    return [(shadow.astype(np.float64) / 16.0, (25, 40, 30)), (body, t.colour),
-            (head.astype(np.float64) / 16.0, (60, 85, 120))]
+    body = _ellipse(centre, half_len, half_w, angle, 15)
+    head = _ellipse(px[3], head_r, head_r, 0.0, 30)
+    shadow = _ellipse(px[4], half_w, half_w * 0.6, 0.0, 30)
+    return [(shadow, (25, 40, 30)), (body, t.colour), (head, (60, 85, 120))]
+
+
+def _ellipse(centre: F64, a: float, b: float, angle_deg: float, step_deg: int) -> F64:
+    """Polygon of an ellipse in float pixels (ellipse2Poly works on integers: scale by 16)."""
+    pts = cv2.ellipse2Poly((round(float(centre[0]) * 16), round(float(centre[1]) * 16)),
+                           (max(1, round(a * 16)), max(1, round(b * 16))), round(angle_deg), 0, 360, step_deg)
+    return np.asarray(pts, dtype=np.float64) / 16.0
 
 
 def target_shapes(view: View, targets: tuple[Target, ...], time_s: float) -> list[Shape]:

@@ -10,6 +10,7 @@ road markings) give classic trackers corners to hold on to.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -26,6 +27,21 @@ ROAD_WIDTH_M = 7.0
 LOOP_ROAD: tuple[tuple[float, float], ...] = ((25.0, -60.0), (25.0, 60.0), (-45.0, 60.0), (-45.0, -60.0))
 NS_ROAD_EAST_M = -110.0  # a straight north-south road across the whole tile
 EW_ROAD_NORTH_M = -140.0  # a straight east-west road across the whole tile
+
+
+Colour = tuple[int, int, int]
+ROOF_COLOURS: list[tuple[int, ...]] = [(60, 60, 150), (120, 120, 125), (70, 95, 120), (150, 140, 130)]
+SPECK_COLOURS: list[tuple[int, ...]] = [(170, 180, 185), (60, 200, 230), (200, 190, 230), (90, 110, 115)]
+
+
+def _pick(rng: np.random.Generator, colours: list[tuple[int, ...]]) -> Colour:
+    c = colours[int(rng.integers(len(colours)))]
+    return int(c[0]), int(c[1]), int(c[2])
+
+
+def _shade(colour: Colour, delta: int) -> Colour:
+    r = tuple(min(255, max(0, c + delta)) for c in colour)
+    return r[0], r[1], r[2]
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,14 +89,14 @@ class _Painter:
     def length(self, metres: float) -> int:
         return max(1, round(metres / self.res))
 
-    def polyline(self, points: list[tuple[float, float]], colour: tuple[int, int, int], width_m: float,
+    def polyline(self, points: list[tuple[float, float]], colour: Colour, width_m: float,
                  closed: bool = False) -> None:
         cv2.polylines(self.image, [self.pts(points)], closed, colour, self.length(width_m), cv2.LINE_AA)
 
-    def polygon(self, points: list[tuple[float, float]], colour: tuple[int, int, int]) -> None:
+    def polygon(self, points: list[tuple[float, float]], colour: Colour) -> None:
         cv2.fillPoly(self.image, [self.pts(points)], colour, cv2.LINE_AA)
 
-    def disc(self, north_m: float, east_m: float, radius_m: float, colour: tuple[int, int, int]) -> None:
+    def disc(self, north_m: float, east_m: float, radius_m: float, colour: Colour) -> None:
         cv2.circle(self.image, self.px(north_m, east_m), self.length(radius_m), colour, -1, cv2.LINE_AA)
 
 
@@ -88,12 +104,15 @@ def _grass(rng: np.random.Generator, size_px: int, res: float) -> Image:
     low = _periodic_noise(rng, size_px, 25.0 / res)
     mid = _periodic_noise(rng, size_px, 3.0 / res)
     fine = _periodic_noise(rng, size_px, 0.4 / res)
-    tone = np.clip(0.5 + 0.22 * low + 0.12 * mid, 0.0, 1.0)
-    light = 1.0 + 0.16 * fine + 0.06 * mid
-    dark = np.array([38, 92, 52], np.float32)  # BGR
-    dry = np.array([70, 150, 140], np.float32)
-    rgb = (dark + (dry - dark) * tone[..., None]) * light[..., None]
-    return np.clip(rgb, 0, 255).astype(np.uint8)
+    tone = np.clip(cv2.addWeighted(low, 0.22, mid, 0.12, 0.5), 0.0, 1.0)
+    light = cv2.addWeighted(fine, 0.16, mid, 0.06, 1.0)
+    tone_light = cv2.multiply(tone, light)
+    dark, dry = (38, 92, 52), (70, 150, 140)  # BGR
+    # channel = (dark + (dry - dark) * tone) * light, saturated to uint8 in one pass per channel
+    channels = [cv2.addWeighted(light, d, tone_light, w - d, 0.0, dtype=cv2.CV_8U)
+                for d, w in zip(dark, dry, strict=True)]
+    out: Image = np.asarray(cv2.merge(channels), dtype=np.uint8)
+    return out
 
 
 def _fields(p: _Painter, rng: np.random.Generator) -> None:
@@ -104,7 +123,7 @@ def _fields(p: _Painter, rng: np.random.Generator) -> None:
         ca, sa = math.cos(angle), math.sin(angle)
         corners = [(centre_n + ca * dx - sa * dy, centre_e + sa * dx + ca * dy)
                    for dx, dy in ((-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2))]
-        base = tuple(int(v) for v in rng.integers(40, 110, 3))
+        base = _pick(rng, [tuple(int(v) for v in rng.integers(40, 110, 3))])
         p.polygon(corners, (base[0] // 2 + 20, base[1], base[2] + 40))
         for k in np.arange(-w / 2 + 1.0, w / 2, 1.6):  # crop rows
             a = (centre_n + ca * k - sa * (-h / 2), centre_e + sa * k + ca * (-h / 2))
@@ -123,7 +142,7 @@ def _roads(p: _Painter, half: float) -> None:
     for pts in [loop, *straight]:
         p.polyline(pts, kerb, ROAD_WIDTH_M + 0.6)
         p.polyline(pts, asphalt, ROAD_WIDTH_M)
-        for (n0, e0), (n1, e1) in zip(pts[:-1], pts[1:], strict=True):
+        for (n0, e0), (n1, e1) in itertools.pairwise(pts):
             length = math.hypot(n1 - n0, e1 - e0)
             for s in np.arange(0.0, length - 3.0, 9.0):  # dashed centre line, 3 m dashes
                 a, b = s / length, (s + 3.0) / length
@@ -142,18 +161,20 @@ def _buildings(p: _Painter, rng: np.random.Generator) -> None:
         shadow = [(n - h / 2 - 1.5, e - w / 2 + 1.5), (n - h / 2 - 1.5, e + w / 2 + 1.5),
                   (n + h / 2 - 1.5, e + w / 2 + 1.5), (n + h / 2 - 1.5, e - w / 2 + 1.5)]
         p.polygon(shadow, (30, 45, 35))
-        roof = tuple(int(v) for v in rng.choice([[60, 60, 150], [120, 120, 125], [70, 95, 120], [150, 140, 130]]))
-        corners = [(n - h / 2, e - w / 2), (n - h / 2, e + w / 2), (n + h / 2, e + w / 2), (n + h / 2, e - w / 2)]
+        roof = _pick(rng, ROOF_COLOURS)
+        corners = [(n - h / 2, e - w / 2), (n - h / 2, e + w / 2), (n + h / 2, e + w / 2),
+                   (n + h / 2, e - w / 2)]
         p.polygon(corners, roof)
-        p.polyline([(n, e - w / 2), (n, e + w / 2)], tuple(max(0, c - 35) for c in roof), 0.3)
+        p.polyline([(n, e - w / 2), (n, e + w / 2)], _shade(roof, -35), 0.3)
 
 
 def _trees_and_bushes(p: _Painter, rng: np.random.Generator, half: float) -> None:
     road_clear = ROAD_WIDTH_M
     for _ in range(420):
         n, e = (float(v) for v in rng.uniform(-half + 6, half - 6, 2))
-        on_loop = (-45 - road_clear < n < 25 + road_clear and -60 - road_clear < e < 60 + road_clear
-                   and not (-45 + road_clear < n < 25 - road_clear and -60 + road_clear < e < 60 - road_clear))
+        outer = -45 - road_clear < n < 25 + road_clear and -60 - road_clear < e < 60 + road_clear
+        inner = -45 + road_clear < n < 25 - road_clear and -60 + road_clear < e < 60 - road_clear
+        on_loop = outer and not inner
         if on_loop or abs(e - NS_ROAD_EAST_M) < road_clear or abs(n - EW_ROAD_NORTH_M) < road_clear:
             continue
         if abs(n - 25.0) < 12 and abs(e) < 12:  # keep the demo target's surroundings open
@@ -162,12 +183,10 @@ def _trees_and_bushes(p: _Painter, rng: np.random.Generator, half: float) -> Non
         p.disc(n - r * 0.5, e + r * 0.5, r, (25, 40, 30))  # shadow, sun from the north-west
         green = (int(rng.integers(20, 45)), int(rng.integers(70, 110)), int(rng.integers(30, 60)))
         p.disc(n, e, r, green)
-        p.disc(n + r * 0.25, e - r * 0.25, r * 0.45, tuple(min(255, c + 25) for c in green))
+        p.disc(n + r * 0.25, e - r * 0.25, r * 0.45, _shade(green, 25))
     for _ in range(2500):  # small rocks and flowers: corners for trackers
         n, e = (float(v) for v in rng.uniform(-half, half, 2))
-        colour = tuple(int(v) for v in rng.choice([[170, 180, 185], [60, 200, 230], [200, 190, 230],
-                                                   [90, 110, 115]]))
-        p.disc(n, e, float(rng.uniform(0.12, 0.35)), colour)
+        p.disc(n, e, float(rng.uniform(0.12, 0.35)), _pick(rng, SPECK_COLOURS))
 
 
 @functools.lru_cache(maxsize=4)
@@ -184,7 +203,8 @@ def ground_texture(seed: int = 0, size_m: float = 400.0, metres_per_px: float = 
     _trees_and_bushes(painter, rng, size_m / 2.0)
     pyramid = [image]
     for _ in range(levels - 1):
-        pyramid.append(cv2.pyrDown(pyramid[-1]))
+        smaller = np.asarray(cv2.pyrDown(pyramid[-1]), dtype=np.uint8)
+        pyramid.append(smaller)
     for level in pyramid:
         level.flags.writeable = False
     return GroundTexture(tuple(pyramid), metres_per_px, size_m)

@@ -75,12 +75,14 @@ class UdpTransport:
         with self._lock:
             return list(self._peers)
 
-    def learn(self, addr: Address, now: float) -> None:
-        """Remember a peer that sent us valid MAVLink at monotonic time ``now``."""
+    def learn(self, addr: Address, now: float) -> bool:
+        """Remember a peer that sent us valid MAVLink at monotonic time ``now``; True if it is new."""
         with self._lock:
-            if addr not in self._peers and addr not in self._targets:
+            new = addr not in self._peers and addr not in self._targets
+            if new:
                 log.info("sim: GCS at %s:%d", addr[0], addr[1])
             self._peers[addr] = now
+            return new
 
     def expire(self, now: float) -> None:
         with self._lock:

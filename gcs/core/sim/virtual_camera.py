@@ -12,6 +12,7 @@ the same ground-truth boxes (`targets_in_image`), which tests and a training-dat
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import threading
@@ -33,7 +34,7 @@ from gcs.core.sim.scene_targets import (
     target_shapes,
     target_states,
 )
-from gcs.core.sim.scene_texture import ground_texture
+from gcs.core.sim.scene_texture import GroundTexture, ground_texture
 
 __all__ = ["CameraModel", "CameraPose", "RenderedFrame", "TargetBox", "VirtualCamera"]
 
@@ -49,6 +50,7 @@ FOG_START_M = 180.0
 FOG_END_M = 650.0
 TRUTH_MAX_FOG = 0.7  # a target hazier than this is not reported as visible
 _FOG_STEP_PX = 8
+_BANDS = 3  # horizontal bands, each warped from its own pyramid level
 
 
 class RenderedFrame(NamedTuple):
@@ -66,25 +68,31 @@ class VirtualCamera:
     ``pose_provider`` returns the vehicle's latest state (or None before a vehicle exists). It is
     called on the rendering thread, so it must be quick and must not raise; ``bus.latest`` fits.
     Positions are metres from the first pose with a position (flat earth), or from ``origin``.
+    The camera is rigidly mounted (roll and pitch tilt the picture) unless ``gimbal`` is set, in
+    which case it stays level like a stabilised gimbal (what gcs.core.follow.camera assumes).
     """
 
     def __init__(self, pose_provider: Callable[[], VehicleState | None], *, width: int = 640,
                  height: int = 480, fps: float = 30.0, hfov_deg: float = 70.0, tilt_deg: float = 45.0,
-                 seed: int = 0, origin: tuple[float, float] | None = None, ground_size_m: float = 400.0,
-                 ground_res_m: float = 0.125) -> None:
+                 seed: int = 0, origin: tuple[float, float] | None = None, gimbal: bool = False,
+                 ground_size_m: float = 400.0, ground_res_m: float = 0.125) -> None:
         if width < 16 or height < 16 or fps <= 0 or not 5.0 <= hfov_deg <= 160.0:
             raise ValueError(f"bad virtual camera geometry {width}x{height} fps {fps} hfov {hfov_deg}")
         self._provider = pose_provider
+        self.gimbal = gimbal
         self.fps = float(fps)
         self.seed = seed
         self._model = CameraModel.from_fov(width, height, hfov_deg, tilt_deg)
-        self._texture = ground_texture(seed, ground_size_m, ground_res_m)
+        self._ground_args = (seed, ground_size_m, ground_res_m)
+        self._texture_ready: GroundTexture | None = None  # built on first render, off the caller's thread
         self._targets = default_targets(seed)
         self._origin = origin
         self._lock = threading.Lock()
         gu = (np.arange(math.ceil(width / _FOG_STEP_PX)) + 0.5) * _FOG_STEP_PX - 0.5
         gv = (np.arange(math.ceil(height / _FOG_STEP_PX)) + 0.5) * _FOG_STEP_PX - 0.5
         self._fog_grid: tuple[F64, F64] = np.meshgrid(gu, gv)
+        self._sky = np.empty((height, width, 3), np.uint8)
+        self._sky[:] = SKY_BGR.astype(np.uint8)
 
     # ---- public API ---------------------------------------------------------------------------
 
@@ -138,11 +146,19 @@ class VirtualCamera:
 
     # ---- rendering ----------------------------------------------------------------------------
 
+    @property
+    def _texture(self) -> GroundTexture:
+        if self._texture_ready is None:
+            with self._lock:
+                if self._texture_ready is None:
+                    self._texture_ready = ground_texture(*self._ground_args)
+        return self._texture_ready
+
     def render_pose(self, pose: CameraPose, time_s: float, *, has_pose: bool = True,
                     draw: bool = True) -> RenderedFrame:
         """Render from an explicit local pose (no provider involved)."""
-        pose = CameraPose(pose.north_m, pose.east_m, max(pose.alt_m, MIN_ALT_M), pose.roll_rad,
-                          pose.pitch_rad, pose.yaw_rad)
+        roll, pitch = (0.0, 0.0) if self.gimbal else (pose.roll_rad, pose.pitch_rad)
+        pose = CameraPose(pose.north_m, pose.east_m, max(pose.alt_m, MIN_ALT_M), roll, pitch, pose.yaw_rad)
         view = View(self._model, pose)
         shapes = target_shapes(view, self._targets, time_s)
         w, h = self._model.width, self._model.height
@@ -153,46 +169,64 @@ class VirtualCamera:
                 truth.append(TargetBox(shape.target.target_id, shape.target.kind, box))
         if not draw:
             return RenderedFrame(np.zeros((0, 0, 3), np.uint8), truth, pose, has_pose)
-        image = self._ground(view)
+        fog = self._fog(view)
+        image = self._ground(view, fog)
         draw_shapes(image, shapes)
-        self._haze(view, image)
+        if fog is not None:
+            image = np.asarray(cv2.blendLinear(image, self._sky, 1.0 - fog, fog), dtype=np.uint8)
         if not has_pose:
             _banner(image, "NO VEHICLE POSE")
         return RenderedFrame(image, truth, pose, has_pose)
 
-    def _ground(self, view: View) -> Image:
-        tex = self._texture
-        distance = view.optical_axis_ground_distance()
-        if not math.isfinite(distance):  # axis above the horizon: judge by the bottom row
-            distance = float(view.ground_distance(np.array([view.model.cx]),
-                                                  np.array([view.model.height - 1.0]))[0])
-        gsd = distance / view.model.fx if math.isfinite(distance) else tex.metres_per_px
+    def _fog(self, view: View) -> npt.NDArray[np.float32] | None:
+        """Per-pixel haze weight (0 clear .. 1 sky), or None when nothing in view is hazy."""
+        coarse = view.ground_distance(*self._fog_grid)
+        fog_coarse = np.clip((coarse - FOG_START_M) / (FOG_END_M - FOG_START_M), 0.0, 1.0)
+        if not fog_coarse.any():
+            return None
+        fog = cv2.resize(fog_coarse.astype(np.float32), (self._model.width, self._model.height),
+                         interpolation=cv2.INTER_LINEAR)
+        return np.asarray(fog, dtype=np.float32)
+
+    def _ground(self, view: View, fog: npt.NDArray[np.float32] | None) -> Image:
+        """Warp the texture into the image; rows lost in the haze are not warped at all."""
+        w, h = view.model.width, view.model.height
+        top = 0
+        if fog is not None:
+            clear_rows = np.flatnonzero(fog.min(axis=1) < 1.0)
+            top = int(clear_rows[0]) if len(clear_rows) else h
+        image = np.empty((h, w, 3), np.uint8)
+        image[:top] = self._sky[:top]
+        if top >= h:
+            return image
+        # Mip-mapping by bands: far rows come from coarser pyramid levels (less aliasing, and a
+        # minifying warp from a smaller image touches far less memory).
+        bands = _BANDS if h - top >= 120 else 1
+        edges = np.linspace(top, h, bands + 1).round().astype(int)
+        for r0, r1 in itertools.pairwise(edges):
+            self._warp_band(view, image, int(r0), int(r1))
+        return image
+
+    def _warp_band(self, view: View, image: Image, r0: int, r1: int) -> None:
+        tex, model = self._texture, view.model
+        distance = float(view.ground_distance(np.array([model.cx]), np.array([r0 + (r1 - r0) / 3.0]))[0])
+        distance = min(distance, FOG_END_M)
+        gsd = distance / model.fx
         level = int(np.clip(round(math.log2(max(gsd / tex.metres_per_px, 1e-6))), 0, len(tex.levels) - 1))
-        period = tex.size_m  # the texture tiles: shift the camera by whole tiles to keep numbers small
-        n = view.pose.north_m - period * round(view.pose.north_m / period)
-        e = view.pose.east_m - period * round(view.pose.east_m / period)
-        homography = view.ground_homography(n, e) @ tex.texture_to_world(level)
-        out: Image = cv2.warpPerspective(tex.levels[level], homography, (view.model.width, view.model.height),
-                                         flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-        return out
+        # The texture tiles: shift the camera by whole tiles so the ground this band shows is near
+        # the tile centre (few pixels take the slow wrap-around path, numbers stay small).
+        look = view.ground_point(model.cx, (r0 + r1) / 2.0, min(distance, tex.size_m / 3.0))
+        period = tex.size_m
+        n = view.pose.north_m - period * round(look[0] / period)
+        e = view.pose.east_m - period * round(look[1] / period)
+        shift = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, -float(r0)], [0.0, 0.0, 1.0]])
+        homography = shift @ view.ground_homography(n, e) @ tex.texture_to_world(level)
+        cv2.warpPerspective(tex.levels[level], homography, (model.width, r1 - r0), dst=image[r0:r1],
+                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
 
     @staticmethod
     def _fog_at(distance_m: float) -> float:
         return float(np.clip((distance_m - FOG_START_M) / (FOG_END_M - FOG_START_M), 0.0, 1.0))
-
-    def _haze(self, view: View, image: Image) -> None:
-        """Blend toward the sky colour with distance; also paints the sky above the horizon."""
-        coarse = view.ground_distance(*self._fog_grid)
-        fog_coarse = np.clip((coarse - FOG_START_M) / (FOG_END_M - FOG_START_M), 0.0, 1.0)
-        if not fog_coarse.any():
-            return
-        h, w = image.shape[:2]
-        fog = cv2.resize(fog_coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-        rows = np.flatnonzero(fog.max(axis=1) > 0.5 / 255)
-        r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        part = image[r0:r1].astype(np.float32)
-        part += (SKY_BGR - part) * fog[r0:r1, :, None]
-        image[r0:r1] = (part + 0.5).astype(np.uint8)
 
 
 def _banner(image: Image, text: str) -> None:

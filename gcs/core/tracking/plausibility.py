@@ -1,12 +1,14 @@
 """Lost-target detection: is the tracker's new box believable, and for how long has it not been?
 
-Classic trackers rarely admit failure: MIL and MedianFlow report ok while sliding onto the
-background, KCF keeps a box at the frame edge after the target has left. So every update is also
-checked against the last accepted box:
+Classic trackers rarely admit failure: MIL reports ok with its box parked at the frame edge
+long after the target has left, MedianFlow slides onto the background. So every update is also
+checked against the last accepted box and against the target's look:
 
 * jump: the centre moved more than ``max_jump_sizes`` box sizes (sqrt of the area);
 * scale: the size changed by more than the factor ``max_scale_change``;
 * frame: less than ``min_inside_frac`` of the box lies inside the image;
+* appearance: the box's colour similarity to the target (``appearance.py``) is below
+  ``min_appearance`` (skipped when the caller has no appearance score);
 * confidence: the (scaled) confidence is below ``min_confidence``, or the tracker said failed.
 
 The jump and scale allowances grow with the number of consecutive refused updates, so a target
@@ -15,8 +17,8 @@ the track SEARCHING; when refusals last longer than ``lost_timeout_s`` or ``sear
 the track is LOST and stays so until a new selection: a follower must never resume on its own
 after the pilot has been told the target is gone.
 
-Confidence = the tracker's raw confidence x (1 - 0.5 x the worst of the three margins), where a
-margin is 0 for a perfectly still box and 1 at its limit; a box right at a limit scores half.
+Confidence = the tracker's raw confidence x (1 - 0.5 x the worst margin), where a margin is 0
+for a perfectly still, identical-looking box and 1 at its limit; a box right at a limit scores half.
 
 Everything here is a pure function of frozen values; the worker keeps the ``LossState``.
 """
@@ -37,6 +39,7 @@ class PlausibilityParams:
     max_jump_sizes: float = 1.0
     max_scale_change: float = 1.5
     min_inside_frac: float = 0.5
+    min_appearance: float = 0.4
     min_confidence: float = 0.2
     search_frames: int = 30
     lost_timeout_s: float = 1.0
@@ -79,16 +82,23 @@ class Margins:
     jump: float
     scale: float
     outside: float
+    appearance: float = 0.0
 
     @property
     def worst(self) -> float:
-        return max(self.jump, self.scale, self.outside)
+        return max(self.jump, self.scale, self.outside, self.appearance)
 
 
 def margins(
-    box: BBox, last_good: BBox, misses: int, frame_w: int, frame_h: int, p: PlausibilityParams
+    box: BBox,
+    last_good: BBox,
+    misses: int,
+    frame_w: int,
+    frame_h: int,
+    p: PlausibilityParams,
+    appearance: float | None = None,
 ) -> Margins:
-    """Measure ``box`` against ``last_good``; allowances grow by one step per refused update."""
+    """Measure ``box`` against ``last_good``; jump and scale allowances grow per refused update."""
     steps = misses + 1
     ref = max(last_good.size, 1.0)
     (cx, cy), (gx, gy) = box.centre, last_good.centre
@@ -98,7 +108,10 @@ def margins(
     spare = 1.0 - p.min_inside_frac
     outside_frac = 1.0 - box.fraction_inside(frame_w, frame_h)
     outside = outside_frac / spare if spare > 0 else (math.inf if outside_frac > 0 else 0.0)
-    return Margins(jump, scale, outside)
+    look = 0.0
+    if appearance is not None:
+        look = (1.0 - appearance) / (1.0 - p.min_appearance) if p.min_appearance < 1 else math.inf
+    return Margins(jump, scale, outside, look)
 
 
 def _refusal(update: TrackUpdate, m: Margins | None, confidence: float, p: PlausibilityParams) -> str:
@@ -111,6 +124,8 @@ def _refusal(update: TrackUpdate, m: Margins | None, confidence: float, p: Plaus
         return "implausible jump"
     if m.scale >= 1.0:
         return "implausible size change"
+    if m.appearance >= 1.0:
+        return "no longer looks like the target"
     if confidence < p.min_confidence:
         return f"low confidence {confidence:.2f}"
     return ""
@@ -123,14 +138,18 @@ def assess(
     frame_w: int,
     frame_h: int,
     params: PlausibilityParams,
+    appearance: float | None = None,
 ) -> tuple[LossState, Verdict]:
-    """Fold one tracker update into the loss state; returns the new state and what to publish."""
+    """Fold one tracker update into the loss state; returns the new state and what to publish.
+
+    ``appearance`` is the box's similarity to the target (0..1), or None to skip that check.
+    """
     if prev.state in (TrackState.IDLE, TrackState.LOST) or prev.last_good is None:
         return prev, Verdict(prev.state, None, 0.0, prev.reason)
     m: Margins | None = None
     confidence = 0.0
     if update.ok and update.box is not None and update.box.is_valid:
-        m = margins(update.box, prev.last_good, prev.misses, frame_w, frame_h, params)
+        m = margins(update.box, prev.last_good, prev.misses, frame_w, frame_h, params, appearance)
         confidence = max(0.0, min(1.0, update.confidence)) * max(0.0, 1.0 - 0.5 * min(m.worst, 1.0))
     reason = _refusal(update, m, confidence, params)
     if not reason and update.box is not None:
@@ -144,4 +163,4 @@ def assess(
         lost = LossState(TrackState.LOST, None, prev.last_good_time_s, misses, why)
         return lost, Verdict(TrackState.LOST, None, 0.0, why)
     searching = LossState(TrackState.SEARCHING, prev.last_good, prev.last_good_time_s, misses, reason)
-    return searching, Verdict(TrackState.SEARCHING, None, confidence, reason)
+    return searching, Verdict(TrackState.SEARCHING, None, 0.0, reason)

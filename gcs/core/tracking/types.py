@@ -11,12 +11,14 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import numpy.typing as npt
 
-Image = npt.NDArray[np.uint8]
-"""An 8-bit BGR (or grey) frame as OpenCV hands it out: height x width (x channels)."""
+Image = npt.NDArray[Any]
+"""An 8-bit BGR (or grey) frame, height x width (x channels). Typed loosely on purpose: OpenCV's
+stubs type what it returns as ``Mat | NDArray[integer | floating]``, and a frame must flow from
+``VideoCapture.read`` to a tracker without casts."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from gcs.core.bus import MessageBus
+from gcs.core.tracking.appearance import AppearanceModel
 from gcs.core.tracking.errors import TrackerError
 from gcs.core.tracking.opencv_trackers import default_registry
 from gcs.core.tracking.plausibility import LossState, PlausibilityParams, assess
@@ -99,6 +100,7 @@ class TrackingWorker:
         self._latest = TrackedTarget.idle(self._tracker_name)
         self._fps = 0.0
         self._last_done: float | None = None
+        self._appearance = AppearanceModel()  # worker thread only
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tracking", daemon=True)
         self._thread.start()
@@ -207,7 +209,10 @@ class TrackingWorker:
         if tracker is None or loss.state not in (TrackState.LOCKED, TrackState.SEARCHING):
             return
         update = tracker.update(image)
-        new_loss, verdict = assess(loss, update, frame.capture_time_s, w, h, self._params)
+        look = self._appearance.score(image, update.box) if update.ok and update.box is not None else None
+        new_loss, verdict = assess(loss, update, frame.capture_time_s, w, h, self._params, look)
+        if verdict.state is TrackState.LOCKED:
+            self._appearance.accept()
         target = TrackedTarget(
             verdict.box,
             verdict.state,
@@ -240,6 +245,7 @@ class TrackingWorker:
         box = box.clamp(w, h)
         try:
             start.tracker.init(image, box)
+            self._appearance.reset(image, box)
         except TrackerError as exc:
             log.warning("could not start %s on %s: %s", start.tracker.name, box, exc)
             with self._lock:

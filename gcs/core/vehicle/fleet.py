@@ -179,7 +179,8 @@ class Fleet:
             reason = (
                 f"no heartbeat for {silent:.1f} s" if current is LinkState.LOST else "heartbeats received"
             )
-            log.warning("vehicle %d link %s: %s", vehicle.system_id, current.value, reason)
+            level = logging.WARNING if current is LinkState.LOST else logging.INFO
+            log.log(level, "vehicle %d link %s: %s", vehicle.system_id, current.value, reason)
             if current is LinkState.OK and previous is LinkState.LOST:
                 vehicle.request_streams()
             if current is LinkState.OK and previous is LinkState.CONNECTING:

@@ -31,7 +31,7 @@ def start_offboard(commander: Commander, vehicle: Vehicle) -> CommandResult:
         raise CommandRejected(
             f"offboard already engaged on vehicle {current.system_id}; stop it first", "OFFBOARD", "LOCAL_REFUSAL"
         )
-    mode = flavour.offboard_mode
+    mode = flavour.offboard_mode(state.mav_type)
     if flavour.needs_setpoints_before_offboard:
         commander.engage(vehicle)
         time.sleep(PRESTREAM_S)

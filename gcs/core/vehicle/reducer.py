@@ -1,8 +1,8 @@
 """Telemetry reducer: pure functions folding MAVLink messages into an immutable VehicleState.
 
 ``reduce(state, msg, now_s)`` returns a new state for the messages it uses and the *very same*
-object for everything else (including BAD_DATA and messages of another system id), so a caller
-can skip publishing with ``new is old``. It runs once per message of a replay (~100k/s), so
+object for everything else (BAD_DATA, unused types, another system id, ignored heartbeats), so a
+caller can skip publishing with ``new is old``. It runs once per message of a replay (~100k/s), so
 handlers build objects with :func:`gcs.core.models.evolve` and a dict dispatch, never
 ``dataclasses.replace``.
 
@@ -89,7 +89,10 @@ def initial_state(system_id: int, component_id: int = 1) -> VehicleState:
 def reduce(state: VehicleState, msg: MavMessage, now_s: float) -> VehicleState:
     """Fold one message into ``state``; unused messages return ``state`` itself (identity)."""
     handler = _HANDLERS.get(msg.get_type())
-    if handler is None or msg.get_srcSystem() != state.system_id:
+    if handler is None:
+        return state
+    source = msg.get_srcSystem()
+    if source != state.system_id and source != 0:  # 0: encoded here, never packed (tests, sim)
         return state
     return handler(state, msg, now_s)
 

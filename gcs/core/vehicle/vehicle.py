@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from gcs.core.vehicle.reducer import initial_state, reduce
 
 log = logging.getLogger(__name__)
 
+CONFIRM_TIMEOUT_S = 1.5  # one heartbeat period plus margin
 FORCE_DISARM_MAGIC = 21196  # MAVLink: param2 of ARM_DISARM that overrides in-flight checks
 # Velocity + yaw rate only: ignore position (bits 0-2), acceleration (6-8) and yaw angle (10).
 VELOCITY_YAW_RATE_MASK = 0b0000_0101_1100_0111
@@ -115,16 +117,35 @@ class Vehicle:
             command, *params, timeout_s=self.settings.timeout_s, retries=self.settings.retries
         )
 
+    def _confirm(self, predicate: Callable[[VehicleState], bool], what: str) -> None:
+        """After an ACK, wait (briefly) until telemetry shows the change too.
+
+        Armed state and mode come only with the 1 Hz HEARTBEAT, so without this a pilot's next
+        command (takeoff right after arm) would be judged on a state one second old.
+        """
+        deadline = time.monotonic() + CONFIRM_TIMEOUT_S
+        while not predicate(self._state):
+            if time.monotonic() > deadline:
+                log.info("vehicle %d: %s acknowledged but not yet shown in telemetry", self.system_id, what)
+                return
+            time.sleep(0.02)
+
     def arm(self) -> CommandResult:
-        return self._command(mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 1)
+        result = self._command(mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 1)
+        self._confirm(lambda s: s.armed, "arm")
+        return result
 
     def disarm(self, force: bool = False) -> CommandResult:
-        return self._command(mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_DISARM_MAGIC if force else 0)
+        result = self._command(mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 0, FORCE_DISARM_MAGIC if force else 0)
+        self._confirm(lambda s: not s.armed, "disarm")
+        return result
 
     def set_mode(self, name: str) -> CommandResult:
         base, custom, sub = self.flavour.set_mode_params(name, self._state.mav_type)
         result = self._command(mavlink.MAV_CMD_DO_SET_MODE, base, custom, sub)
-        return CommandResult(result.command, True, result.result, f"mode {name.upper()} accepted")
+        wanted = name.upper()
+        self._confirm(lambda s: s.mode.upper() == wanted, f"mode {wanted}")
+        return CommandResult(result.command, True, result.result, f"mode {wanted} accepted")
 
     def takeoff(self, altitude_m: float) -> CommandResult:
         """Climb to ``altitude_m`` above home; ArduPilot copters are put in GUIDED first."""
@@ -136,8 +157,9 @@ class Vehicle:
         flavour = self.flavour
         if not flavour.supports_takeoff(state.mav_type):
             raise CommandRejected(f"{state.vehicle_type} has no takeoff command", "NAV_TAKEOFF", "UNSUPPORTED")
-        if flavour.takeoff_needs_guided and state.mode != flavour.offboard_mode:
-            self.set_mode(flavour.offboard_mode)
+        guided = flavour.offboard_mode(state.mav_type)
+        if flavour.takeoff_needs_guided(state.mav_type) and state.mode != guided:
+            self.set_mode(guided)
         home_msl = state.home.alt_msl_m if state.home else state.global_position.alt_msl_m - state.global_position.alt_rel_m
         param7 = flavour.takeoff_altitude_param(altitude_m, home_msl)
         nan = math.nan
@@ -152,12 +174,13 @@ class Vehicle:
 
     def hold(self) -> CommandResult:
         """Stop and hold position in the flavour's hold mode (PX4 Hold, ArduPilot LOITER)."""
-        return self.set_mode(self.flavour.hold_mode)
+        return self.set_mode(self.flavour.hold_mode(self._state.mav_type))
 
     def request_hold_nowait(self) -> None:
         """Ask for hold without waiting (commander thread, link loss): best effort."""
         try:
-            base, custom, sub = self.flavour.set_mode_params(self.flavour.hold_mode, self._state.mav_type)
+            mav_type = self._state.mav_type
+            base, custom, sub = self.flavour.set_mode_params(self.flavour.hold_mode(mav_type), mav_type)
             self.commands.send_nowait(mavlink.MAV_CMD_DO_SET_MODE, base, custom, sub)
         except LinkError as exc:
             log.warning("vehicle %d: hold request not sent: %s", self.system_id, exc)
@@ -195,7 +218,12 @@ class Vehicle:
     def send_velocity(self, velocity: VelocityIntent) -> None:
         """One SET_POSITION_TARGET_LOCAL_NED with velocity + yaw rate in the frame the type names."""
         if isinstance(velocity, VelocityBodyYawRate):
-            frame = self.flavour.body_velocity_frame
+            # PX4 documents BODY_NED for heading-frame velocity; ArduPilot documents BODY_OFFSET_NED.
+            frame = (
+                mavlink.MAV_FRAME_BODY_NED
+                if self._state.autopilot is Autopilot.PX4
+                else mavlink.MAV_FRAME_BODY_OFFSET_NED
+            )
             vx, vy, vz = velocity.forward_mps, velocity.right_mps, velocity.down_mps
         elif isinstance(velocity, VelocityNedYawRate):
             frame = mavlink.MAV_FRAME_LOCAL_NED

@@ -102,3 +102,4 @@ class CaptureStats:
     reconnects: int
     health: VideoHealth
     last_frame_age_s: float | None
+    last_error: str | None = None  # why the last open or read failed, while it matters

@@ -1,0 +1,215 @@
+"""Incoming MAVLink -> autopilot actions and replies (COMMAND_ACK, PARAM_VALUE, ...).
+
+Every handler returns the messages to send back; nothing here touches a socket. Commands are
+acknowledged to the sender (target_system/target_component of COMMAND_ACK), with ``command``
+echoed. A retry of a command we already executed (same sender, command and parameters,
+confirmation > 0, within ``RETRY_WINDOW_S``) gets the same ACK again and is not executed twice.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from gcs.core.mavlink_env import mavlink
+from gcs.core.sim.autopilot import FORCE_MAGIC, SimAutopilot
+from gcs.core.sim.telemetry import BUILDERS, DATA_STREAMS, STREAMABLE, StreamScheduler
+
+M = mavlink
+RETRY_WINDOW_S = 3.0
+ACCEPTED = M.MAV_RESULT_ACCEPTED
+
+Params = tuple[float, float, float, float, float, float, float]
+
+
+def _msg_id(value: float) -> int | None:
+    if not math.isfinite(value) or value < 0 or value != int(value):
+        return None
+    return int(value)
+
+
+class MessageHandler:
+    """Dispatches decoded messages for one simulated autopilot."""
+
+    def __init__(self, ap: SimAutopilot, streams: StreamScheduler, system_id: int, component_id: int) -> None:
+        self.ap = ap
+        self.streams = streams
+        self.system_id = system_id
+        self.component_id = component_id
+        self._acks: dict[tuple[int, int, int, Params], tuple[float, int]] = {}
+        self.commands_handled = 0
+
+    def _for_us(self, target_system: int, target_component: int | None = None) -> bool:
+        if target_system not in (0, self.system_id):
+            return False
+        return target_component is None or target_component in (0, self.component_id)
+
+    def handle(self, msg: Any, now: float) -> list[Any]:
+        kind = msg.get_type()
+        if kind == "COMMAND_LONG":
+            if not self._for_us(msg.target_system, msg.target_component):
+                return []
+            params = (msg.param1, msg.param2, msg.param3, msg.param4, msg.param5, msg.param6, msg.param7)
+            return self._command(msg, msg.command, msg.confirmation, params, now)
+        if kind == "COMMAND_INT":
+            if not self._for_us(msg.target_system, msg.target_component):
+                return []
+            params = (msg.param1, msg.param2, msg.param3, msg.param4, float(msg.x), float(msg.y), msg.z)
+            return self._command(msg, msg.command, 0, params, now)
+        if kind == "SET_POSITION_TARGET_LOCAL_NED":
+            if self._for_us(msg.target_system, msg.target_component):
+                self.ap.setpoint_local(msg, now)
+            return []
+        if kind == "SET_POSITION_TARGET_GLOBAL_INT":
+            if self._for_us(msg.target_system, msg.target_component):
+                self.ap.setpoint_global(msg, now)
+            return []
+        handler = _OTHER.get(kind)
+        return handler(self, msg, now) if handler else []
+
+    # ---- commands -----------------------------------------------------------------------
+
+    def _command(self, msg: Any, command: int, confirmation: int, p: Params, now: float) -> list[Any]:
+        src_sys, src_comp = msg.get_srcSystem(), msg.get_srcComponent()
+        key = (src_sys, src_comp, command, p)
+        for k in [k for k, (t, _) in self._acks.items() if now - t > RETRY_WINDOW_S]:
+            del self._acks[k]
+        cached = self._acks.get(key)
+        if confirmation > 0 and cached is not None:
+            return [M.MAVLink_command_ack_message(command, cached[1], 0, 0, src_sys, src_comp)]
+        self.commands_handled += 1
+        result, extra = self._execute(command, p, now)
+        self._acks[key] = (now, result)
+        ack = M.MAVLink_command_ack_message(command, result, 0, 0, src_sys, src_comp)
+        return [ack, *extra]
+
+    def _execute(self, command: int, p: Params, now: float) -> tuple[int, list[Any]]:
+        ap = self.ap
+        ap.now = now
+        if command == M.MAV_CMD_COMPONENT_ARM_DISARM:
+            if p[0] == 1.0:
+                return ap.arm(force=p[1] in FORCE_MAGIC), []
+            if p[0] == 0.0:
+                return ap.disarm(force=p[1] == 21196.0), []
+            return M.MAV_RESULT_DENIED, []
+        if command == M.MAV_CMD_DO_SET_MODE:
+            name = ap.modes.decode_set_mode(p[0], p[1], p[2])
+            return (M.MAV_RESULT_DENIED if name is None else ap.request_mode(name)), []
+        if command == M.MAV_CMD_NAV_TAKEOFF:
+            return ap.takeoff(p[6]), []
+        if command == M.MAV_CMD_NAV_LAND:
+            return ap.land(), []
+        if command == M.MAV_CMD_NAV_RETURN_TO_LAUNCH:
+            return ap.return_to_launch(), []
+        if command == M.MAV_CMD_NAV_LOITER_UNLIM:
+            return ap.loiter(), []
+        if command == M.MAV_CMD_SET_MESSAGE_INTERVAL:
+            mid = _msg_id(p[0])
+            if mid is None:
+                return M.MAV_RESULT_DENIED, []
+            ok = self.streams.set_interval_us(mid, p[1], now)
+            return (ACCEPTED if ok else M.MAV_RESULT_FAILED), []
+        if command == M.MAV_CMD_GET_MESSAGE_INTERVAL:
+            mid = _msg_id(p[0])
+            if mid is None:
+                return M.MAV_RESULT_DENIED, []
+            interval = self.streams.interval_s(mid)
+            us = 0 if mid not in STREAMABLE else -1 if interval is None else round(interval * 1e6)
+            return ACCEPTED, [M.MAVLink_message_interval_message(mid, us)]
+        if command == M.MAV_CMD_REQUEST_MESSAGE:
+            mid = _msg_id(p[0])
+            return self._one_message(mid, now)
+        if command == M.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES:
+            return self._one_message(M.MAVLINK_MSG_ID_AUTOPILOT_VERSION, now)
+        if command == M.MAV_CMD_GET_HOME_POSITION:
+            return self._one_message(M.MAVLINK_MSG_ID_HOME_POSITION, now)
+        return M.MAV_RESULT_UNSUPPORTED, []
+
+    def _one_message(self, mid: int | None, now: float) -> tuple[int, list[Any]]:
+        builder = BUILDERS.get(mid) if mid is not None else None
+        if builder is None:
+            return M.MAV_RESULT_DENIED, []
+        message = builder(self.ap, now)
+        if message is None:  # e.g. HOME_POSITION before there is a home
+            return M.MAV_RESULT_FAILED, []
+        return ACCEPTED, [message]
+
+    # ---- streams, parameters, missions, time --------------------------------------------
+
+    def _request_data_stream(self, msg: Any, now: float) -> list[Any]:
+        if self.ap.px4 or not self._for_us(msg.target_system, msg.target_component):
+            return []  # PX4 ignores the deprecated REQUEST_DATA_STREAM
+        groups = DATA_STREAMS.values() if msg.req_stream_id == M.MAV_DATA_STREAM_ALL else (
+            [DATA_STREAMS[msg.req_stream_id]] if msg.req_stream_id in DATA_STREAMS else [])
+        rate = float(msg.req_message_rate) if msg.start_stop else 0.0
+        for group in groups:
+            for mid in group:
+                self.streams.set_rate_hz(mid, rate, now)
+        return []
+
+    def _param_value(self, index: int) -> Any:
+        store = self.ap.params
+        p = store.by_index(index)
+        assert p is not None
+        return M.MAVLink_param_value_message(p.name.encode(), store.encode(p), p.ptype, len(store), index)
+
+    def _param_request_list(self, msg: Any, now: float) -> list[Any]:
+        if not self._for_us(msg.target_system, msg.target_component):
+            return []
+        return [self._param_value(i) for i in range(len(self.ap.params))]
+
+    def _param_request_read(self, msg: Any, now: float) -> list[Any]:
+        if not self._for_us(msg.target_system, msg.target_component):
+            return []
+        store = self.ap.params
+        index = msg.param_index if msg.param_index >= 0 else store.index_of(_name(msg.param_id))
+        if index is None or store.by_index(index) is None:
+            return []
+        return [self._param_value(index)]
+
+    def _param_set(self, msg: Any, now: float) -> list[Any]:
+        if not self._for_us(msg.target_system, msg.target_component):
+            return []
+        store = self.ap.params
+        name = _name(msg.param_id)
+        if store.set(name, msg.param_value, msg.param_type) is None:
+            return []
+        index = store.index_of(name)
+        return [] if index is None else [self._param_value(index)]
+
+    def _mission_request_list(self, msg: Any, now: float) -> list[Any]:
+        if not self._for_us(msg.target_system, msg.target_component):
+            return []
+        return [M.MAVLink_mission_count_message(msg.get_srcSystem(), msg.get_srcComponent(), 0,
+                                                getattr(msg, "mission_type", 0))]
+
+    def _mission_upload(self, msg: Any, now: float) -> list[Any]:
+        if not self._for_us(msg.target_system, msg.target_component):
+            return []
+        clear = msg.get_type() == "MISSION_CLEAR_ALL"
+        result = M.MAV_MISSION_ACCEPTED if clear else M.MAV_MISSION_UNSUPPORTED
+        return [M.MAVLink_mission_ack_message(msg.get_srcSystem(), msg.get_srcComponent(), result,
+                                              getattr(msg, "mission_type", 0))]
+
+    def _timesync(self, msg: Any, now: float) -> list[Any]:
+        if msg.tc1 != 0:
+            return []
+        return [M.MAVLink_timesync_message(time.monotonic_ns(), msg.ts1)]
+
+
+def _name(raw: Any) -> str:
+    text = raw.decode("ascii", "replace") if isinstance(raw, bytes | bytearray) else str(raw)
+    return text.split("\x00", 1)[0]
+
+
+_OTHER = {
+    "REQUEST_DATA_STREAM": MessageHandler._request_data_stream,
+    "PARAM_REQUEST_LIST": MessageHandler._param_request_list,
+    "PARAM_REQUEST_READ": MessageHandler._param_request_read,
+    "PARAM_SET": MessageHandler._param_set,
+    "MISSION_REQUEST_LIST": MessageHandler._mission_request_list,
+    "MISSION_COUNT": MessageHandler._mission_upload,
+    "MISSION_CLEAR_ALL": MessageHandler._mission_upload,
+    "TIMESYNC": MessageHandler._timesync,
+}

@@ -1,0 +1,217 @@
+"""SimVehicle: one thread that runs the physics at 100 Hz, answers MAVLink and streams telemetry.
+
+The loop waits on the socket until the next physics tick (deadlines on ``time.monotonic()``, so
+it neither drifts nor spins), drains every waiting datagram, advances the physics by whole ticks,
+and sends the telemetry that is due. A datagram that does not decode is counted and dropped;
+nothing a peer sends can stop the thread. ``stop()`` returns within one tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from gcs.core.mavlink_env import mavlink
+from gcs.core.sim.autopilot import SimAutopilot
+from gcs.core.sim.config import ReceivedSetpoint, SimConfig, SimSnapshot
+from gcs.core.sim.handlers import MessageHandler
+from gcs.core.sim.telemetry import BUILDERS, StreamScheduler
+from gcs.core.sim.transport import UdpTransport
+
+log = logging.getLogger(__name__)
+
+PHYSICS_HZ = 100
+DT = 1.0 / PHYSICS_HZ
+MAX_CATCH_UP_STEPS = 25  # after a stall, run at most this many ticks, then resynchronise
+MAX_STATUSTEXT = 50
+
+
+class SimVehicle:
+    """A simulated PX4 or ArduPilot multicopter on a UDP port. Thread-safe public methods."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._transport: UdpTransport | None = None
+        self._mav: Any = None
+        now = time.monotonic()
+        self._ap = SimAutopilot(config, now)
+        self._streams = StreamScheduler(now)
+        self._handler = MessageHandler(self._ap, self._streams, config.system_id, config.component_id)
+        self._home_version_sent = 0
+        self.bad_datagrams = 0  # datagrams with no valid MAVLink in them
+        self.bad_messages = 0  # frames that failed to decode (CRC, unknown id, ...)
+        self.handler_errors = 0  # messages that raised inside a handler (logged)
+        self.messages_received = 0
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bind the socket and start the thread. Calling it again while running does nothing."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            cfg = self.config
+            self._transport = UdpTransport(cfg.bind_host, cfg.bind_port, cfg.targets)
+            self._mav = mavlink.MAVLink(self._transport, cfg.system_id, cfg.component_id)
+            now = time.monotonic()
+            self._ap = SimAutopilot(cfg, now)
+            self._streams = StreamScheduler(now)
+            self._handler = MessageHandler(self._ap, self._streams, cfg.system_id, cfg.component_id)
+            self._stop.clear()
+            name = f"sim-{cfg.flavour}-{cfg.system_id}"
+            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and close the socket; safe to call twice or before start()."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=2.0)
+        with self._lock:
+            self._thread = None
+            if self._transport is not None:
+                self._transport.close()
+                self._transport = None
+
+    def __enter__(self) -> SimVehicle:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def port(self) -> int:
+        """The bound UDP port (the real one when bind_port was 0)."""
+        transport = self._transport
+        if transport is None:
+            raise RuntimeError("SimVehicle is not started")
+        return transport.port
+
+    # ---- queries (any thread) -------------------------------------------------------------
+
+    def snapshot(self) -> SimSnapshot:
+        with self._lock:
+            return self._ap.snapshot(time.monotonic())
+
+    def received_setpoints(self) -> list[ReceivedSetpoint]:
+        with self._lock:
+            return list(self._ap.setpoints)
+
+    def add_target(self, host: str, port: int) -> None:
+        """Also send telemetry to ``host:port`` (a GCS listening there, like QGC on 14550)."""
+        transport = self._transport
+        if transport is None:
+            raise RuntimeError("SimVehicle is not started")
+        transport.add_target(host, port)
+
+    def peers(self) -> list[tuple[str, int]]:
+        transport = self._transport
+        return transport.peers() if transport else []
+
+    # ---- the thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        transport = self._transport
+        assert transport is not None
+        next_tick = time.monotonic()
+        while not self._stop.is_set():
+            transport.wait(min(DT, max(0.0, next_tick - time.monotonic())))
+            if self._stop.is_set():
+                break
+            try:
+                next_tick = self._iterate(transport, next_tick)
+            except Exception:  # a bug must not kill the vehicle silently mid-flight
+                self.handler_errors += 1
+                log.exception("sim: loop iteration failed")
+                next_tick = max(next_tick + DT, time.monotonic())
+        log.debug("sim: thread stopped")
+
+    def _iterate(self, transport: UdpTransport, next_tick: float) -> float:
+        """One pass: read, fly the ticks that are due, send what is due. Returns the next tick."""
+        now = time.monotonic()
+        datagrams = transport.receive()
+        with self._lock:
+            for data, addr in datagrams:
+                self._on_datagram(transport, data, addr, now)
+            steps = 0
+            while now >= next_tick and steps < MAX_CATCH_UP_STEPS:
+                self._ap.step(DT, next_tick)
+                next_tick += DT
+                steps += 1
+            if now - next_tick > 0.25:
+                next_tick = now + DT  # stalled (debugger, suspended VM): do not replay it all
+            self._ap.now = now
+            self._send_events()
+            for mid in self._streams.due(now):
+                self._send(BUILDERS[mid](self._ap, now))
+        transport.expire(now)
+        return next_tick
+
+    def _on_datagram(self, transport: UdpTransport, data: bytes, addr: tuple[str, int], now: float) -> None:
+        parser = mavlink.MAVLink(None)  # fresh per datagram: a torn frame cannot poison the next
+        parser.robust_parsing = True
+        try:
+            messages = parser.parse_buffer(data) or []
+        except Exception:  # noqa: BLE001 - pymavlink raises assorted errors on garbage even when robust
+            messages = []
+        good = [m for m in messages if m.get_type() != "BAD_DATA"]
+        self.bad_messages += len(messages) - len(good)
+        if not good:
+            self.bad_datagrams += 1
+            return
+        if transport.learn(addr, now):  # a new GCS: introduce ourselves now, not in up to 1 s
+            self._send(BUILDERS[mavlink.MAVLINK_MSG_ID_HEARTBEAT](self._ap, now))
+        me = (self.config.system_id, self.config.component_id)
+        for msg in good:
+            if (msg.get_srcSystem(), msg.get_srcComponent()) == me:
+                continue  # our own echo (e.g. a looped-back broadcast)
+            self.messages_received += 1
+            try:
+                replies = self._handler.handle(msg, now)
+            except Exception:
+                self.handler_errors += 1
+                log.exception("sim: handling %s failed", msg.get_type())
+                continue
+            self._send_events()
+            for reply in replies:
+                self._send(reply)
+
+    def _send_events(self) -> None:
+        ap = self._ap
+        for severity, text in ap.outbox[:MAX_STATUSTEXT]:
+            self._send(mavlink.MAVLink_statustext_message(severity, text.encode("utf-8")[:50]))
+        ap.outbox.clear()
+        if ap.home_version != self._home_version_sent and ap.home is not None:
+            self._home_version_sent = ap.home_version
+            self._send(BUILDERS[mavlink.MAVLINK_MSG_ID_HOME_POSITION](ap, ap.now))
+
+    def _send(self, msg: Any) -> None:
+        if msg is None or self._mav is None:
+            return
+        self._mav.send(msg)
+
+    # ---- diagnostics --------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        t = self._transport
+        return {
+            "messages_received": self.messages_received,
+            "bad_datagrams": self.bad_datagrams,
+            "bad_messages": self.bad_messages,
+            "handler_errors": self.handler_errors,
+            "commands_handled": self._handler.commands_handled,
+            "datagrams_in": t.datagrams_in if t else 0,
+            "datagrams_out": t.datagrams_out if t else 0,
+            "send_errors": t.send_errors if t else 0,
+        }

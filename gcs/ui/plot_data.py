@@ -1,0 +1,169 @@
+"""Plot data without Qt: every numeric telemetry field by dotted name, and preallocated ring buffers.
+
+``telemetry_fields()`` flattens ``VehicleState`` from its type hints (so optional parts such as
+``local_position`` are listed before they first arrive) plus a few derived values the pilot
+wants on one axis: attitude in degrees, the actual velocity in the body frame and the velocity
+the commander sends. ``read_field`` returns NaN for anything not known yet, which the plots draw
+as a gap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import operator
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from gcs.core.models import VehicleState, VelocityBodyYawRate, VelocityNedYawRate
+
+NAN = float("nan")
+UNIT_SUFFIXES = (
+    ("_radps", "rad/s"), ("_mps", "m/s"), ("_pct", "%"), ("_deg", "deg"), ("_rad", "rad"),
+    ("_hz", "Hz"), ("_m", "m"), ("_v", "V"), ("_a", "A"), ("_s", "s"),
+)
+
+
+def unit_of(field: str) -> str:
+    """Unit named by a field's suffix ("hud.groundspeed_mps" -> "m/s"), else ""."""
+    name = field.rsplit(".", 1)[-1]
+    if name == "messages_per_s":
+        return "msg/s"
+    if name == "bytes_per_s":
+        return "B/s"
+    return next((unit for suffix, unit in UNIT_SUFFIXES if name.endswith(suffix)), "")
+
+
+def _numeric_paths(cls: type, prefix: str) -> list[str]:
+    paths: list[str] = []
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
+            hint = args[0]
+        name = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+            paths.extend(_numeric_paths(hint, name + "."))
+        elif hint in (int, float, bool):
+            paths.append(name)
+    return paths
+
+
+def _body_velocity(state: VehicleState) -> tuple[float, float]:
+    v, yaw = state.velocity, state.attitude.yaw_rad
+    forward = v.north_mps * math.cos(yaw) + v.east_mps * math.sin(yaw)
+    right = -v.north_mps * math.sin(yaw) + v.east_mps * math.cos(yaw)
+    return forward, right
+
+
+def _commanded(state: VehicleState, commander: Any) -> tuple[float, float, float, float]:
+    """(forward, right, down, yaw rate deg/s) the commander sends now; NaN when not streaming."""
+    velocity = getattr(commander, "velocity", None) if commander is not None and commander.engaged else None
+    if isinstance(velocity, VelocityBodyYawRate):
+        return velocity.forward_mps, velocity.right_mps, velocity.down_mps, math.degrees(velocity.yaw_rate_radps)
+    if isinstance(velocity, VelocityNedYawRate):
+        yaw = state.attitude.yaw_rad
+        forward = velocity.north_mps * math.cos(yaw) + velocity.east_mps * math.sin(yaw)
+        right = -velocity.north_mps * math.sin(yaw) + velocity.east_mps * math.cos(yaw)
+        return forward, right, velocity.down_mps, math.degrees(velocity.yaw_rate_radps)
+    return NAN, NAN, NAN, NAN
+
+
+Reader = Callable[[VehicleState, Any], float]
+
+DERIVED: dict[str, Reader] = {
+    "derived.roll_deg": lambda s, _c: math.degrees(s.attitude.roll_rad),
+    "derived.pitch_deg": lambda s, _c: math.degrees(s.attitude.pitch_rad),
+    "derived.forward_mps": lambda s, _c: _body_velocity(s)[0],
+    "derived.right_mps": lambda s, _c: _body_velocity(s)[1],
+    "commander.forward_mps": lambda s, c: _commanded(s, c)[0],
+    "commander.right_mps": lambda s, c: _commanded(s, c)[1],
+    "commander.down_mps": lambda s, c: _commanded(s, c)[2],
+    "commander.yaw_rate_dps": lambda s, c: _commanded(s, c)[3],
+}
+
+
+@functools.cache
+def telemetry_fields() -> tuple[str, ...]:
+    """Every plottable field: VehicleState's numeric leaves, then the derived ones."""
+    return (*_numeric_paths(VehicleState, ""), *DERIVED)
+
+
+@functools.cache
+def field_reader(field: str) -> Reader:
+    """A fast reader for one field; KeyError for an unknown name."""
+    if field in DERIVED:
+        return DERIVED[field]
+    if field not in telemetry_fields():
+        raise KeyError(f"{field!r} is not a telemetry field")
+    get = operator.attrgetter(field)
+
+    def read(state: VehicleState, _commander: Any) -> float:
+        try:
+            value = get(state)
+        except AttributeError:  # an optional part (local_position, home) not received yet
+            return NAN
+        return NAN if value is None else float(value)
+
+    return read
+
+
+def read_field(field: str, state: VehicleState, commander: Any = None) -> float:
+    return field_reader(field)(state, commander)
+
+
+class RingBuffer:
+    """Fixed-capacity (time, value) history whose newest ``len`` samples are one contiguous view.
+
+    Each sample is written twice, at ``i`` and ``i + capacity`` of arrays twice that size, so
+    ``view()`` returns slices (no copy, no concatenate) oldest first. Single-threaded (GUI).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 2:
+            raise ValueError("capacity must be at least 2")
+        self.capacity = capacity
+        self._t = np.zeros(2 * capacity, dtype=np.float64)
+        self._v = np.zeros(2 * capacity, dtype=np.float64)
+        self._head = 0  # next write position in [0, capacity)
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, t: float, value: float) -> None:
+        h, cap = self._head, self.capacity
+        self._t[h] = self._t[h + cap] = t
+        self._v[h] = self._v[h + cap] = value
+        self._head = (h + 1) % cap
+        if self._count < cap:
+            self._count += 1
+
+    def extend(self, t: np.ndarray, values: np.ndarray) -> None:
+        """Append many samples (benchmarks, backfill)."""
+        for ti, vi in zip(t.tolist(), values.tolist(), strict=True):
+            self.append(ti, vi)
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        """(times, values), oldest first; read-only views valid until the next append."""
+        start = 0 if self._count < self.capacity else self._head
+        end = start + self._count
+        t, v = self._t[start:end], self._v[start:end]
+        t.flags.writeable = False
+        v.flags.writeable = False
+        return t, v
+
+    def last(self) -> tuple[float, float] | None:
+        if self._count == 0:
+            return None
+        i = (self._head - 1) % self.capacity
+        return float(self._t[i]), float(self._v[i])
+
+    def clear(self) -> None:
+        self._head = self._count = 0

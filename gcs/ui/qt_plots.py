@@ -1,0 +1,323 @@
+"""Live telemetry plots: stacked pyqtgraph plots on one shared time axis, drawn at 30 fps.
+
+Samples are appended to preallocated ring buffers when a state arrives (GUI thread, from the
+bridge, <= 30 Hz); a QTimer redraws the curves that changed, never per message. The time axis
+reads seconds before now (-60 ... 0), so it stays still while the curves scroll: a moving axis
+and grid cost more to paint than the curves themselves. Pause (or a mouse zoom, which pauses)
+freezes the curves so they can be inspected; "Auto" resumes and re-fits every axis. Fields are added and removed at run
+time from every numeric field of VehicleState (see ``plot_data``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gcs.core.models import VehicleState
+from gcs.ui.plot_data import RingBuffer, field_reader, telemetry_fields, unit_of
+
+REDRAW_FPS = 30
+DEFAULT_CAPACITY = 20_000  # samples per series: 60 s at 30 Hz needs 1,800; room for long windows
+DOWNSAMPLE_ABOVE = 2_000  # samples; fewer are drawn as they are
+NEW_PLOT = "New plot"
+PALETTE = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
+DEFAULT_PLOTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Altitude", ("global_position.alt_rel_m",)),
+    ("Ground speed", ("hud.groundspeed_mps",)),
+    ("Roll / pitch", ("derived.roll_deg", "derived.pitch_deg")),
+    ("Battery", ("battery.voltage_v",)),
+    ("Link", ("link.messages_per_s",)),
+    ("Velocity fwd: cmd vs actual", ("commander.forward_mps", "derived.forward_mps")),
+)
+
+
+def legend_name(name: str) -> str:
+    """"global_position.alt_rel_m" -> "alt_rel_m"; derived values keep their group ("commander.forward_mps")."""
+    group, _, leaf = name.rpartition(".")
+    return name if group in ("derived", "commander") else leaf
+
+
+@dataclass
+class Series:
+    """One field drawn as one curve in one plot."""
+
+    field: str
+    buffer: RingBuffer
+    curve: pg.PlotDataItem
+    plot: pg.PlotItem
+    dirty: bool = False
+    downsampled: bool = False
+
+
+@dataclass
+class PlotSlot:
+    title: str
+    item: pg.PlotItem
+    fields: list[str] = field(default_factory=list)
+
+
+class QtTelemetryPlots(QWidget):
+    """Telemetry plots with a control row; feed it with ``on_state``/``on_commander`` (GUI thread)."""
+
+    def __init__(self, *, window_s: float = 60.0, capacity: int = DEFAULT_CAPACITY, columns: int = 3,
+                 plots: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_PLOTS,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=False, background="#15171a", foreground="#c8ccd2")
+        self.window_s = window_s
+        self.capacity = capacity
+        self.columns = max(1, columns)
+        self._t0 = time.monotonic()
+        self._series: dict[str, Series] = {}
+        self._plots: list[PlotSlot] = []
+        self._commander: Any = None
+        self._paused = False
+        self._colour = 0
+        self.redraws = 0
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setSpacing(2)
+        self._build_controls()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addLayout(self._controls)
+        layout.addWidget(self.graphics, 1)
+        for title, fields in plots:
+            for name in fields:
+                self.add_series(name, title)
+
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._on_redraw)
+        self._timer.start(1000 // REDRAW_FPS)
+
+    # ---- controls --------------------------------------------------------------------------
+
+    def _build_controls(self) -> None:
+        self.window_spin = QDoubleSpinBox()
+        self.window_spin.setRange(5, 600)
+        self.window_spin.setDecimals(0)
+        self.window_spin.setSuffix(" s")
+        self.window_spin.setValue(self.window_s)
+        self.window_spin.setToolTip("Rolling window: how many seconds the plots show")
+        self.window_spin.valueChanged.connect(self.set_window)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Freeze the time axis (data keeps recording); zooming pauses too")
+        self.pause_button.toggled.connect(self.set_paused)
+        self.auto_button = QPushButton("Auto")
+        self.auto_button.setToolTip("Follow the newest data again and fit every y axis")
+        self.auto_button.clicked.connect(self.auto_range)
+        self.field_combo = QComboBox()
+        self.field_combo.setEditable(True)
+        self.field_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.field_combo.addItems(list(telemetry_fields()))
+        self.field_combo.setCurrentText("hud.climb_mps")
+        self.field_combo.setMinimumContentsLength(22)
+        completer = self.field_combo.completer()
+        if completer is not None:
+            completer.setFilterMode(Qt.MatchFlag.MatchContains)
+            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.field_combo.setToolTip("Any numeric field the vehicle sends (type to search)")
+        self.target_combo = QComboBox()
+        self.target_combo.setToolTip("Plot to add the field to")
+        self.add_button = QPushButton("Add")
+        self.add_button.clicked.connect(self._on_add_clicked)
+        self.series_combo = QComboBox()
+        self.series_combo.setToolTip("Plotted fields")
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        for widget in (QLabel("Window"), self.window_spin, self.pause_button, self.auto_button,
+                       QLabel("  Field"), self.field_combo, QLabel("to"), self.target_combo, self.add_button,
+                       QLabel("  Plotted"), self.series_combo, self.remove_button):
+            row.addWidget(widget)
+        row.addStretch(1)
+        self._controls = row
+
+    def _refresh_combos(self) -> None:
+        self.target_combo.clear()
+        self.target_combo.addItems([slot.title for slot in self._plots] + [NEW_PLOT])
+        self.series_combo.clear()
+        self.series_combo.addItems(list(self._series))
+        self.remove_button.setEnabled(bool(self._series))
+
+    @Slot()
+    def _on_add_clicked(self) -> None:
+        name = self.field_combo.currentText().strip()
+        target = self.target_combo.currentText()
+        if name in telemetry_fields() and name not in self._series:
+            self.add_series(name, None if target == NEW_PLOT else target)
+
+    @Slot()
+    def _on_remove_clicked(self) -> None:
+        name = self.series_combo.currentText()
+        if name:
+            self.remove_series(name)
+
+    # ---- series and plots ------------------------------------------------------------------
+
+    def add_series(self, name: str, plot_title: str | None = None) -> Series:
+        """Plot ``name`` in the plot titled ``plot_title`` (a new one if None or unknown)."""
+        field_reader(name)  # KeyError for unknown names, before anything changes
+        if name in self._series:
+            return self._series[name]
+        slot = next((p for p in self._plots if p.title == plot_title), None)
+        if slot is None:
+            slot = self._add_plot(plot_title or name.rsplit(".", 1)[-1], unit_of(name))
+        colour = PALETTE[self._colour % len(PALETTE)]
+        self._colour += 1
+        curve = slot.item.plot(pen=pg.mkPen(colour, width=1), name=legend_name(name), connect="finite")
+        curve.setClipToView(True)
+        series = Series(name, RingBuffer(self.capacity), curve, slot.item)
+        self._series[name] = series
+        slot.fields.append(name)
+        self._refresh_combos()
+        return series
+
+    def remove_series(self, name: str) -> None:
+        """Stop plotting ``name``; a plot left empty is removed."""
+        series = self._series.pop(name, None)
+        if series is None:
+            return
+        slot = next(p for p in self._plots if p.item is series.plot)
+        slot.item.removeItem(series.curve)
+        slot.fields.remove(name)
+        if not slot.fields:
+            self._remove_plot(slot)
+        self._refresh_combos()
+
+    def _add_plot(self, title: str, unit: str) -> PlotSlot:
+        item = pg.PlotItem()
+        item.setTitle(title, size="9pt")
+        item.setLabel("left", units=unit or None)
+        item.getAxis("left").setWidth(48)
+        item.getAxis("left").enableAutoSIPrefix(False)  # "m/s", never "mm/s" around zero
+        item.getAxis("bottom").enableAutoSIPrefix(False)
+        item.addLegend(offset=(4, 4), labelTextSize="8pt", verSpacing=-6, brush=pg.mkBrush(21, 23, 26, 170))
+        item.setMenuEnabled(True)
+        item.getViewBox().setAutoVisible(y=True)
+        item.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
+        slot = PlotSlot(title, item)
+        self._plots.append(slot)
+        self._relayout()
+        return slot
+
+    def _remove_plot(self, slot: PlotSlot) -> None:
+        self._plots.remove(slot)
+        self.graphics.removeItem(slot.item)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        self.graphics.ci.clear()
+        rows = (len(self._plots) + self.columns - 1) // self.columns
+        master = self._plots[0].item if self._plots else None
+        for i, slot in enumerate(self._plots):
+            row, col = divmod(i, self.columns)
+            self.graphics.addItem(slot.item, row=row, col=col)
+            slot.item.setXLink(master if slot.item is not master else None)
+            bottom_row = row == rows - 1 or i + self.columns >= len(self._plots)
+            axis = slot.item.getAxis("bottom")
+            axis.setStyle(showValues=bottom_row)
+            if bottom_row:
+                slot.item.setLabel("bottom", "time before now", units="s")
+            else:
+                axis.showLabel(False)
+
+    @property
+    def plot_titles(self) -> list[str]:
+        return [slot.title for slot in self._plots]
+
+    def series(self, name: str) -> Series:
+        return self._series[name]
+
+    @property
+    def series_names(self) -> list[str]:
+        return list(self._series)
+
+    # ---- data (GUI thread) -----------------------------------------------------------------
+
+    @Slot(object)
+    def on_state(self, state: VehicleState) -> None:
+        """Sample every plotted field from one state snapshot."""
+        t = time.monotonic() - self._t0
+        commander = self._commander
+        for series in self._series.values():
+            series.buffer.append(t, field_reader(series.field)(state, commander))
+            series.dirty = True
+
+    @Slot(object)
+    def on_commander(self, status: Any) -> None:
+        self._commander = status
+
+    # ---- view ------------------------------------------------------------------------------
+
+    @Slot(float)
+    def set_window(self, seconds: float) -> None:
+        self.window_s = float(seconds)
+        self._follow()
+
+    @Slot(bool)
+    def set_paused(self, paused: bool) -> None:
+        self._paused = paused
+        if self.pause_button.isChecked() != paused:
+            self.pause_button.setChecked(paused)
+        self.pause_button.setText("Paused" if paused else "Pause")
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @Slot()
+    def auto_range(self) -> None:
+        self.set_paused(False)
+        for slot in self._plots:
+            slot.item.enableAutoRange(axis="y")
+        self._follow()
+
+    def _on_manual_range(self, *_args: Any) -> None:
+        if not self._paused:
+            self.set_paused(True)
+
+    def _follow(self) -> None:
+        if self._paused or not self._plots:
+            return
+        self._plots[0].item.setXRange(-self.window_s, 0.0, padding=0)
+
+    @Slot()
+    def _on_redraw(self) -> None:
+        """30 fps: redraw the curves as seconds before now; nothing while paused."""
+        if self._paused:
+            return
+        now = time.monotonic() - self._t0
+        for series in self._series.values():
+            if series.dirty or len(series.buffer):
+                t, v = series.buffer.view()
+                if (len(t) > DOWNSAMPLE_ABOVE) != series.downsampled:
+                    # pyqtgraph's auto downsampling drops short bursts entirely; only use it when big
+                    series.downsampled = len(t) > DOWNSAMPLE_ABOVE
+                    series.curve.setDownsampling(auto=series.downsampled, method="peak")
+                series.curve.setData(t - now, v)
+                series.dirty = False
+        self._follow()
+        self.redraws += 1
+
+    def stop(self) -> None:
+        """Stop redrawing (window closing)."""
+        self._timer.stop()
