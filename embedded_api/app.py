@@ -12,7 +12,15 @@ from fastapi.responses import JSONResponse
 from embedded_api.auth import TokenAuthority
 from embedded_api.routes import health, telemetry
 from gcs import __version__
-from gcs.core.errors import AuthError, CommandRejected, CommandTimeout, ConfigError, GcsError, LinkError, VehicleNotFound
+from gcs.core.errors import (
+    AuthError,
+    CommandRejected,
+    CommandTimeout,
+    ConfigError,
+    GcsError,
+    LinkError,
+    VehicleNotFound,
+)
 from gcs.core.service import GcsService
 
 _STATUS: tuple[tuple[type[GcsError], int], ...] = (

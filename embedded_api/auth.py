@@ -61,7 +61,9 @@ def load_secret(config_dir: Path) -> str:
     if path.exists():
         secret = path.read_text(encoding="utf-8").strip()
         if len(secret) < MIN_SECRET_LEN:
-            raise AuthError(f"{path} holds a secret shorter than {MIN_SECRET_LEN} characters; delete it to make a new one")
+            raise AuthError(
+                f"{path} holds a secret shorter than {MIN_SECRET_LEN} characters; delete it to make a new one"
+            )
         return secret
     config_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
@@ -94,7 +96,10 @@ class TokenAuthority:
     def verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], issuer=ISSUER,
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
                 options={"require": ["exp", "iat", "role", "sub"]},
             )
         except jwt.ExpiredSignatureError:

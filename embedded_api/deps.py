@@ -40,7 +40,9 @@ def require(role: Role):  # type: ignore[no-untyped-def]
         try:
             principal = _authority(request).verify(creds.credentials)
         except AuthError as exc:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, str(exc), headers={"WWW-Authenticate": "Bearer"}
+            ) from None
         if principal.role < role:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

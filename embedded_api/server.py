@@ -22,7 +22,13 @@ class ApiServer:
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 8080) -> None:
         self._config = uvicorn.Config(
-            app, host=host, port=port, log_config=None, access_log=False, lifespan="off", loop="auto",
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            loop="auto",
             ws="websockets-sansio" if _has_sansio() else "auto",
         )
         self._server = uvicorn.Server(self._config)

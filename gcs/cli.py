@@ -22,14 +22,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "--connect", action="append", default=[], metavar="URL",
+        "--connect",
+        action="append",
+        default=[],
+        metavar="URL",
         help="MAVLink connection string (repeatable): udpin:0.0.0.0:14550, udpout:HOST:PORT, "
         "tcp:HOST:PORT, tcpin:HOST:PORT, /dev/ttyUSB0,57600",
     )
     parser.add_argument("--demo", action="store_true", help="start the built-in simulated vehicle and connect to it")
     parser.add_argument("--flavour", choices=["px4", "ardupilot"], help="autopilot the demo vehicle imitates")
     parser.add_argument(
-        "--headless", action="store_true",
+        "--headless",
+        action="store_true",
         help="no window: core + embedded API only (chosen automatically when there is no display)",
     )
     parser.add_argument("--api-host", help="address the web API binds to (default from config: 127.0.0.1)")
@@ -42,11 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_token_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gcs token", description="API tokens (signed with the secret in the config dir)")
+    parser = argparse.ArgumentParser(
+        prog="gcs token", description="API tokens (signed with the secret in the config dir)"
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     create = sub.add_parser("create", help="print a new token (last line of output)")
     create.add_argument("--role", required=True, choices=["viewer", "operator", "admin"])
-    create.add_argument("--ttl-hours", type=float, default=None, help="lifetime (default from config api.token_ttl_hours)")
+    create.add_argument(
+        "--ttl-hours", type=float, default=None, help="lifetime (default from config api.token_ttl_hours)"
+    )
     create.add_argument("--subject", default="cli", help="who the token is for (shows in logs)")
     create.add_argument("--config", type=Path, metavar="PATH")
     return parser

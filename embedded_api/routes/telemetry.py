@@ -35,7 +35,13 @@ def vehicles(service: ServiceDep, _: Viewer) -> dict[str, Any]:
     for sid in service.vehicle_ids():
         s = service.vehicle_state(sid)
         items.append(
-            {"system_id": sid, "autopilot": s.autopilot.value, "type": s.vehicle_type, "mode": s.mode,
-             "armed": s.armed, "link": s.link.state.value}
+            {
+                "system_id": sid,
+                "autopilot": s.autopilot.value,
+                "type": s.vehicle_type,
+                "mode": s.mode,
+                "armed": s.armed,
+                "link": s.link.state.value,
+            }
         )
     return {"active": service.active_vehicle_id, "vehicles": items}

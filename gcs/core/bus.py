@@ -72,7 +72,7 @@ class MessageBus:
         for sub in targets:
             try:
                 sub.callback(topic, value)
-            except Exception:  # noqa: BLE001 - a faulty subscriber must not kill a core thread
+            except Exception:
                 log.exception("bus subscriber %r failed on %s", sub.callback, topic)
 
     def subscribe(self, pattern: str, callback: Callback, *, replay_latest: bool = False) -> Subscription:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from gcs.core.bus import MessageBus, Subscription, Topics
 from gcs.core.config import ConfigStore, GcsConfig
 from gcs.core.errors import CommandError, LinkError, VehicleNotFound
-from gcs.core.models import CommandIntent, LinkState, CommandResult, VehicleState, VelocityIntent
+from gcs.core.models import CommandIntent, CommandResult, LinkState, VehicleState, VelocityIntent
 from gcs.core.sim import SimConfig, SimVehicle
 from gcs.core.vehicle import offboard
 from gcs.core.vehicle.commander import Commander, CommanderStatus
@@ -156,7 +156,9 @@ class GcsService:
             raise LinkError(f"no link {link_id!r}")
         return link
 
-    def start_demo(self, flavour: str | None = None, *, port: int | None = None, gps_fix_delay_s: float = 0.0) -> SimVehicle:
+    def start_demo(
+        self, flavour: str | None = None, *, port: int | None = None, gps_fix_delay_s: float = 0.0
+    ) -> SimVehicle:
         """Start the built-in simulated vehicle and listen for it like QGC would (udpin)."""
         cfg = self.config.current.link
         listen_port = cfg.demo_port if port is None else port
@@ -211,7 +213,9 @@ class GcsService:
                     raise
                 time.sleep(0.05)
 
-    def subscribe(self, pattern: str, callback: Callable[[str, Any], None], *, replay_latest: bool = False) -> Subscription:
+    def subscribe(
+        self, pattern: str, callback: Callable[[str, Any], None], *, replay_latest: bool = False
+    ) -> Subscription:
         return self.bus.subscribe(pattern, callback, replay_latest=replay_latest)
 
     # ---- commands --------------------------------------------------------------------------
@@ -220,7 +224,9 @@ class GcsService:
         try:
             result = action()
         except CommandError as exc:
-            self.bus.publish(Topics.COMMAND_RESULT, CommandResult(exc.command or name, False, exc.result or "FAILED", str(exc)))
+            self.bus.publish(
+                Topics.COMMAND_RESULT, CommandResult(exc.command or name, False, exc.result or "FAILED", str(exc))
+            )
             raise
         self.bus.publish(Topics.COMMAND_RESULT, result)
         return result
@@ -276,4 +282,3 @@ class GcsService:
 
     def commander_status(self) -> CommanderStatus:
         return self.commander.status()
-

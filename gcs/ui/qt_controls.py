@@ -207,9 +207,13 @@ class QtControls(QToolBar):
             tip = f"{spec.title.rstrip('…')} ({_keys_text(spec)}): {spec.description}"
             if reason:
                 tip += f"\nUnavailable: {reason}"
-            action.setEnabled(reason is None)
-            action.setToolTip(tip)
-        self.abort_button.setToolTip(self.actions_by_name["abort"].toolTip())
+            if action.isEnabled() != (reason is None):  # runs at 30 Hz: touch only what changed
+                action.setEnabled(reason is None)
+            if action.toolTip() != tip:
+                action.setToolTip(tip)
+        abort_tip = self.actions_by_name["abort"].toolTip()
+        if self.abort_button.toolTip() != abort_tip:
+            self.abort_button.setToolTip(abort_tip)
         busy = [label for label in LABELS.values() if self._runner.is_busy(label)]
         self.busy_label.setText(f"waiting: {', '.join(busy)}  " if busy else "")
 

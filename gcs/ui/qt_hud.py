@@ -37,12 +37,23 @@ def battery_colour(remaining_pct: float | None) -> str | None:
 
 
 def _styled(label: QLabel, colour: str | None, bold: bool = False) -> None:
+    """Colour a label; only when it changes, since setStyleSheet re-polishes the widget (slow at 30 Hz)."""
     parts = []
     if colour:
         parts.append(f"color: {colour};")
     if bold:
         parts.append("font-weight: bold;")
-    label.setStyleSheet(" ".join(parts))
+    _set_style(label, " ".join(parts))
+
+
+def _set_style(widget: QWidget, sheet: str) -> None:
+    if widget.styleSheet() != sheet:
+        widget.setStyleSheet(sheet)
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    if label.text() != text:
+        label.setText(text)
 
 
 def _value_label(text: str = "—") -> QLabel:
@@ -188,8 +199,8 @@ class QtHud(QWidget):
             text, style = "ARMED", f"background: {RED}; color: white;"
         else:
             text, style = "DISARMED", f"background: #3a3f47; color: {GREEN};"
-        self.armed_label.setText(text)
-        self.armed_label.setStyleSheet(f"{style} font-weight: bold; padding: 3px; border-radius: 3px;")
+        _set_text(self.armed_label, text)
+        _set_style(self.armed_label, f"{style} font-weight: bold; padding: 3px; border-radius: 3px;")
 
     def _set_battery(self, voltage: float | None, pct: float | None) -> None:
         volts = "— V" if voltage is None or math.isnan(voltage) else f"{voltage:.2f} V"

@@ -12,7 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDialog, QDockWidget, QLabel, QMainWindow, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDockWidget,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gcs.ui.qt_bridge import QtBridge
 from gcs.ui.qt_config_editor import QtConfigEditor
@@ -58,15 +68,20 @@ class QtMainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.controls)
         self.addActions(list(self.controls.actions_by_name.values()))  # shortcuts even with the toolbar hidden
 
-        self.hud_dock = self._dock("HUD", "hud_dock", self.hud, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        hud_scroll = QScrollArea()
+        hud_scroll.setWidgetResizable(True)
+        hud_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        hud_scroll.setWidget(self.hud)
+        self.hud_dock = self._dock("HUD", "hud_dock", hud_scroll, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.messages_dock = self._dock("Messages", "messages_dock", self.messages,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.plots_dock = self._dock("Telemetry plots", "plots_dock", self.plots,
                                      Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.messages_dock = self._dock("Messages", "messages_dock", self.messages,
-                                        Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.splitDockWidget(self.plots_dock, self.messages_dock, Qt.Orientation.Horizontal)
-        self.resizeDocks([self.plots_dock, self.messages_dock], [1000, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.plots_dock], [330], Qt.Orientation.Vertical)
-        self.resizeDocks([self.hud_dock], [330], Qt.Orientation.Horizontal)
+        self.splitDockWidget(self.hud_dock, self.messages_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.hud_dock, self.messages_dock], [440, 380], Qt.Orientation.Vertical)
+        self.resizeDocks([self.hud_dock], [340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.plots_dock], [340], Qt.Orientation.Vertical)
 
         self.link_summary = QLabel("no vehicle")
         self.statusBar().addWidget(self.status_line, 1)

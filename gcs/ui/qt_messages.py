@@ -31,9 +31,8 @@ from gcs.core.errors import CommandError
 from gcs.ui.qt_runner import CommandOutcome
 
 MAX_ENTRIES = 5000
-LEVEL_COLOURS = {
+LEVEL_COLOURS = {  # "info" has none: it takes the palette's text colour, readable on any theme
     "ok": QColor(90, 200, 120),
-    "info": QColor(205, 208, 214),
     "notice": QColor(120, 180, 255),
     "warning": QColor(240, 180, 0),
     "error": QColor(240, 80, 80),
@@ -80,9 +79,9 @@ class QtStatusLine(QLabel):
 
     def show_message(self, text: str, level: str = "info") -> None:
         self.level = level
-        colour = LEVEL_COLOURS.get(level, LEVEL_COLOURS["info"])
+        colour = LEVEL_COLOURS.get(level)
         bold = " font-weight: bold;" if level in ("error", "warning") else ""
-        self.setStyleSheet(f"color: {colour.name()};{bold}")
+        self.setStyleSheet((f"color: {colour.name()};" if colour is not None else "") + bold)
         self.setText(text)
         self.setToolTip(f"{datetime.now():%H:%M:%S} — {text}")
 
@@ -114,7 +113,9 @@ class QtMessageLog(QWidget):
         """Add a line to the log (and, unless ``status`` is False, to the status line)."""
         stamp = datetime.fromtimestamp(time.time() if when is None else when)
         item = QListWidgetItem(f"{stamp:%H:%M:%S.%f}"[:-3] + f"  {text}")
-        item.setForeground(LEVEL_COLOURS.get(level, LEVEL_COLOURS["info"]))
+        colour = LEVEL_COLOURS.get(level)
+        if colour is not None:
+            item.setForeground(colour)
         item.setData(Qt.ItemDataRole.UserRole, level)
         at_bottom = self.list.verticalScrollBar().value() >= self.list.verticalScrollBar().maximum() - 2
         self.list.addItem(item)

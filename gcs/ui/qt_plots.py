@@ -1,11 +1,11 @@
 """Live telemetry plots: stacked pyqtgraph plots on one shared time axis, drawn at 30 fps.
 
 Samples are appended to preallocated ring buffers when a state arrives (GUI thread, from the
-bridge, <= 30 Hz); a QTimer redraws the curves that changed, never per message. The time axis
+bridge, <= 30 Hz); a 30 fps QTimer redraws the curves, never once per message. The time axis
 reads seconds before now (-60 ... 0), so it stays still while the curves scroll: a moving axis
-and grid cost more to paint than the curves themselves. Pause (or a mouse zoom, which pauses)
-freezes the curves so they can be inspected; "Auto" resumes and re-fits every axis. Fields are added and removed at run
-time from every numeric field of VehicleState (see ``plot_data``).
+(and a grid) cost more to paint than the curves themselves. Pause (or a mouse zoom, which
+pauses) freezes the curves for inspection; "Auto" resumes and re-fits every axis. Fields are
+added and removed at run time from every numeric field of VehicleState (see ``plot_data``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
@@ -34,6 +35,7 @@ REDRAW_FPS = 30
 DEFAULT_CAPACITY = 20_000  # samples per series: 60 s at 30 Hz needs 1,800; room for long windows
 DOWNSAMPLE_ABOVE = 2_000  # samples; fewer are drawn as they are
 NEW_PLOT = "New plot"
+CONTROLS_WIDTH = 180  # px: the control column left of the plots
 PALETTE = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
 DEFAULT_PLOTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Altitude", ("global_position.alt_rel_m",)),
@@ -59,6 +61,7 @@ class Series:
     buffer: RingBuffer
     curve: pg.PlotDataItem
     plot: pg.PlotItem
+    colour: str
     dirty: bool = False
     downsampled: bool = False
 
@@ -92,10 +95,10 @@ class QtTelemetryPlots(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(2)
         self._build_controls()
-        layout = QVBoxLayout(self)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(2)
-        layout.addLayout(self._controls)
+        layout.setSpacing(4)
+        layout.addWidget(self._controls)
         layout.addWidget(self.graphics, 1)
         for title, fields in plots:
             for name in fields:
@@ -128,28 +131,49 @@ class QtTelemetryPlots(QWidget):
         self.field_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.field_combo.addItems(list(telemetry_fields()))
         self.field_combo.setCurrentText("hud.climb_mps")
-        self.field_combo.setMinimumContentsLength(22)
         completer = self.field_combo.completer()
         if completer is not None:
             completer.setFilterMode(Qt.MatchFlag.MatchContains)
             completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.field_combo.setToolTip("Any numeric field the vehicle sends (type to search)")
+        for combo in (self.field_combo,):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         self.target_combo = QComboBox()
         self.target_combo.setToolTip("Plot to add the field to")
-        self.add_button = QPushButton("Add")
+        self.add_button = QPushButton("Add to plot")
         self.add_button.clicked.connect(self._on_add_clicked)
         self.series_combo = QComboBox()
         self.series_combo.setToolTip("Plotted fields")
-        self.remove_button = QPushButton("Remove")
+        for combo in (self.target_combo, self.series_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+        self.remove_button = QPushButton("Remove field")
         self.remove_button.clicked.connect(self._on_remove_clicked)
-        row = QHBoxLayout()
-        row.setSpacing(4)
-        for widget in (QLabel("Window"), self.window_spin, self.pause_button, self.auto_button,
-                       QLabel("  Field"), self.field_combo, QLabel("to"), self.target_combo, self.add_button,
-                       QLabel("  Plotted"), self.series_combo, self.remove_button):
-            row.addWidget(widget)
-        row.addStretch(1)
-        self._controls = row
+        panel = QWidget()
+        panel.setFixedWidth(CONTROLS_WIDTH)
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(3)
+        window_row = QHBoxLayout()
+        window_row.addWidget(QLabel("Window"))
+        window_row.addWidget(self.window_spin, 1)
+        view_row = QHBoxLayout()
+        view_row.addWidget(self.pause_button)
+        view_row.addWidget(self.auto_button)
+        column.addLayout(window_row)
+        column.addLayout(view_row)
+        column.addSpacing(6)
+        column.addWidget(QLabel("Add field"))
+        column.addWidget(self.field_combo)
+        column.addWidget(self.target_combo)
+        column.addWidget(self.add_button)
+        column.addSpacing(6)
+        column.addWidget(QLabel("Plotted"))
+        column.addWidget(self.series_combo)
+        column.addWidget(self.remove_button)
+        column.addStretch(1)
+        self._controls = panel
 
     def _refresh_combos(self) -> None:
         self.target_combo.clear()
@@ -181,11 +205,12 @@ class QtTelemetryPlots(QWidget):
         slot = next((p for p in self._plots if p.title == plot_title), None)
         if slot is None:
             slot = self._add_plot(plot_title or name.rsplit(".", 1)[-1], unit_of(name))
-        colour = PALETTE[self._colour % len(PALETTE)]
+        used = {self._series[f].colour for f in slot.fields}
+        colour = next((c for c in PALETTE[self._colour % len(PALETTE):] + PALETTE if c not in used),
+                      PALETTE[self._colour % len(PALETTE)])
         self._colour += 1
         curve = slot.item.plot(pen=pg.mkPen(colour, width=1), name=legend_name(name), connect="finite")
-        curve.setClipToView(True)
-        series = Series(name, RingBuffer(self.capacity), curve, slot.item)
+        series = Series(name, RingBuffer(self.capacity), curve, slot.item, colour)
         self._series[name] = series
         slot.fields.append(name)
         self._refresh_combos()
@@ -212,7 +237,6 @@ class QtTelemetryPlots(QWidget):
         item.getAxis("bottom").enableAutoSIPrefix(False)
         item.addLegend(offset=(4, 4), labelTextSize="8pt", verSpacing=-6, brush=pg.mkBrush(21, 23, 26, 170))
         item.setMenuEnabled(True)
-        item.getViewBox().setAutoVisible(y=True)
         item.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
         slot = PlotSlot(title, item)
         self._plots.append(slot)
@@ -275,6 +299,9 @@ class QtTelemetryPlots(QWidget):
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
+        """Freeze (True) or resume; while frozen every curve holds its whole history to pan through."""
+        if paused and not self._paused:
+            self._draw(time.monotonic() - self._t0, whole=True)
         self._paused = paused
         if self.pause_button.isChecked() != paused:
             self.pause_button.setChecked(paused)
@@ -302,21 +329,32 @@ class QtTelemetryPlots(QWidget):
 
     @Slot()
     def _on_redraw(self) -> None:
-        """30 fps: redraw the curves as seconds before now; nothing while paused."""
+        """30 fps: redraw the window's samples as seconds before now; nothing while paused."""
         if self._paused:
             return
-        now = time.monotonic() - self._t0
-        for series in self._series.values():
-            if series.dirty or len(series.buffer):
-                t, v = series.buffer.view()
-                if (len(t) > DOWNSAMPLE_ABOVE) != series.downsampled:
-                    # pyqtgraph's auto downsampling drops short bursts entirely; only use it when big
-                    series.downsampled = len(t) > DOWNSAMPLE_ABOVE
-                    series.curve.setDownsampling(auto=series.downsampled, method="peak")
-                series.curve.setData(t - now, v)
-                series.dirty = False
+        self._draw(time.monotonic() - self._t0)
         self._follow()
         self.redraws += 1
+
+    def _draw(self, now: float, whole: bool = False) -> None:
+        """Hand each curve the samples of the window (or all of them), as seconds before ``now``.
+
+        Only the window's slice goes to pyqtgraph, so its bounds (for the y auto-range) and its
+        path cover what is shown, not the whole ring: cheaper than clip-to-view, same picture.
+        """
+        oldest = now - self.window_s - 1.0
+        for series in self._series.values():
+            t, v = series.buffer.view()
+            if not whole and len(t) and t[0] < oldest:
+                first = int(np.searchsorted(t, oldest))
+                t, v = t[first:], v[first:]
+            big = len(t) > DOWNSAMPLE_ABOVE
+            if big != series.downsampled:  # pyqtgraph's auto downsampling drops short bursts entirely
+                series.downsampled = big
+                series.curve.setDownsampling(auto=big, method="peak")
+                series.curve.setClipToView(big)
+            series.curve.setData(t - now, v)
+            series.dirty = False
 
     def stop(self) -> None:
         """Stop redrawing (window closing)."""

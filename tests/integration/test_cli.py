@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,8 +15,9 @@ from tests.conftest import ROOT, wait_until
 
 
 def _run(args: list[str], env: dict[str, str], **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gcs", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=60, **kw)  # type: ignore[call-overload]
+    return subprocess.run(
+        [sys.executable, "-m", "gcs", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, **kw
+    )  # type: ignore[call-overload]
 
 
 def _env(config_dir: Path) -> dict[str, str]:
@@ -63,7 +63,11 @@ def test_headless_demo_serves_live_telemetry(config_dir: Path) -> None:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gcs", "--demo", "--api-port", str(port), "--log-level", "INFO"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         url = f"http://127.0.0.1:{port}"

@@ -36,7 +36,9 @@ def test_stale_setpoint_becomes_zero_within_its_lifetime(make_service) -> None:
 
     after = [s for s in sim.received_setpoints() if s.time_s >= sent_at]
     moving = [s for s in after if abs(s.vx) > 1.0]
-    zero = [s for s in after if s.vx == 0 and s.vy == 0 and s.vz == 0 and s.time_s > moving[-1].time_s] if moving else []
+    zero = (
+        [s for s in after if s.vx == 0 and s.vy == 0 and s.vz == 0 and s.time_s > moving[-1].time_s] if moving else []
+    )
     assert moving, "the simulator never received the commanded velocity"
     assert zero, "the simulator never received zero velocity after the setpoint expired"
     first_zero = zero[0].time_s - sent_at

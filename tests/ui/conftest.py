@@ -23,11 +23,13 @@ def service(make_service: Callable[..., Any]) -> Any:
 
 
 @pytest.fixture
-def window_factory(qtbot: Any, make_service: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+def window_factory(qapp: Any, qtbot: Any, make_service: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
     """Build shown main windows; each is closed (timers stopped) before any service is
     (it depends on ``make_service``, so it is torn down first)."""
+    from gcs.ui.application import apply_dark_theme
     from gcs.ui.qt_main_window import QtMainWindow
 
+    apply_dark_theme(qapp)  # as run_gui does, so screenshots show what the pilot sees
     made: list[QtMainWindow] = []
 
     def make(service: Any, api_url: str | None = "http://127.0.0.1:8080") -> QtMainWindow:

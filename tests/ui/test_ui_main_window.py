@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +37,7 @@ def feed_virtual_camera(window: Any, service: Any) -> None:
     from gcs.core.sim.virtual_camera import VirtualCamera
 
     camera = VirtualCamera(lambda: service.bus.latest(Topics.VEHICLE_STATE))
-    frame = camera.capture(time.monotonic())
+    frame = camera.capture(0.0)  # scene time 0: car-1 drives 25 m ahead of the start pose
     window.video.set_frame(frame.image, 1)
     window.video.set_video_state("ok")
     if frame.targets:
@@ -56,7 +57,7 @@ def test_demo_flight_arm_takeoff_plots_and_screenshot(qtbot: Any, window: Any, s
     qtbot.waitUntil(lambda: window.status_line.text() == "ARM accepted", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.hud.armed_label.text() == "ARMED", timeout=WAIT_MS)
 
-    window.controls.altitude_spin.setValue(8.0)
+    window.controls.altitude_spin.setValue(15.0)
     qtbot.waitUntil(lambda: window.controls.button("takeoff").isEnabled(), timeout=WAIT_MS)
     click(qtbot, window, "takeoff")
     qtbot.waitUntil(lambda: window.status_line.text() == "TAKEOFF accepted", timeout=WAIT_MS)
@@ -82,7 +83,8 @@ def test_demo_flight_arm_takeoff_plots_and_screenshot(qtbot: Any, window: Any, s
     qtbot.wait(200)
     assert service.vehicle_state().armed
 
-    feed_virtual_camera(window, service)
+    qtbot.waitUntil(lambda: service.vehicle_state().global_position.alt_rel_m > 12.0, timeout=WAIT_MS)
+    feed_virtual_camera(window, service)  # the car is in view from 12 m up
     window.resize(1440, 900)
     qtbot.wait(300)
     assert window.grab().save(SCREENSHOT)
@@ -119,7 +121,7 @@ def test_gui_thread_keeps_running_while_a_command_waits(qtbot: Any, make_service
     qtbot.waitUntil(lambda: window.status_line.text().startswith("ARM failed"), timeout=WAIT_MS)
     timer.stop()
     assert "no answer" in window.status_line.text()
-    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
     assert len(ticks) > 20 and max(gaps) < 0.5  # a blocked GUI thread would show one gap >= 0.9 s
 
 

@@ -29,7 +29,7 @@ class Flight:
 
     def __init__(self, flavour: str, **config: object) -> None:
         self.now = 1000.0
-        self.ap = SimAutopilot(SimConfig(flavour=flavour, home_alt_msl_m=HOME_MSL, **config), self.now)  # type: ignore[arg-type]
+        self.ap = SimAutopilot(SimConfig(flavour=flavour, home_alt_msl_m=HOME_MSL, **config), self.now)
         self.texts: list[str] = []
 
     def run(self, seconds: float, stream: dict[str, float] | None = None) -> None:
@@ -41,7 +41,7 @@ class Flight:
             self.ap.step(DT, self.now)
             self._collect()
 
-    def until(self, predicate, limit_s: float, stream: dict[str, float] | None = None) -> float:  # type: ignore[no-untyped-def]
+    def until(self, predicate, limit_s: float, stream: dict[str, float] | None = None) -> float:
         start = self.now
         i = 0
         while not predicate():

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from typing import Any
 
 from gcs.core.mavlink_env import mavlink
 from gcs.core.sim.config import ReceivedSetpoint, SimConfig, SimSnapshot
 from gcs.core.sim.modes import Behaviour, ModeInfo, mode_table
 from gcs.core.sim.params import ParamStore
 from gcs.core.sim.physics import HOLD_STILL, BatteryModel, Demand, Limits, Multicopter, wrap_pi
+from gcs.core.sim.setpoints import Geo, Setpoint, decode_global, decode_local, record
 
-EARTH_RADIUS_M = 6378137.0
 FORCE_MAGIC = (21196.0, 2989.0)  # PX4 and ArduPilot force-arm; 21196 also forces disarm
 GUIDED_VELOCITY_TIMEOUT_S = 3.0  # ArduCopter GUIDED_TIMEOUT_MS
 SETPOINT_WARN_PERIOD_S = 5.0
@@ -37,42 +37,11 @@ SEV_WARNING: int = mavlink.MAV_SEVERITY_WARNING
 SEV_NOTICE: int = mavlink.MAV_SEVERITY_NOTICE
 SEV_INFO: int = mavlink.MAV_SEVERITY_INFO
 
-# SET_POSITION_TARGET type_mask bits (POSITION_TARGET_TYPEMASK)
-IGNORE_POS = (1, 2, 4)
-IGNORE_VEL = (8, 16, 32)
-IGNORE_YAW = 1024
-IGNORE_YAW_RATE = 2048
-
 PX4_PRETTY = {
     "LOITER": "Hold", "OFFBOARD": "Offboard", "TAKEOFF": "Takeoff", "LAND": "Land", "RTL": "Return",
     "MISSION": "Mission", "POSCTL": "Position", "ALTCTL": "Altitude", "MANUAL": "Manual",
     "STABILIZED": "Stabilized", "ACRO": "Acro", "FOLLOWME": "Follow Target", "RTGS": "Return to GCS",
 }
-
-
-@dataclass(frozen=True)
-class Setpoint:
-    """A setpoint converted to local NED at reception (body frames rotated by the yaw then)."""
-
-    time_s: float
-    north_m: float | None
-    east_m: float | None
-    down_m: float | None
-    vn: float | None
-    ve: float | None
-    vd: float | None
-    yaw_rad: float | None
-    yaw_rate: float | None
-    anchor: tuple[float, float, float]  # where the vehicle was, for axes the setpoint leaves free
-
-    @property
-    def has_velocity(self) -> bool:
-        return self.vn is not None or self.vd is not None
-
-    def climbs(self, on_ground_down: float) -> bool:
-        if self.vd is not None:
-            return self.vd < -0.05
-        return self.down_m is not None and self.down_m < on_ground_down - 0.2
 
 
 class SimAutopilot:
@@ -83,6 +52,7 @@ class SimAutopilot:
         self.px4 = config.is_px4
         self.modes = mode_table(config.flavour)
         self.params = ParamStore(config)
+        self.geo = Geo(config.home_lat_deg, config.home_lon_deg, config.home_alt_msl_m)
         self._params_version = -1
         self.body = Multicopter(Limits())
         self._sync_params()
@@ -139,16 +109,10 @@ class SimAutopilot:
         return home_d - self.body.down_m
 
     def ned_to_global(self, north: float, east: float, down: float) -> tuple[float, float, float]:
-        lat0 = math.radians(self.cfg.home_lat_deg)
-        lat = self.cfg.home_lat_deg + math.degrees(north / EARTH_RADIUS_M)
-        lon = self.cfg.home_lon_deg + math.degrees(east / (EARTH_RADIUS_M * max(1e-6, math.cos(lat0))))
-        return lat, lon, self.cfg.home_alt_msl_m - down
+        return self.geo.to_global(north, east, down)
 
     def global_to_ned(self, lat: float, lon: float) -> tuple[float, float]:
-        lat0 = math.radians(self.cfg.home_lat_deg)
-        north = math.radians(lat - self.cfg.home_lat_deg) * EARTH_RADIUS_M
-        east = math.radians(lon - self.cfg.home_lon_deg) * EARTH_RADIUS_M * math.cos(lat0)
-        return north, east
+        return self.geo.to_local(lat, lon)
 
     def _refused(self) -> int:
         return TEMP_REJECTED if self.px4 else FAILED
@@ -331,115 +295,63 @@ class SimAutopilot:
     def loiter(self) -> int:
         return self.request_mode(self.modes.hold_mode)
 
+    def reposition(self, lat: float, lon: float, alt: float, relative_alt: bool, change_mode: bool) -> int:
+        """MAV_CMD_DO_REPOSITION (QGC's "go to location"); NaN keeps that coordinate.
+
+        PX4 flies there in Hold; ArduCopter in GUIDED (switching to it only when asked to by the
+        MAV_DO_REPOSITION_FLAGS_CHANGE_MODE bit).
+        """
+        b = self.body
+        if not self.gps_fix or self.home is None or not self.armed or self.landed:
+            self.say("Reposition denied: not flying" if self.px4 else "Reposition: not flying", SEV_WARNING)
+            return self._refused()
+        north, east = (b.north_m, b.east_m)
+        if math.isfinite(lat) and math.isfinite(lon):
+            north, east = self.global_to_ned(lat, lon)
+        down = b.down_m
+        if math.isfinite(alt):
+            down = min(0.0, self.home[2] - alt if relative_alt else self.cfg.home_alt_msl_m - alt)
+        if self.px4:
+            if self.mode != self.modes.hold_mode:
+                self._enter(self.modes.hold_mode)
+            self._hold = (north, east, down)
+            if math.hypot(north - b.north_m, east - b.east_m) > 2.0:
+                self._hold_yaw = math.atan2(east - b.east_m, north - b.north_m)
+            return ACCEPTED
+        if self.mode != "GUIDED" and (not change_mode or self.request_mode("GUIDED") != ACCEPTED):
+            return FAILED
+        self._sp = Setpoint(self.now, north, east, down, None, None, None, None, None, (north, east, down))
+        return ACCEPTED
+
     def _set_home(self) -> None:
         self.home = (self.body.north_m, self.body.east_m, self.body.down_m)
         self.home_version += 1
 
     # ---- setpoints ----------------------------------------------------------------------
 
-    def setpoint_local(self, msg: object, now: float) -> None:
+    def setpoint_local(self, msg: Any, now: float) -> None:
         """SET_POSITION_TARGET_LOCAL_NED from the GCS."""
-        m = _Msg(msg)
-        frame, mask = int(m.coordinate_frame), int(m.type_mask)
-        pos = _unmasked(mask, IGNORE_POS, (m.x, m.y, m.z))
-        vel = _unmasked(mask, IGNORE_VEL, (m.vx, m.vy, m.vz))
-        sp: Setpoint | None = None
-        reason = ""
-        if frame not in (mavlink.MAV_FRAME_LOCAL_NED, mavlink.MAV_FRAME_LOCAL_OFFSET_NED,
-                         mavlink.MAV_FRAME_BODY_NED, mavlink.MAV_FRAME_BODY_OFFSET_NED):
-            reason = f"unsupported frame {frame}"
-        else:
-            b = self.body
-            body = frame in (mavlink.MAV_FRAME_BODY_NED, mavlink.MAV_FRAME_BODY_OFFSET_NED)
-            c, s = (math.cos(b.yaw_rad), math.sin(b.yaw_rad)) if body else (1.0, 0.0)
-            if frame != mavlink.MAV_FRAME_LOCAL_NED and pos[0] is not None and pos[1] is not None:
-                pos[0], pos[1] = b.north_m + c * pos[0] - s * pos[1], b.east_m + s * pos[0] + c * pos[1]
-            if frame != mavlink.MAV_FRAME_LOCAL_NED and pos[2] is not None:
-                pos[2] = b.down_m + pos[2]
-            if body and vel[0] is not None and vel[1] is not None:
-                vel[0], vel[1] = c * vel[0] - s * vel[1], s * vel[0] + c * vel[1]
-            sp = self._make_setpoint(now, pos, vel, m, mask)
-            if sp is None:
-                reason = "no position or velocity in type_mask"
-        self._take_setpoint(now, sp, reason, frame, mask, m)
+        sp, reason = decode_local(msg, self.body, now)
+        self._take_setpoint(msg, now, sp, reason)
 
-    def setpoint_global(self, msg: object, now: float) -> None:
-        """SET_POSITION_TARGET_GLOBAL_INT from the GCS (lat/lon to local NED, flat earth)."""
-        m = _Msg(msg)
-        frame, mask = int(m.coordinate_frame), int(m.type_mask)
-        sp: Setpoint | None = None
-        reason = ""
-        absolute = (mavlink.MAV_FRAME_GLOBAL, mavlink.MAV_FRAME_GLOBAL_INT)
-        relative = (
-            mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT, mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
-            mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT, mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT_INT,
-        )
-        if frame not in absolute + relative:
-            reason = f"unsupported frame {frame}"
-        elif not self.gps_fix:
-            reason = "no global position"
-        else:
-            pos: list[float | None] = [None, None, None]
-            if not mask & 3:
-                pos[0], pos[1] = self.global_to_ned(m.lat_int / 1e7, m.lon_int / 1e7)
-            if not mask & 4:
-                home_d = self.home[2] if self.home else 0.0
-                alt = float(m.alt)
-                pos[2] = self.cfg.home_alt_msl_m - alt if frame in absolute else home_d - alt
-            vel = _unmasked(mask, IGNORE_VEL, (m.vx, m.vy, m.vz))
-            sp = self._make_setpoint(now, pos, vel, m, mask)
-            if sp is None:
-                reason = "no position or velocity in type_mask"
-        self._take_setpoint(now, sp, reason, frame, mask, m, x=m.lat_int, y=m.lon_int, z=m.alt)
+    def setpoint_global(self, msg: Any, now: float) -> None:
+        """SET_POSITION_TARGET_GLOBAL_INT from the GCS."""
+        home_d = self.home[2] if self.home else 0.0
+        sp, reason = decode_global(msg, self.body, now, self.geo if self.gps_fix else None, home_d)
+        self._take_setpoint(msg, now, sp, reason)
 
-    def _make_setpoint(
-        self, now: float, pos: list[float | None], vel: list[float | None], m: _Msg, mask: int
-    ) -> Setpoint | None:
-        horizontal_vel = vel[0] is not None and vel[1] is not None
-        horizontal_pos = pos[0] is not None and pos[1] is not None
-        if not (horizontal_vel or horizontal_pos or vel[2] is not None or pos[2] is not None):
-            return None
-        yaw = None if mask & IGNORE_YAW else float(m.yaw)
-        yaw_rate = None if mask & IGNORE_YAW_RATE else float(m.yaw_rate)
-        finite = [v for v in (*pos, *vel, yaw, yaw_rate) if v is not None]
-        if not all(math.isfinite(v) for v in finite):
-            return None
-        b = self.body
-        return Setpoint(
-            time_s=now,
-            north_m=pos[0] if horizontal_pos and not horizontal_vel else None,
-            east_m=pos[1] if horizontal_pos and not horizontal_vel else None,
-            down_m=min(0.0, pos[2]) if pos[2] is not None and vel[2] is None else None,
-            vn=vel[0] if horizontal_vel else None,
-            ve=vel[1] if horizontal_vel else None,
-            vd=vel[2],
-            yaw_rad=yaw,
-            yaw_rate=yaw_rate,
-            anchor=b.stopping_point(),
-        )
-
-    def _take_setpoint(
-        self, now: float, sp: Setpoint | None, reason: str, frame: int, mask: int, m: _Msg,
-        x: float | None = None, y: float | None = None, z: float | None = None,
-    ) -> None:
+    def _take_setpoint(self, msg: Any, now: float, sp: Setpoint | None, reason: str) -> None:
         if sp is not None:
-            self._last_sp_time = now
+            self._last_sp_time = now  # any valid setpoint keeps PX4's offboard signal alive
             reason = self._setpoint_gate(sp)
             if self.px4 or not reason:
                 self._sp = sp  # PX4 keeps the latest setpoint ready for when OFFBOARD starts
-            if not reason:
-                self._takeoff = None if not self.px4 else self._takeoff
+            if not reason and not self.px4:
+                self._takeoff = None  # ArduCopter: a GUIDED command ends the takeoff climb
         if reason and now - self._last_warn >= SETPOINT_WARN_PERIOD_S:
             self._last_warn = now
             self.say(f"Setpoint ignored: {reason}", SEV_WARNING)
-        self.setpoints.append(
-            ReceivedSetpoint(
-                time_s=now, frame=frame, vx=float(m.vx), vy=float(m.vy), vz=float(m.vz),
-                yaw_rate=float(m.yaw_rate), type_mask=mask, accepted=not reason,
-                x=float(m.x) if x is None else x, y=float(m.y) if y is None else y,
-                z=float(m.z) if z is None else z, yaw=float(m.yaw), reason=reason,
-            )
-        )
+        self.setpoints.append(record(msg, now, reason))
 
     def _setpoint_gate(self, sp: Setpoint) -> str:
         if self.behaviour is not Behaviour.EXTERNAL:
@@ -593,21 +505,6 @@ class SimAutopilot:
             pitch_rad=b.pitch_rad, lat_deg=lat, lon_deg=lon, alt_msl_m=alt, landed_state=state,
             battery_voltage_v=self.battery.voltage_v, home_set=self.home is not None, time_s=now,
         )
-
-
-def _unmasked(mask: int, bits: tuple[int, ...], values: tuple[float, ...]) -> list[float | None]:
-    return [None if mask & bit else float(v) for bit, v in zip(bits, values, strict=True)]
-
-
-class _Msg:
-    """Attribute access to a pymavlink message with Any-typed fields (pymavlink is untyped)."""
-
-    def __init__(self, msg: object) -> None:
-        self._m = msg
-
-    def __getattr__(self, name: str) -> float:
-        value: float = getattr(self._m, name)
-        return value
 
 
 __all__ = ["SimAutopilot", "wrap_pi"]

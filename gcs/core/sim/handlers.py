@@ -21,6 +21,14 @@ RETRY_WINDOW_S = 3.0
 ACCEPTED = M.MAV_RESULT_ACCEPTED
 
 Params = tuple[float, float, float, float, float, float, float]
+GLOBAL_FRAMES = frozenset({
+    M.MAV_FRAME_GLOBAL, M.MAV_FRAME_GLOBAL_INT, M.MAV_FRAME_GLOBAL_RELATIVE_ALT,
+    M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT, M.MAV_FRAME_GLOBAL_TERRAIN_ALT, M.MAV_FRAME_GLOBAL_TERRAIN_ALT_INT,
+})
+RELATIVE_FRAMES = frozenset({
+    M.MAV_FRAME_GLOBAL_RELATIVE_ALT, M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
+    M.MAV_FRAME_GLOBAL_TERRAIN_ALT, M.MAV_FRAME_GLOBAL_TERRAIN_ALT_INT,
+})
 
 
 def _msg_id(value: float) -> int | None:
@@ -55,8 +63,11 @@ class MessageHandler:
         if kind == "COMMAND_INT":
             if not self._for_us(msg.target_system, msg.target_component):
                 return []
-            params = (msg.param1, msg.param2, msg.param3, msg.param4, float(msg.x), float(msg.y), msg.z)
-            return self._command(msg, msg.command, 0, params, now)
+            x, y = float(msg.x), float(msg.y)
+            if msg.frame in GLOBAL_FRAMES:
+                x, y = x / 1e7, y / 1e7  # degrees * 1e7 on the wire
+            params = (msg.param1, msg.param2, msg.param3, msg.param4, x, y, msg.z)
+            return self._command(msg, msg.command, 0, params, now, msg.frame in RELATIVE_FRAMES)
         if kind == "SET_POSITION_TARGET_LOCAL_NED":
             if self._for_us(msg.target_system, msg.target_component):
                 self.ap.setpoint_local(msg, now)
@@ -70,7 +81,9 @@ class MessageHandler:
 
     # ---- commands -----------------------------------------------------------------------
 
-    def _command(self, msg: Any, command: int, confirmation: int, p: Params, now: float) -> list[Any]:
+    def _command(
+        self, msg: Any, command: int, confirmation: int, p: Params, now: float, relative_alt: bool = False
+    ) -> list[Any]:
         src_sys, src_comp = msg.get_srcSystem(), msg.get_srcComponent()
         key = (src_sys, src_comp, command, p)
         for k in [k for k, (t, _) in self._acks.items() if now - t > RETRY_WINDOW_S]:
@@ -79,12 +92,12 @@ class MessageHandler:
         if confirmation > 0 and cached is not None:
             return [M.MAVLink_command_ack_message(command, cached[1], 0, 0, src_sys, src_comp)]
         self.commands_handled += 1
-        result, extra = self._execute(command, p, now)
+        result, extra = self._execute(command, p, now, relative_alt)
         self._acks[key] = (now, result)
         ack = M.MAVLink_command_ack_message(command, result, 0, 0, src_sys, src_comp)
         return [ack, *extra]
 
-    def _execute(self, command: int, p: Params, now: float) -> tuple[int, list[Any]]:
+    def _execute(self, command: int, p: Params, now: float, relative_alt: bool) -> tuple[int, list[Any]]:
         ap = self.ap
         ap.now = now
         if command == M.MAV_CMD_COMPONENT_ARM_DISARM:
@@ -104,6 +117,9 @@ class MessageHandler:
             return ap.return_to_launch(), []
         if command == M.MAV_CMD_NAV_LOITER_UNLIM:
             return ap.loiter(), []
+        if command == M.MAV_CMD_DO_REPOSITION:
+            change_mode = bool(int(p[1]) & M.MAV_DO_REPOSITION_FLAGS_CHANGE_MODE) if math.isfinite(p[1]) else False
+            return ap.reposition(p[4], p[5], p[6], relative_alt, change_mode), []
         if command == M.MAV_CMD_SET_MESSAGE_INTERVAL:
             mid = _msg_id(p[0])
             if mid is None:

@@ -161,7 +161,7 @@ def _car_polygons(view: View, t: Target, s: TargetState) -> list[tuple[F64, Colo
 
 def _person_polygons(view: View, t: Target, s: TargetState) -> list[tuple[F64, Colour]] | None:
     feet = np.array([[s.north_m, s.east_m, 0.0]])
-    pts = feet + np.array([[0, 0, 0], [0, 0, -1.45], [0, 0, -0.8], [0, 0, -1.62], [-0.35, 0.35, 0]])
+    pts = feet + np.array([[0, 0, 0], [0, 0, -1.45], [0, 0, -0.8], [0, 0, -1.62], [-0.22, 0.22, 0]])
     px, depth = view.project(pts)
     if depth.min() < MIN_DEPTH_M:
         return None

@@ -23,6 +23,7 @@ F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
 ROAD_WIDTH_M = 7.0
+_TILE_LEVELS_UP_TO_PX = 400  # pyramid levels this small are also stored as 3 x 3 tiles
 # Roads the scene's cars drive on (north, east) metres; the renderer and the paths share them.
 LOOP_ROAD: tuple[tuple[float, float], ...] = ((25.0, -60.0), (25.0, 60.0), (-45.0, 60.0), (-45.0, -60.0))
 NS_ROAD_EAST_M = -110.0  # a straight north-south road across the whole tile
@@ -46,16 +47,23 @@ def _shade(colour: Colour, delta: int) -> Colour:
 
 @dataclass(frozen=True, eq=False)
 class GroundTexture:
-    """Pyramid of the texture (level 0 full resolution); ``size_m`` is the tile period."""
+    """Pyramid of the texture (level 0 full resolution); ``size_m`` is the tile period.
+
+    ``warp_sources[k]`` is what the renderer warps for level k: the small, far-away levels are
+    stored as 3 x 3 tiles (a few MB) so their wide views rarely need OpenCV's slow wrap-around
+    border path; ``margins_px[k]`` is where the central tile starts in that image.
+    """
 
     levels: tuple[Image, ...]
     metres_per_px: float
     size_m: float
+    warp_sources: tuple[Image, ...]
+    margins_px: tuple[int, ...]
 
     def texture_to_world(self, level: int) -> F64:
-        """3x3 map from texture pixel [col, row, 1] of a level to ground [north, east, 1]."""
+        """3x3 map from pixel [col, row, 1] of ``warp_sources[level]`` to ground [north, east, 1]."""
         res = self.metres_per_px * (2**level)
-        half = self.size_m / 2.0
+        half = self.size_m / 2.0 + res * self.margins_px[level]
         return np.array([[0.0, -res, half], [res, 0.0, -half], [0.0, 0.0, 1.0]])
 
 
@@ -205,6 +213,11 @@ def ground_texture(seed: int = 0, size_m: float = 400.0, metres_per_px: float = 
     for _ in range(levels - 1):
         smaller = np.asarray(cv2.pyrDown(pyramid[-1]), dtype=np.uint8)
         pyramid.append(smaller)
+    sources, margins = [], []
     for level in pyramid:
-        level.flags.writeable = False
-    return GroundTexture(tuple(pyramid), metres_per_px, size_m)
+        tiled = level.shape[0] <= _TILE_LEVELS_UP_TO_PX
+        sources.append(np.tile(level, (3, 3, 1)) if tiled else level)
+        margins.append(level.shape[0] if tiled else 0)
+    for image_ in (*pyramid, *sources):
+        image_.flags.writeable = False
+    return GroundTexture(tuple(pyramid), metres_per_px, size_m, tuple(sources), tuple(margins))

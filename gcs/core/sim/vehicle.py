@@ -165,7 +165,9 @@ class SimVehicle:
             messages = parser.parse_buffer(data) or []
         except Exception:  # noqa: BLE001 - pymavlink raises assorted errors on garbage even when robust
             messages = []
-        good = [m for m in messages if m.get_type() != "BAD_DATA"]
+        # BAD_DATA: failed CRC or framing; MAVLink_unknown: an id without a known CRC seed, so
+        # random bytes pass as one often. Neither makes its sender a peer.
+        good = [m for m in messages if m.get_type() != "BAD_DATA" and not isinstance(m, mavlink.MAVLink_unknown)]
         self.bad_messages += len(messages) - len(good)
         if not good:
             self.bad_datagrams += 1

@@ -96,6 +96,10 @@ class VirtualCamera:
 
     # ---- public API ---------------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Build the ground texture now (~0.5 s, once per seed) instead of on the first render."""
+        _ = self._texture
+
     def camera_model(self) -> CameraModel:
         """Intrinsics and mount tilt, for the follower's pixel-to-angle maths."""
         return self._model
@@ -221,7 +225,7 @@ class VirtualCamera:
         e = view.pose.east_m - period * round(look[1] / period)
         shift = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, -float(r0)], [0.0, 0.0, 1.0]])
         homography = shift @ view.ground_homography(n, e) @ tex.texture_to_world(level)
-        cv2.warpPerspective(tex.levels[level], homography, (model.width, r1 - r0), dst=image[r0:r1],
+        cv2.warpPerspective(tex.warp_sources[level], homography, (model.width, r1 - r0), dst=image[r0:r1],
                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
 
     @staticmethod

@@ -108,9 +108,7 @@ class OpenCvTracker:
         if self._impl is None:
             raise TrackerError(f"{self.name}: update() before init()")
         if frame.shape != self._shape:
-            log.warning(
-                "%s: frame shape changed %s -> %s; reporting failure", self.name, self._shape, frame.shape
-            )
+            log.warning("%s: frame shape changed %s -> %s; reporting failure", self.name, self._shape, frame.shape)
             return TrackUpdate(None, 0.0, False)
         try:
             ok, rect = self._impl.update(frame)
@@ -128,9 +126,7 @@ class OpenCvTracker:
         return min(score, 1.0) if score >= 0.0 else 1.0
 
 
-def _p(
-    name: str, attr: str, kind: Any, default: ParamValue, lo: float | None, hi: float | None, text: str
-) -> _CvParam:
+def _p(name: str, attr: str, kind: Any, default: ParamValue, lo: float | None, hi: float | None, text: str) -> _CvParam:
     return _CvParam(ParamSpec(name, kind, default, text, lo, hi), attr)
 
 
@@ -267,9 +263,7 @@ def _factory(backend: _CvBackend) -> Callable[[Mapping[str, ParamValue]], OpenCv
 
 def opencv_tracker_specs() -> tuple[TrackerSpec, ...]:
     """Specs for CSRT, KCF, MIL and MedianFlow (whether this OpenCV build has them is checked on create)."""
-    return tuple(
-        TrackerSpec(b.name, b.description, tuple(p.spec for p in b.params), _factory(b)) for b in _BACKENDS
-    )
+    return tuple(TrackerSpec(b.name, b.description, tuple(p.spec for p in b.params), _factory(b)) for b in _BACKENDS)
 
 
 def default_registry() -> TrackerRegistry:

@@ -66,6 +66,16 @@ class _Start:
     click: tuple[float, float, float | None] | None  # x, y, side in px (None: the default)
     reason: str
 
+    def resolve(self, frame_w: int, frame_h: int, click_size_frac: float) -> BBox:
+        """The box to start on, in (and clamped to) a frame of this size."""
+        if self.click is not None:
+            x, y, side = self.click
+            size = side if side is not None else click_size_frac * min(frame_w, frame_h)
+            return BBox.from_click(x, y, size, frame_w, frame_h)
+        if self.box is None:
+            raise TrackerError("a start request needs a box or a click")
+        return self.box.clamp(frame_w, frame_h)
+
 
 class TrackingWorker:
     """Runs one tracker on the newest frames of ``frame_source`` in its own thread (started here)."""
@@ -91,7 +101,8 @@ class TrackingWorker:
         self._params = replace(base, lost_timeout_s=lost_timeout_s)
         self._click_size_frac = click_size_frac
         self._poll_timeout_s = poll_timeout_s
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields below; never held while tracking
+        self._publish_lock = threading.RLock()  # orders commits and bus publications
         self._generation = 0
         self._pending: _Start | None = None
         self._tracker: Tracker | None = None
@@ -151,14 +162,15 @@ class TrackingWorker:
 
     def stop(self) -> None:
         """End the track now (no frame needed); publishes IDLE."""
-        with self._lock:
-            self._generation += 1
-            self._pending, self._tracker = None, None
-            previous = self._loss.state
-            self._loss = LossState.idle()
-            w, h = self._frame_size or (0, 0)
-            self._latest = target = TrackedTarget.idle(self._tracker_name, w, h)
-        self._publish(target, previous, "stopped by operator", force_state=False)
+        with self._publish_lock:
+            with self._lock:
+                self._generation += 1
+                self._pending, self._tracker = None, None
+                previous = self._loss.state
+                self._loss = LossState.idle()
+                w, h = self._frame_size or (0, 0)
+                self._latest = target = TrackedTarget.idle(self._tracker_name, w, h)
+            self._publish(target, previous, "stopped by operator", force_state=False)
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Stop the thread and wait for it; the worker cannot be restarted."""
@@ -226,59 +238,63 @@ class TrackingWorker:
             self._tick(),
             verdict.reason,
         )
-        with self._lock:
-            if generation != self._generation:
-                return  # a stop/start arrived while we were tracking: this result is stale
-            self._loss, self._latest = new_loss, target
-            if new_loss.state is TrackState.LOST:
-                self._tracker = None  # stop spending CPU; a new selection starts a new tracker
-        self._publish(target, loss.state, verdict.reason, force_state=False)
+        # once LOST the tracker is dropped: no CPU spent until a new selection
+        keep = None if new_loss.state is TrackState.LOST else tracker
+        self._commit(generation, target, new_loss, keep, verdict.reason, force_state=False)
 
     def _begin(self, start: _Start, frame: Frame, generation: int, started: float) -> None:
         image = frame.image
         h, w = image.shape[:2]
-        box = start.box
-        if start.click is not None:
-            x, y, side = start.click
-            box = BBox.from_click(x, y, side if side is not None else self._click_size_frac * min(w, h), w, h)
-        assert box is not None  # a _Start has a box or a click
-        box = box.clamp(w, h)
         try:
+            box = start.resolve(w, h, self._click_size_frac)
             start.tracker.init(image, box)
             self._appearance.reset(image, box)
         except TrackerError as exc:
-            log.warning("could not start %s on %s: %s", start.tracker.name, box, exc)
+            log.warning("could not start %s (%s): %s", start.tracker.name, start.reason, exc)
+            idle = TrackedTarget.idle(start.tracker.name, w, h)
+            self._commit(generation, idle, LossState.idle(), None, f"could not start: {exc}", force_state=True)
+            return
+        self._fps, self._last_done = 0.0, None
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        target = TrackedTarget(
+            box,
+            TrackState.LOCKED,
+            1.0,
+            frame.seq,
+            frame.capture_time_s,
+            w,
+            h,
+            start.tracker.name,
+            latency_ms,
+            0.0,
+            start.reason,
+        )
+        log.info("tracking %s with %s (%s)", box, start.tracker.name, start.reason)
+        loss = LossState.locked(box, frame.capture_time_s, start.reason)
+        self._commit(generation, target, loss, start.tracker, start.reason, force_state=True)
+
+    def _commit(
+        self,
+        generation: int,
+        target: TrackedTarget,
+        loss: LossState,
+        tracker: Tracker | None,
+        reason: str,
+        *,
+        force_state: bool,
+    ) -> None:
+        """Make ``target`` the latest and publish it, unless a newer request made it stale.
+
+        Commit and publish share one (re-entrant) lock with stop(), so the bus sees the same order
+        as the state: a result computed before a stop() is never published after its IDLE.
+        """
+        with self._publish_lock:
             with self._lock:
                 if generation != self._generation:
-                    return
+                    return  # a stop/start arrived while we were tracking: this result is stale
                 previous = self._loss.state
-                self._tracker, self._loss = None, LossState.idle()
-                self._latest = target = TrackedTarget.idle(start.tracker.name, w, h)
-            self._publish(target, previous, f"could not start: {exc}", force_state=True)
-            return
-        with self._lock:
-            if generation != self._generation:
-                return
-            previous = self._loss.state
-            self._tracker = start.tracker
-            self._loss = LossState.locked(box, frame.capture_time_s, start.reason)
-            self._fps, self._last_done = 0.0, None
-            latency_ms = (time.perf_counter() - started) * 1000.0
-            self._latest = target = TrackedTarget(
-                box,
-                TrackState.LOCKED,
-                1.0,
-                frame.seq,
-                frame.capture_time_s,
-                w,
-                h,
-                start.tracker.name,
-                latency_ms,
-                0.0,
-                start.reason,
-            )
-        log.info("tracking %s with %s (%s)", box, start.tracker.name, start.reason)
-        self._publish(target, previous, start.reason, force_state=previous is TrackState.LOCKED)
+                self._loss, self._latest, self._tracker = loss, target, tracker
+            self._publish(target, previous, reason, force_state=force_state)
 
     def _tick(self) -> float:
         """Update and return the smoothed rate of processed frames (worker thread only)."""
@@ -289,9 +305,7 @@ class TrackingWorker:
         self._last_done = now
         return self._fps
 
-    def _publish(
-        self, target: TrackedTarget, previous: TrackState, reason: str, *, force_state: bool
-    ) -> None:
+    def _publish(self, target: TrackedTarget, previous: TrackState, reason: str, *, force_state: bool) -> None:
         if target.state is not previous:
             log.info("track %s -> %s: %s", previous, target.state, reason)
         if self._bus is None:

@@ -175,7 +175,11 @@ class Commander:
             self._stale = stale
             self._last_velocity = velocity
         if became_stale:
-            log.info("setpoint from %s expired after %.2f s: sending zero velocity", intent.source if intent else "?", lifetime)
+            log.info(
+                "setpoint from %s expired after %.2f s: sending zero velocity",
+                intent.source if intent else "?",
+                lifetime,
+            )
         if self._sent % max(1, int(self.rate_hz / 2)) == 0:
             self._publish()
 

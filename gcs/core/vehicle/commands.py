@@ -69,9 +69,7 @@ class CommandChannel:
         pending = _Pending(command)
         with self._lock:
             if command in self._pending:
-                raise CommandRejected(
-                    f"{name} is already waiting for an answer from the vehicle", name, "BUSY"
-                )
+                raise CommandRejected(f"{name} is already waiting for an answer from the vehicle", name, "BUSY")
             self._pending[command] = pending
         try:
             for attempt in range(retries + 1):
@@ -87,8 +85,7 @@ class CommandChannel:
                 if attempt < retries:
                     log.info("%s: no ACK within %.1f s, retry %d/%d", name, timeout_s, attempt + 1, retries)
             raise CommandTimeout(
-                f"{name}: no answer from vehicle {self.target_system} after {retries + 1} tries "
-                f"of {timeout_s:.1f} s",
+                f"{name}: no answer from vehicle {self.target_system} after {retries + 1} tries of {timeout_s:.1f} s",
                 name,
                 "TIMEOUT",
             )

@@ -113,9 +113,7 @@ def parse_connection_string(url: str) -> ConnectionSpec:
         return ConnectionSpec(text, LinkKind.SERIAL, device=device, baud=_baud(baud, text))
     if text.startswith(("/dev/", "COM", "com")) or "," in text:
         device, sep2, baud = text.partition(",")
-        return ConnectionSpec(
-            text, LinkKind.SERIAL, device=device, baud=_baud(baud, text) if sep2 else DEFAULT_BAUD
-        )
+        return ConnectionSpec(text, LinkKind.SERIAL, device=device, baud=_baud(baud, text) if sep2 else DEFAULT_BAUD)
     raise LinkError(
         f"{text!r} is not a connection string: use udpin:HOST:PORT, udpout:HOST:PORT, tcp:HOST:PORT, "
         "tcpin:HOST:PORT, /dev/ttyUSB0,57600 or replay:PATH"

@@ -176,9 +176,7 @@ class Fleet:
         changed = current is not previous
         if changed:
             vehicle.link_state = current
-            reason = (
-                f"no heartbeat for {silent:.1f} s" if current is LinkState.LOST else "heartbeats received"
-            )
+            reason = f"no heartbeat for {silent:.1f} s" if current is LinkState.LOST else "heartbeats received"
             level = logging.WARNING if current is LinkState.LOST else logging.INFO
             log.log(level, "vehicle %d link %s: %s", vehicle.system_id, current.value, reason)
             if current is LinkState.OK and previous is LinkState.LOST:
@@ -187,7 +185,9 @@ class Fleet:
                 vehicle.request_streams()
             for listener in self._listeners:
                 listener(vehicle.system_id, current, reason)
-            self._bus.publish(Topics.LINK_STATE, {"system_id": vehicle.system_id, "state": current.value, "reason": reason})
+            self._bus.publish(
+                Topics.LINK_STATE, {"system_id": vehicle.system_id, "state": current.value, "reason": reason}
+            )
         if changed or publish_stats:
             self._publish(vehicle.set_link_status(self._link_status(vehicle, now, current, silent)))
 

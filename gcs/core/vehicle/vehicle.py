@@ -113,9 +113,7 @@ class Vehicle:
         self.link.send(msg)
 
     def _command(self, command: int, *params: float) -> CommandResult:
-        return self.commands.send(
-            command, *params, timeout_s=self.settings.timeout_s, retries=self.settings.retries
-        )
+        return self.commands.send(command, *params, timeout_s=self.settings.timeout_s, retries=self.settings.retries)
 
     def _confirm(self, predicate: Callable[[VehicleState], bool], what: str) -> None:
         """After an ACK, wait (briefly) until telemetry shows the change too.
@@ -150,17 +148,23 @@ class Vehicle:
     def takeoff(self, altitude_m: float) -> CommandResult:
         """Climb to ``altitude_m`` above home; ArduPilot copters are put in GUIDED first."""
         if not math.isfinite(altitude_m) or not 0.5 <= altitude_m <= 500:
-            raise CommandRejected(f"takeoff altitude {altitude_m} m is outside 0.5-500 m", "NAV_TAKEOFF", "LOCAL_REFUSAL")
+            raise CommandRejected(
+                f"takeoff altitude {altitude_m} m is outside 0.5-500 m", "NAV_TAKEOFF", "LOCAL_REFUSAL"
+            )
         state = self._state
         if not state.armed:
-            raise CommandRejected("takeoff refused: the vehicle is not armed (arm first)", "NAV_TAKEOFF", "LOCAL_REFUSAL")
+            raise CommandRejected(
+                "takeoff refused: the vehicle is not armed (arm first)", "NAV_TAKEOFF", "LOCAL_REFUSAL"
+            )
         flavour = self.flavour
         if not flavour.supports_takeoff(state.mav_type):
             raise CommandRejected(f"{state.vehicle_type} has no takeoff command", "NAV_TAKEOFF", "UNSUPPORTED")
         guided = flavour.offboard_mode(state.mav_type)
         if flavour.takeoff_needs_guided(state.mav_type) and state.mode != guided:
             self.set_mode(guided)
-        home_msl = state.home.alt_msl_m if state.home else state.global_position.alt_msl_m - state.global_position.alt_rel_m
+        home_msl = (
+            state.home.alt_msl_m if state.home else state.global_position.alt_msl_m - state.global_position.alt_rel_m
+        )
         param7 = flavour.takeoff_altitude_param(altitude_m, home_msl)
         nan = math.nan
         result = self._command(mavlink.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, nan, nan, nan, param7)
@@ -206,8 +210,11 @@ class Vehicle:
             if self._state.autopilot is Autopilot.ARDUPILOT:
                 self._send(
                     mavlink.MAVLink_request_data_stream_message(
-                        self.system_id, self.component_id, mavlink.MAV_DATA_STREAM_ALL,
-                        int(self.settings.stream_rate_hz), 1,
+                        self.system_id,
+                        self.component_id,
+                        mavlink.MAV_DATA_STREAM_ALL,
+                        int(self.settings.stream_rate_hz),
+                        1,
                     )
                 )
         except LinkError as exc:
@@ -233,7 +240,20 @@ class Vehicle:
         self._send(
             mavlink.MAVLink_set_position_target_local_ned_message(
                 int((time.monotonic() - self._boot) * 1000) & 0xFFFFFFFF,
-                self.system_id, self.component_id, frame, VELOCITY_YAW_RATE_MASK,
-                0, 0, 0, vx, vy, vz, 0, 0, 0, 0, velocity.yaw_rate_radps,
+                self.system_id,
+                self.component_id,
+                frame,
+                VELOCITY_YAW_RATE_MASK,
+                0,
+                0,
+                0,
+                vx,
+                vy,
+                vz,
+                0,
+                0,
+                0,
+                0,
+                velocity.yaw_rate_radps,
             )
         )

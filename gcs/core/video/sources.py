@@ -328,6 +328,7 @@ class VirtualSource:
         return False
 
     def open(self) -> SourceInfo:
+        self.camera.prepare()
         self._t0 = self._due = time.monotonic()
         self._open = True
         m = self.camera.camera_model()
