@@ -122,6 +122,7 @@ def run_gui(service: GcsService, *, api_url: str | None, run_for: float | None =
         with loop:
             loop.run_until_complete(closed)
     finally:
+        asyncio.set_event_loop(None)  # the qasync loop is closed now; leave no stale current loop
         if watchdog is not None:
             watchdog.stop()
             log.info("worst GUI stall %.0f ms", watchdog.worst_s * 1000)

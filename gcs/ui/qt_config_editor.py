@@ -102,7 +102,7 @@ def set_editor_value(widget: QWidget, value: Any) -> None:
 
 def same_value(a: Any, b: Any) -> bool:
     if isinstance(a, float) or isinstance(b, float):
-        return abs(float(a) - float(b)) < 0.5 * 10 ** -FLOAT_DECIMALS
+        return abs(float(a) - float(b)) < 0.5 * 10.0 ** -FLOAT_DECIMALS
     return bool(a == b)
 
 

@@ -55,7 +55,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("offboard_start", "Offboard", ("Ctrl+Shift+O",),
                "Start streaming setpoints and switch to OFFBOARD/GUIDED"),
     ActionSpec("offboard_stop", "Stop offboard", ("Ctrl+Shift+P",), "Stop the setpoint stream and hold"),
-    ActionSpec("abort", "ABORT", ("Space", "Pause"), "Stop following and all motion now, then hold"),
+    ActionSpec("abort", "ABORT", ("Space", "Pause"),
+               "Stop following and all motion now, then hold (Space unless a text box has focus; Pause always)"),
 )
 LABELS = {"arm": "ARM", "disarm": "DISARM", "takeoff": "TAKEOFF", "land": "LAND", "rtl": "RTL", "hold": "HOLD",
           "offboard_start": "OFFBOARD", "offboard_stop": "STOP_OFFBOARD", "abort": "ABORT", "connect": "CONNECT"}

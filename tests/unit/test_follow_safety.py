@@ -45,12 +45,8 @@ def without_box(state: TrackState, seq: int, reason: str = "") -> TrackedTarget:
     return TrackedTarget(None, state, 0.0, seq, seq / 30, 640, 480, "CSRT", reason=reason)
 
 
-def intent(
-    forward: float = 1.0, right: float = 0.0, down: float = 0.0, yaw_dps: float = 10.0
-) -> CommandIntent:
-    return CommandIntent(
-        VelocityBodyYawRate(forward, right, down, math.radians(yaw_dps)), 5.0, "follow:chase", 0.5
-    )
+def intent(forward: float = 1.0, right: float = 0.0, down: float = 0.0, yaw_dps: float = 10.0) -> CommandIntent:
+    return CommandIntent(VelocityBodyYawRate(forward, right, down, math.radians(yaw_dps)), 5.0, "follow:chase", 0.5)
 
 
 def decide(
@@ -139,6 +135,14 @@ def test_a_frozen_target_stream_is_a_lost_target() -> None:
     frozen = decide(gate, intent(), target=same, now_s=1.5)  # still "LOCKED", but no new frame
     assert frozen.held and frozen.reasons == ("target not seen for 1.5 s (no new frame)",)
     assert not decide(gate, intent(), target=locked(8), now_s=1.6).held  # a new frame resumes
+
+
+def test_decisions_become_commander_commands() -> None:
+    passed = decide(SafetyGate(LIMITS), intent(2.0))
+    assert passed.command(7.0) is passed.intent
+    held = decide(SafetyGate(LIMITS), intent(), state=None)
+    assert held.command(7.0) == CommandIntent(VelocityBodyYawRate(0.0, 0.0, 0.0, 0.0), 7.0, "safety:hold")
+    assert SafetyDecision(None, ("no command from the profile",), held=False).command(7.0) is None
 
 
 def test_no_target_holds_at_once() -> None:

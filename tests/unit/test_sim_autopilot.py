@@ -300,3 +300,64 @@ def test_battery_drains_only_while_armed() -> None:
     used = f.ap.battery.consumed_mah - before
     assert used == pytest.approx(15.0 * 10 / 3.6, rel=0.1)  # 15 A hover
     assert idle < 1.0
+
+
+def test_px4_reposition_by_command_int_flies_there_in_hold() -> None:
+    from gcs.core.sim.handlers import MessageHandler
+    from gcs.core.sim.telemetry import StreamScheduler
+
+    f = Flight("px4")
+    f.airborne(10.0)
+    handler = MessageHandler(f.ap, StreamScheduler(f.now), 1, 1)
+    lat, lon, _ = f.ap.ned_to_global(40.0, 30.0, 0.0)
+    cmd = mavlink.MAVLink_command_int_message(
+        1, 1, mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT, mavlink.MAV_CMD_DO_REPOSITION, 0, 0,
+        -1, 0, 0, math.nan, round(lat * 1e7), round(lon * 1e7), 20.0)
+    cmd._header = mavlink.MAVLink_header(cmd.id, srcSystem=255, srcComponent=190)
+    replies = handler.handle(cmd, f.now)
+    assert replies[0].get_type() == "COMMAND_ACK" and replies[0].result == ACCEPTED
+    assert replies[0].command == mavlink.MAV_CMD_DO_REPOSITION and replies[0].target_system == 255
+    assert f.ap.mode == "LOITER"
+    f.run(20.0)
+    b = f.ap.body
+    assert (b.north_m, b.east_m, f.alt) == pytest.approx((40.0, 30.0, 20.0), abs=0.2)
+
+
+def test_ardupilot_reposition_needs_guided_or_the_change_mode_flag() -> None:
+    f = Flight("ardupilot")
+    f.airborne(10.0)
+    assert f.ap.request_mode("LOITER") == ACCEPTED
+    f.run(1.0)
+    alt = f.alt
+    lat, lon, _ = f.ap.ned_to_global(-20.0, 0.0, 0.0)
+    assert f.ap.reposition(lat, lon, math.nan, relative_alt=True, change_mode=False) == FAILED
+    assert f.ap.reposition(lat, lon, math.nan, relative_alt=True, change_mode=True) == ACCEPTED
+    assert f.ap.mode == "GUIDED"
+    f.run(12.0)
+    assert f.ap.body.north_m == pytest.approx(-20.0, abs=0.2) and f.alt == pytest.approx(alt, abs=0.05)
+
+
+def test_global_int_setpoint_in_guided() -> None:
+    f = Flight("ardupilot")
+    f.airborne(10.0)
+    lat, lon, _ = f.ap.ned_to_global(15.0, -15.0, 0.0)
+    mask = 0b0000_1101_1111_1000  # position only
+    msg = mavlink.MAVLink_set_position_target_global_int_message(
+        0, 1, 1, mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT, mask, round(lat * 1e7), round(lon * 1e7), 12.0,
+        0, 0, 0, 0, 0, 0, 0, 0)
+    f.ap.setpoint_global(msg, f.now)
+    assert f.ap.setpoints[-1].accepted and f.ap.setpoints[-1].x == round(lat * 1e7)
+    f.run(12.0)
+    b = f.ap.body
+    assert (b.north_m, b.east_m, f.alt) == pytest.approx((15.0, -15.0, 12.0), abs=0.2)
+
+
+def test_bad_setpoints_are_recorded_not_obeyed() -> None:
+    f = Flight("px4")
+    f.airborne(10.0)
+    f.setpoint(vx=1.0, frame=mavlink.MAV_FRAME_GLOBAL)  # not a local frame
+    assert f.ap.setpoints[-1].reason == "unsupported frame 0"
+    f.setpoint(vx=math.nan)
+    assert not f.ap.setpoints[-1].accepted
+    f.setpoint(mask=0b0000_1111_1111_1111)  # everything ignored
+    assert "type_mask" in f.ap.setpoints[-1].reason

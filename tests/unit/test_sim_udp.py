@@ -320,8 +320,14 @@ def test_duplicate_commands_are_idempotent(sims, gcs_for) -> None:
 def test_px4_offboard_refused_without_setpoints_and_lost_without_them(sims, gcs_for) -> None:
     sim = sims(flavour="px4")
     gcs = gcs_for(sim)
+    since = gcs.mark()
     assert gcs.set_mode("OFFBOARD") == mavlink.MAV_RESULT_TEMPORARILY_REJECTED
     assert sim.snapshot().mode == "POSCTL"
+    first = gcs.wait("STATUSTEXT", since=since)
+    assert first.id != 0 and first.chunk_seq == 0  # longer than 50 bytes: MAVLink 2 chunks
+    gcs.wait("STATUSTEXT", lambda m: m.id == first.id and m.chunk_seq == 1, 1, since)
+    chunks = sorted((m.chunk_seq, m.text) for m in gcs.of("STATUSTEXT", since) if m.id == first.id)
+    assert "".join(t for _, t in chunks) == "Switching to Offboard is currently not possible: no offboard signal"
     assert gcs.command(mavlink.MAV_CMD_COMPONENT_ARM_DISARM, 1) == ACCEPTED
     since = gcs.mark()
     with gcs.streaming():

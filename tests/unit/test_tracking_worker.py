@@ -319,25 +319,47 @@ def test_a_start_that_fails_on_the_frame_is_reported(bus: MessageBus, running: l
     assert worker.latest().state is TrackState.IDLE
 
 
+class FinishedSource:
+    """A source whose file has ended: wait_newer answers None at once, forever."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def wait_newer(self, seq: int, timeout: float) -> ClipFrame | None:
+        self.calls += 1
+        return None
+
+
+def test_a_finished_source_does_not_make_the_worker_spin(running: list[Any]) -> None:
+    source = FinishedSource()
+    make(running, source, poll_timeout_s=0.1)
+    time.sleep(0.5)
+    assert source.calls <= 8  # about one call per poll period, not a busy loop
+
+
 def test_newest_frame_is_taken_and_late_frames_are_dropped(
     cup_frames: list[Image], bus: MessageBus, running: list[Any]
 ) -> None:
-    # CSRT takes longer than a 30 fps frame period here; a queueing worker would fall further
-    # and further behind. This one skips frames and stays within a few frames of the newest.
-    source = LiveSource(cup_frames[:60], fps=30.0)
-    lags: list[tuple[int, int]] = []
-    bus.subscribe(TARGET_TOPIC, lambda _t, v: lags.append((v.frame_seq, source.newest_seq - v.frame_seq)))
+    # The first 41 cup frames (little motion) there and back, played at 150 fps: faster than any
+    # CSRT update (19-90 ms on the machines we know). A queueing worker would process all 82
+    # frames and fall ever further behind; this one skips to the newest frame after each update.
+    clip = cup_frames[:41] + cup_frames[40::-1]
+    source = LiveSource(clip, fps=150.0)
+    lags: list[tuple[int, int, float]] = []
+    bus.subscribe(TARGET_TOPIC, lambda _t, v: lags.append((v.frame_seq, source.newest_seq - v.frame_seq, v.latency_ms)))
     worker = make(running, source, bus=bus, tracker_name="CSRT")
     worker.start_box(BBox(305, 125, 110, 258))
     source.start()
     source.join()
-    time.sleep(0.3)
+    wait_until(lambda: worker.latest().frame_seq == len(clip) - 1, timeout_s=10.0)  # the newest, at last
 
-    seqs = [s for s, _ in lags]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
-    assert len(seqs) < 45, f"processed {len(seqs)} of 60 frames: is the tracker really slower than 30 fps?"
-    assert any(b - a > 1 for a, b in itertools.pairwise(seqs)), "no frame was dropped"
-    assert max(lag for _, lag in lags) <= 10
+    seqs = [seq for seq, _, _ in lags]
+    assert seqs == sorted(set(seqs)), "frames were processed twice or out of order"
+    assert len(seqs) < 0.75 * len(clip), f"processed {len(seqs)} of {len(clip)} frames: nothing dropped"
+    assert any(b - a > 1 for a, b in itertools.pairwise(seqs))
+    # frames that arrived while an update ran are skipped, not owed: the lag is bounded by one update
+    for _, lag, latency_ms in lags:
+        assert lag <= latency_ms * 150.0 / 1000.0 + 8
     latest = worker.latest()
     assert latest.state is TrackState.LOCKED
-    assert 1.0 < latest.fps < 60.0 and latest.latency_ms > 5.0
+    assert latest.fps > 0.0 and latest.latency_ms > 0.0

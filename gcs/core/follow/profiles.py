@@ -130,9 +130,7 @@ def chase(
     azimuth, _ = camera.pixel_to_angles(*pixel)
     size_error = (params.target_size_frac - size) / params.target_size_frac
     velocity = VelocityBodyYawRate(
-        forward_mps=_clamp(
-            params.gain_forward * _dead(size_error, params.size_dead_zone), params.max_forward_mps
-        ),
+        forward_mps=_clamp(params.gain_forward * _dead(size_error, params.size_dead_zone), params.max_forward_mps),
         right_mps=_clamp(params.gain_lateral * _dead(ex, params.dead_zone), params.max_lateral_mps),
         down_mps=_clamp(params.gain_vertical * _dead(ey, params.dead_zone), params.max_vertical_mps),
         yaw_rate_radps=_yaw_rate(azimuth, camera, params),
@@ -167,9 +165,7 @@ def hold_distance(
         return _intent("hold_distance", velocity, params, now_s)
     distance_error = (ground.distance_m - params.hold_distance_m) / params.hold_distance_m
     velocity = VelocityBodyYawRate(
-        forward_mps=_clamp(
-            params.gain_forward * _dead(distance_error, params.size_dead_zone), params.max_forward_mps
-        ),
+        forward_mps=_clamp(params.gain_forward * _dead(distance_error, params.size_dead_zone), params.max_forward_mps),
         yaw_rate_radps=_yaw_rate(ground.bearing_rad, camera, params),
     )
     return _intent("hold_distance", velocity, params, now_s)

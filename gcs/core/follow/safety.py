@@ -11,7 +11,8 @@ One place decides, in this order, and says why:
 5. clamps: horizontal speed, vertical speed, yaw rate
 6. altitude: no descent at or below ``min_altitude_m``, no climb at or above ``max_altitude_m``
 
-A decision is ``held`` when the vehicle must hold now (the commander sends hold/zero at once).
+A decision is ``held`` when the vehicle must hold now: ``SafetyDecision.command`` turns it into a
+zero-velocity intent for the commander at once.
 ``intent is None`` without ``held`` means "nothing new to send" (the profile had no command
 during the grace period), so the commander lets its last setpoint expire on its lifetime.
 Clamps pass a modified intent with the reasons, so the pilot sees "yaw rate clamped", not silence.
@@ -63,6 +64,15 @@ class SafetyDecision:
     def modified(self) -> bool:
         """True when an intent passed but was changed (clamped or fenced)."""
         return self.intent is not None and bool(self.reasons)
+
+    def command(self, now_s: float) -> CommandIntent | None:
+        """What to hand the commander: the intent, a zero-velocity hold when held, else None.
+
+        None means send nothing new: the commander's last setpoint runs out on its lifetime.
+        """
+        if self.held:
+            return CommandIntent(VelocityBodyYawRate(), now_s, "safety:hold")
+        return self.intent
 
 
 class SafetyGate:
@@ -191,9 +201,7 @@ class SafetyGate:
         self, v: VelocityBodyYawRate | VelocityNedYawRate, reasons: list[str]
     ) -> VelocityBodyYawRate | VelocityNedYawRate:
         lim = self.limits
-        a, b = (
-            (v.forward_mps, v.right_mps) if isinstance(v, VelocityBodyYawRate) else (v.north_mps, v.east_mps)
-        )
+        a, b = (v.forward_mps, v.right_mps) if isinstance(v, VelocityBodyYawRate) else (v.north_mps, v.east_mps)
         down, yaw = v.down_mps, v.yaw_rate_radps
         speed = math.hypot(a, b)
         if speed > lim.max_horizontal_mps:
@@ -205,9 +213,7 @@ class SafetyGate:
             down = math.copysign(lim.max_vertical_mps, down)
         max_yaw = math.radians(lim.max_yaw_rate_dps)
         if abs(yaw) > max_yaw:
-            reasons.append(
-                f"yaw rate {math.degrees(abs(yaw)):.0f} deg/s clamped to {lim.max_yaw_rate_dps:.0f}"
-            )
+            reasons.append(f"yaw rate {math.degrees(abs(yaw)):.0f} deg/s clamped to {lim.max_yaw_rate_dps:.0f}")
             yaw = math.copysign(max_yaw, yaw)
         if isinstance(v, VelocityBodyYawRate):
             return VelocityBodyYawRate(a, b, down, yaw)
@@ -218,13 +224,9 @@ class SafetyGate:
     ) -> VelocityBodyYawRate | VelocityNedYawRate:
         alt = state.global_position.alt_rel_m
         if v.down_mps > 0.0 and alt <= self.limits.min_altitude_m:
-            reasons.append(
-                f"at altitude floor ({alt:.1f} m <= {self.limits.min_altitude_m:.1f} m): descent refused"
-            )
+            reasons.append(f"at altitude floor ({alt:.1f} m <= {self.limits.min_altitude_m:.1f} m): descent refused")
         elif v.down_mps < 0.0 and alt >= self.limits.max_altitude_m:
-            reasons.append(
-                f"at altitude ceiling ({alt:.1f} m >= {self.limits.max_altitude_m:.1f} m): climb refused"
-            )
+            reasons.append(f"at altitude ceiling ({alt:.1f} m >= {self.limits.max_altitude_m:.1f} m): climb refused")
         else:
             return v
         if isinstance(v, VelocityBodyYawRate):

@@ -16,7 +16,7 @@ from gcs.core.mavlink_env import mavlink
 from gcs.core.sim.config import ReceivedSetpoint, SimConfig, SimSnapshot
 from gcs.core.sim.modes import Behaviour, ModeInfo, mode_table
 from gcs.core.sim.params import ParamStore
-from gcs.core.sim.physics import HOLD_STILL, BatteryModel, Demand, Limits, Multicopter, wrap_pi
+from gcs.core.sim.physics import HOLD_STILL, BatteryModel, Demand, Limits, Multicopter
 from gcs.core.sim.setpoints import Geo, Setpoint, decode_global, decode_local, record
 
 FORCE_MAGIC = (21196.0, 2989.0)  # PX4 and ArduPilot force-arm; 21196 also forces disarm
@@ -507,4 +507,4 @@ class SimAutopilot:
         )
 
 
-__all__ = ["SimAutopilot", "wrap_pi"]
+__all__ = ["SimAutopilot"]

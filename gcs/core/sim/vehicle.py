@@ -43,6 +43,8 @@ class SimVehicle:
         self._streams = StreamScheduler(now)
         self._handler = MessageHandler(self._ap, self._streams, config.system_id, config.component_id)
         self._home_version_sent = 0
+        self._text_id = 0
+        self._last_port = 0
         self.bad_datagrams = 0  # datagrams with no valid MAVLink in them
         self.bad_messages = 0  # frames that failed to decode (CRC, unknown id, ...)
         self.handler_errors = 0  # messages that raised inside a handler (logged)
@@ -57,6 +59,7 @@ class SimVehicle:
                 return
             cfg = self.config
             self._transport = UdpTransport(cfg.bind_host, cfg.bind_port, cfg.targets)
+            self._last_port = self._transport.port
             self._mav = mavlink.MAVLink(self._transport, cfg.system_id, cfg.component_id)
             now = time.monotonic()
             self._ap = SimAutopilot(cfg, now)
@@ -94,9 +97,11 @@ class SimVehicle:
     def port(self) -> int:
         """The bound UDP port (the real one when bind_port was 0)."""
         transport = self._transport
-        if transport is None:
-            raise RuntimeError("SimVehicle is not started")
-        return transport.port
+        if transport is not None:
+            return transport.port
+        if self._last_port:
+            return self._last_port  # stopped: the port it had
+        raise RuntimeError("SimVehicle is not started")
 
     # ---- queries (any thread) -------------------------------------------------------------
 
@@ -192,11 +197,24 @@ class SimVehicle:
     def _send_events(self) -> None:
         ap = self._ap
         for severity, text in ap.outbox[:MAX_STATUSTEXT]:
-            self._send(mavlink.MAVLink_statustext_message(severity, text.encode("utf-8")[:50]))
+            self._send_statustext(severity, text)
         ap.outbox.clear()
         if ap.home_version != self._home_version_sent and ap.home is not None:
             self._home_version_sent = ap.home_version
             self._send(BUILDERS[mavlink.MAVLINK_MSG_ID_HOME_POSITION](ap, ap.now))
+
+    def _send_statustext(self, severity: int, text: str) -> None:
+        """One STATUSTEXT, or MAVLink 2 chunks (shared id, chunk_seq) when longer than 50 bytes."""
+        data = text.encode("utf-8")
+        if len(data) <= 50:
+            self._send(mavlink.MAVLink_statustext_message(severity, data))
+            return
+        self._text_id = self._text_id % 65535 + 1
+        chunks = [data[i:i + 50] for i in range(0, len(data), 50)]
+        if len(chunks[-1]) == 50:
+            chunks.append(b"")  # the last chunk must carry the terminating NUL
+        for seq, chunk in enumerate(chunks):
+            self._send(mavlink.MAVLink_statustext_message(severity, chunk, self._text_id, seq))
 
     def _send(self, msg: Any) -> None:
         if msg is None or self._mav is None:

@@ -39,7 +39,9 @@ _FPS_SMOOTHING = 0.2  # weight of the newest frame interval in the fps average
 
 
 class Frame(Protocol):
-    """A captured frame; ``capture_time_s`` is ``time.monotonic()`` when it was grabbed."""
+    """A captured frame. ``capture_time_s`` may be any clock (the capture worker uses wall time so
+    recordings line up with tlogs); only differences between frames are used here, for the
+    lost-target timeout, and the value is passed on as ``TrackedTarget.frame_time_s``."""
 
     @property
     def image(self) -> Image: ...
@@ -52,7 +54,11 @@ class Frame(Protocol):
 
 
 class FrameSource(Protocol):
-    """What the capture worker offers: block up to ``timeout`` s for a frame newer than ``seq``."""
+    """What the capture worker offers: block up to ``timeout`` s for a frame newer than ``seq``.
+
+    It returns the newest such frame, or None on timeout or at once when no frame can come any
+    more (a file that ended): the worker then idles instead of spinning.
+    """
 
     def wait_newer(self, seq: int, timeout: float) -> Frame | None: ...
 
@@ -200,8 +206,11 @@ class TrackingWorker:
     def _run(self) -> None:
         seq = -1
         while not self._closing.is_set():
+            asked = time.monotonic()
             frame = self._source.wait_newer(seq, self._poll_timeout_s)
             if frame is None:
+                if time.monotonic() - asked < self._poll_timeout_s / 2:
+                    self._closing.wait(self._poll_timeout_s)  # a finished source answers at once
                 continue
             seq = frame.seq
             self._process(frame)

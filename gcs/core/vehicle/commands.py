@@ -20,6 +20,7 @@ from gcs.core.models import CommandResult
 log = logging.getLogger(__name__)
 
 Sender = Callable[[Any], None]
+IN_PROGRESS_WAIT_S = 3.0  # after MAV_RESULT_IN_PROGRESS, the silence we allow between updates
 
 
 def command_name(command: int) -> str:
@@ -77,8 +78,10 @@ class CommandChannel:
                     self._sender(self._encode(command, params, confirmation=attempt))
                 except LinkError as exc:
                     raise CommandTimeout(f"{name} not sent: {exc}", name, "NOT_SENT") from exc
-                while pending.event.wait(timeout_s):
+                wait_s = timeout_s
+                while pending.event.wait(wait_s):
                     pending.event.clear()
+                    wait_s = max(timeout_s, IN_PROGRESS_WAIT_S)  # a long action reports progress
                     if pending.result is not None:
                         return self._finish(name, pending.result)
                     log.debug("%s in progress (%s%%)", name, pending.progress)
