@@ -9,6 +9,7 @@
     │   ├── CommandRejected    the vehicle answered COMMAND_ACK with a failing MAV_RESULT
     │   └── CommandTimeout     no COMMAND_ACK after every retry
     ├── UnsupportedMode        a mode name this autopilot does not have
+    ├── RecordingError         a tlog cannot be written (free disk, permissions) or read
     └── AuthError              a token is missing, malformed, expired or lacks the role
 """
 
@@ -54,6 +55,10 @@ class CommandTimeout(CommandError):
 
 class UnsupportedMode(GcsError):
     """The autopilot has no mode of that name."""
+
+
+class RecordingError(GcsError):
+    """A flight log cannot be recorded, read or imported; the message says which file and why."""
 
 
 class AuthError(GcsError):

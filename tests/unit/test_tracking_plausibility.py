@@ -92,6 +92,20 @@ def test_time_limit_applies_when_frames_are_slow() -> None:
     assert (v1.state, v2.state) == (TrackState.SEARCHING, TrackState.LOST)
 
 
+def test_frame_limit_applies_when_set_and_time_alone_otherwise() -> None:
+    fast = [FAILED] * 5  # at 30 fps: 0.17 s, far inside the 1 s timeout
+    limited = run(fast, PlausibilityParams(search_frames=3))
+    assert [s for s, _ in limited] == [TrackState.SEARCHING] * 3 + [TrackState.LOST] * 2
+    assert all(s is TrackState.SEARCHING for s, _ in run(fast, PlausibilityParams()))
+
+
+def test_timeout_is_not_cut_short_by_float_noise() -> None:
+    # (32 + 30) / 30 - 32 / 30 is 1.0000000000000002 in floats: still exactly the timeout
+    state = LossState.locked(START, 32 / 30)
+    state, verdict = assess(state, FAILED, 62 / 30, W, H, PlausibilityParams())
+    assert verdict.state is TrackState.SEARCHING
+
+
 def test_lost_stays_lost_even_if_the_tracker_comes_back() -> None:
     states = run([FAILED] * 31 + [ok(START)])
     assert states[-1][0] is TrackState.LOST

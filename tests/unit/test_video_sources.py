@@ -16,10 +16,10 @@ from gcs.core.video.sources import (
     FileSource,
     SourceOptions,
     UrlSource,
-    VirtualSource,
     gstreamer_available,
     parse_source,
 )
+from gcs.core.video.virtual_source import VirtualSource
 
 VIDEO = Path(__file__).resolve().parents[2].parent / "shared/data/video"
 # name -> (width, height, fps as the data README gives it)
@@ -106,7 +106,9 @@ def test_spec_forms_pick_the_right_source(tmp_path: Path) -> None:
     for url in ("rtsp://10.0.0.2:8554/live", "http://cam.local/stream.mjpg", "udp://@:5600"):
         assert isinstance(parse_source(url), UrlSource)
     assert isinstance(parse_source("virtual"), VirtualSource)
-    assert isinstance(parse_source("virtual?seed=2&tilt_deg=60"), VirtualSource)
+    tilted = parse_source("virtual?seed=2&tilt_deg=60&gimbal=1")
+    assert isinstance(tilted, VirtualSource) and tilted.camera.gimbal and tilted.camera.seed == 2
+    assert tilted.camera.camera_model().tilt_deg == 60.0
     path = clip(BAD_FRAMECOUNT)
     assert isinstance(parse_source(f"file://{path}"), FileSource)
 
@@ -140,7 +142,8 @@ def test_missing_camera_fails_fast() -> None:
 
 def test_dead_urls_fail_within_the_open_timeout(blackhole_port: int) -> None:
     options = SourceOptions(open_timeout_s=1.0, read_timeout_s=1.0)
-    for url in (f"http://127.0.0.1:{blackhole_port}/stream.mjpg", f"rtsp://127.0.0.1:{blackhole_port}/live"):
+    for url in (f"http://127.0.0.1:{blackhole_port}/stream.mjpg", f"rtsp://127.0.0.1:{blackhole_port}/live",
+                f"udp://127.0.0.1:{blackhole_port}"):  # udp: nothing ever arrives
         source = parse_source(url, options)
         started = time.monotonic()
         with pytest.raises(VideoError, match="cannot open url"):

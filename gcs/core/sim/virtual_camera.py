@@ -87,7 +87,8 @@ class VirtualCamera:
         self._texture_ready: GroundTexture | None = None  # built on first render, off the caller's thread
         self._targets = default_targets(seed)
         self._origin = origin
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the origin
+        self._texture_lock = threading.Lock()
         gu = (np.arange(math.ceil(width / _FOG_STEP_PX)) + 0.5) * _FOG_STEP_PX - 0.5
         gv = (np.arange(math.ceil(height / _FOG_STEP_PX)) + 0.5) * _FOG_STEP_PX - 0.5
         self._fog_grid: tuple[F64, F64] = np.meshgrid(gu, gv)
@@ -153,7 +154,7 @@ class VirtualCamera:
     @property
     def _texture(self) -> GroundTexture:
         if self._texture_ready is None:
-            with self._lock:
+            with self._texture_lock:
                 if self._texture_ready is None:
                     self._texture_ready = ground_texture(*self._ground_args)
         return self._texture_ready

@@ -1,8 +1,9 @@
 """Lost-target detection: is the tracker's new box believable, and for how long has it not been?
 
-Classic trackers rarely admit failure: MIL reports ok with its box parked at the frame edge
-long after the target has left, MedianFlow slides onto the background. So every update is also
-checked against the last accepted box and against the target's look:
+A tracker's own ok flag is not enough: CSRT, KCF and MedianFlow usually report failure when a
+target leaves or is hidden, but MIL kept reporting ok with its box parked on the background at
+the frame edge (see test_tracking_worker), and any of them can jump to a look-alike. So every
+update is also checked against the last accepted box and against the target's look:
 
 * jump: the centre moved more than ``max_jump_sizes`` box sizes (sqrt of the area);
 * scale: the size changed by more than the factor ``max_scale_change``;
@@ -13,9 +14,9 @@ checked against the last accepted box and against the target's look:
 
 The jump and scale allowances grow with the number of consecutive refused updates, so a target
 that reappears a little way off after a short occlusion is accepted again. A refused update makes
-the track SEARCHING; when refusals last longer than ``lost_timeout_s`` or ``search_frames`` frames,
-the track is LOST and stays so until a new selection: a follower must never resume on its own
-after the pilot has been told the target is gone.
+the track SEARCHING; when refusals last longer than ``lost_timeout_s`` after the last accepted
+frame (or, if set, more than ``search_frames`` frames), the track is LOST and stays so until a
+new selection: a follower must never resume on its own after the pilot was told the target is gone.
 
 Confidence = the tracker's raw confidence x (1 - 0.5 x the worst margin), where a margin is 0
 for a perfectly still, identical-looking box and 1 at its limit; a box right at a limit scores half.
@@ -31,6 +32,8 @@ from dataclasses import dataclass
 from gcs.core.tracking.protocol import TrackUpdate
 from gcs.core.tracking.types import BBox, TrackState
 
+_TIME_EPS_S = 1e-6  # frame times like k/30 s differ from the timeout by float noise, not by intent
+
 
 @dataclass(frozen=True)
 class PlausibilityParams:
@@ -41,7 +44,7 @@ class PlausibilityParams:
     min_inside_frac: float = 0.5
     min_appearance: float = 0.4
     min_confidence: float = 0.2
-    search_frames: int = 30
+    search_frames: int | None = None  # optional frame-count limit, for sources with unreliable clocks
     lost_timeout_s: float = 1.0
 
 
@@ -158,7 +161,8 @@ def assess(
         return state, Verdict(TrackState.LOCKED, update.box, confidence, why)
     misses = prev.misses + 1
     searching_s = time_s - prev.last_good_time_s
-    if misses > params.search_frames or searching_s > params.lost_timeout_s:
+    too_many = params.search_frames is not None and misses > params.search_frames
+    if too_many or searching_s - params.lost_timeout_s > _TIME_EPS_S:
         why = f"lost after {searching_s:.1f} s ({misses} frames) searching: {reason}"
         lost = LossState(TrackState.LOST, None, prev.last_good_time_s, misses, why)
         return lost, Verdict(TrackState.LOST, None, 0.0, why)

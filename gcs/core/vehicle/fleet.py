@@ -19,7 +19,7 @@ from gcs.core.bus import MessageBus, Topics
 from gcs.core.errors import VehicleNotFound
 from gcs.core.mavlink_env import mavlink
 from gcs.core.models import LinkState, LinkStatus, VehicleState
-from gcs.core.vehicle.link import MavlinkLink
+from gcs.core.vehicle.link import Link
 from gcs.core.vehicle.vehicle import CommandSettings, Vehicle
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Fleet:
 
     # ---- LinkSink --------------------------------------------------------------------------
 
-    def on_message(self, link: MavlinkLink, msg: Any, now_s: float) -> None:
+    def on_message(self, link: Link, msg: Any, now_s: float) -> None:
         sysid = msg.get_srcSystem()
         vehicle = self._vehicles.get(sysid)
         if vehicle is None:
@@ -74,7 +74,7 @@ class Fleet:
 
     # ---- vehicles --------------------------------------------------------------------------
 
-    def _add_vehicle(self, sysid: int, compid: int, link: MavlinkLink) -> Vehicle:
+    def _add_vehicle(self, sysid: int, compid: int, link: Link) -> Vehicle:
         vehicle = Vehicle(sysid, compid, link, self.command_settings)
         with self._lock:
             self._vehicles[sysid] = vehicle
@@ -114,7 +114,7 @@ class Fleet:
         self._bus.publish(Topics.ACTIVE_VEHICLE, sysid)
         self._bus.publish(Topics.VEHICLE_STATE, vehicle.state)
 
-    def forget_link(self, link: MavlinkLink) -> None:
+    def forget_link(self, link: Link) -> None:
         """Drop vehicles heard only on a link that was closed."""
         with self._lock:
             gone = [sid for sid, v in self._vehicles.items() if v.link is link]
@@ -127,6 +127,13 @@ class Fleet:
         if gone:
             self._bus.publish(Topics.VEHICLES, ids)
             self._bus.publish(Topics.ACTIVE_VEHICLE, active)
+
+    def reset_vehicles(self, link: Link) -> None:
+        """Blank the state of every vehicle heard on ``link``: a replay seeking rebuilds it from there."""
+        with self._lock:
+            vehicles = [v for v in self._vehicles.values() if v.link is link]
+        for vehicle in vehicles:
+            vehicle.reset_state()
 
     def add_link_listener(self, callback: LinkEventCallback) -> None:
         """Called (watchdog thread) with (sysid, new LinkState, reason) on every change."""
@@ -165,7 +172,7 @@ class Fleet:
 
     def _check(self, vehicle: Vehicle, now: float, publish_stats: bool) -> None:
         last = vehicle.last_heartbeat_mono
-        silent = now - last if last is not None else None
+        silent = vehicle.link.clock() - last if last is not None else None
         previous = vehicle.link_state
         if silent is not None and silent > self.watchdog_timeout_s:
             current = LinkState.LOST

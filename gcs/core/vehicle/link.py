@@ -32,7 +32,7 @@ READ_SIZE = 65536
 class LinkSink(Protocol):
     """Receives every good message of a link, on the link thread."""
 
-    def on_message(self, link: MavlinkLink, msg: MavMessage, now_s: float) -> None: ...
+    def on_message(self, link: Link, msg: MavMessage, now_s: float) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,40 @@ class LinkCounters:
     reconnects: int
     last_rx_monotonic: float | None
     error: str | None
+
+
+class Link(Protocol):
+    """What the fleet, vehicles and service use of a link: a live ``MavlinkLink`` or a tlog replay.
+
+    ``clock()`` is the time base the watchdog measures heartbeat silence in: ``time.monotonic()``
+    for a live link; a replay's clock follows the log (it stands still while paused), so a paused
+    or slowed replay is not declared lost and a real gap in the log is.
+    """
+
+    spec: ConnectionSpec
+    link_id: str
+
+    @property
+    def is_open(self) -> bool: ...
+
+    @property
+    def local_port(self) -> int | None: ...
+
+    def start(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def send(self, msg: MavMessage) -> None: ...
+
+    def send_raw(self, frame: bytes) -> None: ...
+
+    def counters(self) -> LinkCounters: ...
+
+    def clock(self) -> float: ...
+
+    def add_tap(self, tap: RawTap) -> None: ...
+
+    def remove_tap(self, tap: RawTap) -> None: ...
 
 
 class MavlinkLink:
@@ -158,6 +192,27 @@ class MavlinkLink:
             now = time.time()
             for tap in self._taps:
                 tap(bytes(buf), True, now)
+
+    def send_raw(self, frame: bytes) -> None:
+        """Write one already packed frame unchanged (another GCS's traffic through a forward)."""
+        with self._write_lock:
+            conn = self._conn
+            if conn is None:
+                raise LinkError(f"link {self.spec.url} is not open ({self._error or 'connecting'})")
+            try:
+                conn.write(frame)
+            except OSError as exc:
+                raise LinkError(f"link {self.spec.url}: write failed: {exc}") from exc
+            self._sent += 1
+            self._bytes_out += len(frame)
+        if self._taps:
+            now = time.time()
+            for tap in self._taps:
+                tap(frame, True, now)
+
+    def clock(self) -> float:
+        """The watchdog's time base (see ``Link``): plain monotonic time for a live link."""
+        return time.monotonic()
 
     def send_heartbeat(self) -> None:
         self.send(

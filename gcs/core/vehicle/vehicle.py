@@ -71,7 +71,7 @@ class Vehicle:
         self._state = initial_state(system_id, component_id)
         self._state_lock = threading.Lock()
         self.commands = CommandChannel(system_id, component_id, self._send)
-        self.last_heartbeat_mono: float | None = None
+        self.last_heartbeat_mono: float | None = None  # on the link's clock (Link.clock)
         self.link_state = LinkState.CONNECTING
         self._boot = time.monotonic()
 
@@ -92,7 +92,7 @@ class Vehicle:
             self.commands.on_ack(msg)
             return None
         if mtype == "HEARTBEAT" and msg.type != mavlink.MAV_TYPE_GCS and msg.autopilot != mavlink.MAV_AUTOPILOT_INVALID:
-            self.last_heartbeat_mono = time.monotonic()
+            self.last_heartbeat_mono = self.link.clock()
         with self._state_lock:
             old = self._state
             new = reduce(old, msg, now_s)
@@ -100,6 +100,11 @@ class Vehicle:
                 return None
             self._state = new
         return new
+
+    def reset_state(self) -> None:
+        """Forget everything reduced so far but the link statistics (a replay seeking in time)."""
+        with self._state_lock:
+            self._state = evolve(initial_state(self.system_id, self.component_id), link=self._state.link)
 
     def set_link_status(self, status: LinkStatus) -> VehicleState:
         """Swap in fresh link statistics (watchdog thread)."""

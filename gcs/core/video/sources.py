@@ -7,7 +7,7 @@ Spec forms (what a pilot types in the settings or passes on the command line)::
     "rtsp://...", "udp://@:5600",      a network stream through OpenCV's FFmpeg backend, with an
     "http://host/stream.mjpg"          open and a read timeout so a dead URL cannot hang a thread
     "udpsrc port=5600 ! ... ! appsink" a GStreamer pipeline (only if OpenCV was built with it)
-    "virtual", "virtual?seed=3&tilt_deg=60"  the simulated camera rendering the vehicle's view
+    "virtual", "virtual?seed=3&tilt_deg=60"  the simulated camera (see virtual_source.py)
 
 Every source is used by exactly one thread (the capture worker's), so none of them locks.
 `open()` raises `VideoError` with a message a person can act on; `read()` never raises: it
@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 import cv2
 import numpy as np
@@ -33,9 +33,6 @@ import numpy as np
 from gcs.core.models import VehicleState
 from gcs.core.video.errors import VideoError
 from gcs.core.video.frames import Image, SourceInfo
-
-if TYPE_CHECKING:
-    from gcs.core.sim.virtual_camera import VirtualCamera
 
 log = logging.getLogger(__name__)
 
@@ -307,67 +304,6 @@ class FileSource(_OpenCvSource):
             self._due = now + self._period_s
 
 
-class VirtualSource:
-    """The simulated camera as a source, paced at its fps on the monotonic clock."""
-
-    kind = "virtual"
-
-    def __init__(self, spec: str, camera: VirtualCamera) -> None:
-        self._spec = spec
-        self.camera = camera
-        self._t0 = 0.0
-        self._due = 0.0
-        self._open = False
-
-    @property
-    def spec(self) -> str:
-        return self._spec
-
-    @property
-    def ended(self) -> bool:
-        return False
-
-    def open(self) -> SourceInfo:
-        self.camera.prepare()
-        self._t0 = self._due = time.monotonic()
-        self._open = True
-        m = self.camera.camera_model()
-        return SourceInfo(self._spec, self.kind, "virtual", m.width, m.height, self.camera.fps,
-                          self.camera.fps)
-
-    def read(self) -> Image | None:
-        if not self._open:
-            return None
-        now = time.monotonic()
-        if self._due > now:
-            time.sleep(self._due - now)
-            self._due += 1.0 / self.camera.fps
-        else:
-            self._due = now + 1.0 / self.camera.fps
-        return self.camera.render(time.monotonic() - self._t0)
-
-    def close(self) -> None:
-        self._open = False
-
-
-def _virtual(spec: str, options: SourceOptions, pose_provider: PoseProvider | None) -> VirtualSource:
-    from gcs.core.sim.virtual_camera import VirtualCamera  # the sim is optional weight for video
-
-    query = dict(parse_qsl(urlsplit(spec).query)) if "?" in spec else {}
-    kwargs: dict[str, Any] = {}
-    try:
-        for key, conv in (("seed", int), ("hfov_deg", float), ("tilt_deg", float)):
-            if key in query:
-                kwargs[key] = conv(query.pop(key))
-    except ValueError as exc:
-        raise VideoError(f"bad virtual camera option in {spec!r}: {exc}") from exc
-    if query:
-        raise VideoError(f"unknown virtual camera option(s) {sorted(query)} in {spec!r}")
-    camera = VirtualCamera(pose_provider or (lambda: None), width=options.width or 640,
-                           height=options.height or 480, fps=options.fps or 30.0, **kwargs)
-    return VirtualSource(spec, camera)
-
-
 def parse_source(spec: str | int, options: SourceOptions | None = None, *,
                  pose_provider: PoseProvider | None = None) -> VideoSource:
     """Build the source a spec names; raise VideoError for a spec that can never work."""
@@ -376,7 +312,9 @@ def parse_source(spec: str | int, options: SourceOptions | None = None, *,
     if not text:
         raise VideoError("empty video source spec")
     if text == "virtual" or text.startswith("virtual?"):
-        return _virtual(text, options, pose_provider)
+        from gcs.core.video.virtual_source import virtual_source  # only then load the simulator
+
+        return virtual_source(text, options, pose_provider)
     if text.isdigit() or _DEVICE_RE.match(text):
         return CameraSource(text, options)
     if "!" in text or text.startswith(("gst:", "gstreamer:")):
