@@ -39,6 +39,11 @@ class LinkConfig(_Section):
         description="MAVProxy-style connection URLs opened at start "
         "(udpin:0.0.0.0:14550, udpout:host:port, tcp:host:port, /dev/ttyUSB0,57600)",
     )
+    outputs: list[str] = setting(
+        [], apply="restart",
+        description="MAVLink forwarding outputs opened at start, like MAVProxy --out "
+        "(udpout:127.0.0.1:14551, udpin:0.0.0.0:14552, tcpin:0.0.0.0:5762)",
+    )
     recent_connections: list[str] = setting(
         [], apply="live", max_length=10,
         description="Connection URLs used lately, newest first, offered by the connect dialogs",
@@ -166,11 +171,20 @@ class FollowConfig(_Section):
         1.0, apply="live", ge=0, le=10, description="Turn-rate gain on the target's horizontal offset"
     )
     gain_forward: float = setting(
-        1.0, apply="live", ge=0, le=10, description="Forward-speed gain on the target's size error"
+        4.0, apply="live", ge=0, le=10,
+        description="Forward-speed gain (m/s per unit of relative size or distance error)",
     )
     target_size_frac: float = setting(
         0.2, apply="live", ge=0.01, le=0.9,
-        description="Target height as a fraction of the frame that hold_distance keeps",
+        description="Target size as a fraction of the frame that chase keeps",
+    )
+    hold_distance_m: float = setting(
+        20.0, apply="live", ge=2, le=200,
+        description="Ground distance to the target that hold_distance keeps",
+    )
+    gain_integral: float = setting(
+        0.8, apply="live", ge=0, le=5,
+        description="Integral gain (1/s) on the follower's commands, so a moving target is not lagged",
     )
 
 

@@ -10,6 +10,7 @@ so the pilot sees why it holds.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -20,13 +21,19 @@ from gcs.core.bus import MessageBus, Subscription
 from gcs.core.follow.camera import CameraModel
 from gcs.core.follow.profiles import FollowParams, get_profile
 from gcs.core.follow.safety import SAFETY_TOPIC, SafetyGate, SafetyLimits
-from gcs.core.models import VehicleState, VelocityIntent
+from gcs.core.models import CommandIntent, VehicleState, VelocityBodyYawRate, VelocityIntent
 from gcs.core.tracking.types import TrackedTarget
 from gcs.core.vehicle.commander import Commander
 
 log = logging.getLogger(__name__)
 
 TARGET_TOPIC = "tracking.target"
+
+
+def _clamp(value: float, limit: float) -> float:
+    return max(-limit, min(limit, value))
+
+
 STATUS_TOPIC = "follow.status"
 
 
@@ -72,6 +79,8 @@ class FollowLoop:
         self._updates = 0
         self._status = FollowerStatus(False, self._profile.name, False, ("idle",), None, None, None, None, 0, 0.0)
         self._subscription: Subscription | None = None
+        self._i_forward = self._i_yaw = 0.0
+        self._i_last_s: float | None = None
 
     def start(self) -> None:
         if self._subscription is None:
@@ -102,6 +111,7 @@ class FollowLoop:
     def enable(self) -> None:
         """Start turning targets into intents; a previous abort is cleared (a new follow starts clean)."""
         self.gate.reset()
+        self._reset_integral()
         with self._lock:
             self._active = True
             self._updates = 0
@@ -137,7 +147,10 @@ class FollowLoop:
             intent = profile.fn(
                 target, state, self._camera().scaled_to(target.frame_w, target.frame_h), self.params, now
             )
+        intent = self._integrate(intent, now)
         decision = self.gate.filter(intent, target=target, state=state, now_s=now)
+        if decision.held:
+            self._reset_integral()
         command = decision.command(now)
         if command is not None and self._active:
             self._commander.set_intent(command)
@@ -159,6 +172,33 @@ class FollowLoop:
         self._bus.publish(STATUS_TOPIC, self._status)
         if decision.reasons:
             self._bus.publish(SAFETY_TOPIC, decision)
+
+    def _reset_integral(self) -> None:
+        self._i_forward = self._i_yaw = 0.0
+        self._i_last_s = None
+
+    def _integrate(self, intent: CommandIntent | None, now: float) -> CommandIntent | None:
+        """PI on top of the profile: integrate its proportional output so a moving target's
+        steady speed is learnt instead of being chased with a standing error. Anti-windup: the
+        integrator is clamped to the profile's limits and reset whenever the loop holds."""
+        p = self.params
+        if intent is None or p.gain_integral <= 0 or not isinstance(intent.velocity, VelocityBodyYawRate):
+            if intent is None:
+                self._reset_integral()
+            return intent
+        v = intent.velocity
+        dt = 0.0 if self._i_last_s is None else min(now - self._i_last_s, 0.5)
+        self._i_last_s = now
+        max_yaw = math.radians(p.max_yaw_rate_dps)
+        self._i_forward = _clamp(self._i_forward + p.gain_integral * v.forward_mps * dt, p.max_forward_mps)
+        self._i_yaw = _clamp(self._i_yaw + p.gain_integral * v.yaw_rate_radps * dt, max_yaw)
+        velocity = VelocityBodyYawRate(
+            forward_mps=_clamp(v.forward_mps + self._i_forward, p.max_forward_mps),
+            right_mps=v.right_mps,
+            down_mps=v.down_mps,
+            yaw_rate_radps=_clamp(v.yaw_rate_radps + self._i_yaw, max_yaw),
+        )
+        return CommandIntent(velocity, intent.created_s, intent.source, intent.lifetime_s)
 
     def _publish_idle(self, reason: str) -> None:
         self._status = FollowerStatus(

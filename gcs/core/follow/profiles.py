@@ -62,10 +62,11 @@ class FollowParams:
     dead_zone: float = 0.03
     size_dead_zone: float = 0.05
     intent_lifetime_s: float = 0.5
+    gain_integral: float = 0.0  # 1/s; applied by the follow loop, which holds the integrator state
 
     def __post_init__(self) -> None:
         for name in ("max_forward_mps", "max_lateral_mps", "max_vertical_mps", "max_yaw_rate_dps",
-                     "gain_yaw", "gain_forward", "gain_lateral", "gain_vertical", "dead_zone",
+                     "gain_yaw", "gain_forward", "gain_lateral", "gain_vertical", "dead_zone", "gain_integral",
                      "size_dead_zone"):  # fmt: skip
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:

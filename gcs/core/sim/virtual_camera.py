@@ -86,6 +86,7 @@ class VirtualCamera:
         self._ground_args = (seed, ground_size_m, ground_res_m)
         self._texture_ready: GroundTexture | None = None  # built on first render, off the caller's thread
         self._targets = default_targets(seed)
+        self._hidden: frozenset[str] = frozenset()
         self._origin = origin
         self._lock = threading.Lock()  # the origin
         self._texture_lock = threading.Lock()
@@ -144,6 +145,18 @@ class VirtualCamera:
         att = state.attitude
         return CameraPose(north, east, max(gp.alt_rel_m, MIN_ALT_M), att.roll_rad, att.pitch_rad, att.yaw_rad)
 
+    def hide(self, *target_ids: str) -> None:
+        """Take targets out of the picture (as if under a bridge): tests and demos of target loss."""
+        self._hidden = self._hidden | frozenset(target_ids)
+
+    def show(self, *target_ids: str) -> None:
+        """Bring hidden targets back (all of them when none is named)."""
+        self._hidden = self._hidden - frozenset(target_ids) if target_ids else frozenset()
+
+    @property
+    def target_ids(self) -> tuple[str, ...]:
+        return tuple(t.target_id for t in self._targets)
+
     def reset_origin(self, origin: tuple[float, float] | None = None) -> None:
         """Forget the origin (the next pose becomes it) or set one explicitly."""
         with self._lock:
@@ -165,7 +178,8 @@ class VirtualCamera:
         roll, pitch = (0.0, 0.0) if self.gimbal else (pose.roll_rad, pose.pitch_rad)
         pose = CameraPose(pose.north_m, pose.east_m, max(pose.alt_m, MIN_ALT_M), roll, pitch, pose.yaw_rad)
         view = View(self._model, pose)
-        shapes = target_shapes(view, self._targets, time_s)
+        hidden = self._hidden
+        shapes = [s for s in target_shapes(view, self._targets, time_s) if s.target.target_id not in hidden]
         w, h = self._model.width, self._model.height
         truth = []
         for shape in shapes:

@@ -37,6 +37,10 @@ class VirtualSource:
     def ended(self) -> bool:
         return False
 
+    def scene_time_s(self) -> float:
+        """The scene clock of the frame being rendered now (for ground truth in tests and demos)."""
+        return time.monotonic() - self._t0
+
     def open(self) -> SourceInfo:
         self.camera.prepare()
         self._t0 = self._due = time.monotonic()
@@ -76,6 +80,9 @@ def virtual_source(spec: str, options: SourceOptions, pose_provider: PoseProvide
                 kwargs[key] = conv(query.pop(key))
     except ValueError as exc:
         raise VideoError(f"bad virtual camera option in {spec!r}: {exc}") from exc
+    # Camera drones carry a stabilised gimbal, and the follower's camera model assumes one:
+    # level the picture unless the spec asks for a hard mount (gimbal=0).
+    kwargs.setdefault("gimbal", True)
     if query:
         raise VideoError(f"unknown virtual camera option(s) {sorted(query)} in {spec!r}")
     try:

@@ -1,0 +1,245 @@
+"""The vision pipeline: one video source -> {JPEG fan-out, tracker} -> follow loop -> commander.
+
+Threads (all owned here): the capture thread (newest frame only), the encoder thread (encodes
+only while someone watches), the tracking worker (newest frame, drops), and the follow loop
+riding on the tracker's results. Changing the source rebuilds capture, encoder and tracker;
+the follow loop and its safety gate live as long as the pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from gcs.core.bus import MessageBus
+from gcs.core.config import GcsConfig
+from gcs.core.follow.camera import CameraModel
+from gcs.core.follow.loop import FollowerStatus, FollowLoop
+from gcs.core.follow.profiles import FollowParams, ProfileSpec, PROFILES
+from gcs.core.follow.safety import SafetyLimits
+from gcs.core.models import VehicleState
+from gcs.core.tracking.errors import TrackerError
+from gcs.core.tracking.registry import TrackerSpec
+from gcs.core.tracking.types import BBox, TrackedTarget
+from gcs.core.tracking.worker import TrackingWorker
+from gcs.core.vehicle.commander import Commander
+from gcs.core.video import CaptureStats, CaptureWorker, Consumer, EncodedFrame, FanoutStats, JpegFanout, VideoHealth
+from gcs.core.video.sources import SourceOptions
+
+log = logging.getLogger(__name__)
+
+
+def follow_params(cfg: GcsConfig) -> FollowParams:
+    f = cfg.follow
+    return FollowParams(
+        max_forward_mps=f.max_forward_mps,
+        max_lateral_mps=f.max_lateral_mps,
+        max_vertical_mps=f.max_vertical_mps,
+        max_yaw_rate_dps=f.max_yaw_rate_dps,
+        gain_yaw=f.gain_yaw,
+        gain_forward=f.gain_forward,
+        target_size_frac=f.target_size_frac,
+        hold_distance_m=f.hold_distance_m,
+        gain_integral=f.gain_integral,
+        intent_lifetime_s=cfg.safety.setpoint_lifetime_s,
+    )
+
+
+def safety_limits(cfg: GcsConfig) -> SafetyLimits:
+    s = cfg.safety
+    return SafetyLimits(
+        max_horizontal_mps=s.max_speed_mps,
+        max_vertical_mps=min(s.max_speed_mps, cfg.follow.max_vertical_mps),
+        max_yaw_rate_dps=cfg.follow.max_yaw_rate_dps,
+        min_altitude_m=s.min_altitude_m,
+        max_altitude_m=s.max_altitude_m,
+        target_lost_timeout_s=s.target_lost_timeout_s,
+    )
+
+
+class VisionPipeline:
+    """Video, tracking and follow for the service; every method is safe from any non-GUI thread."""
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        commander: Commander,
+        vehicle_state: Callable[[], VehicleState | None],
+        config: Callable[[], GcsConfig],
+    ) -> None:
+        self._bus = bus
+        self._config = config
+        self._lock = threading.RLock()
+        self._capture: CaptureWorker | None = None
+        self._fanout: JpegFanout | None = None
+        self._tracker: TrackingWorker | None = None
+        cfg = config()
+        self.follow = FollowLoop(
+            bus,
+            commander,
+            vehicle_state,
+            self.camera_model,
+            params=follow_params(cfg),
+            limits=safety_limits(cfg),
+            profile=cfg.follow.profile,
+        )
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, source: str | None = None) -> None:
+        """Open ``source`` (default: config video.source) and start every worker on it."""
+        cfg = self._config()
+        spec = source if source is not None else cfg.video.source
+        v = cfg.video
+        options = SourceOptions(width=v.width, height=v.height, fps=v.fps, loop=v.loop_file)
+        capture = CaptureWorker(
+            spec, bus=self._bus, options=options, stale_after_s=v.stale_after_s, max_backoff_s=v.reconnect_max_backoff_s
+        )
+        fanout = JpegFanout(capture, quality=v.jpeg_quality, min_quality=v.jpeg_quality_min)
+        tracker = TrackingWorker(
+            capture,
+            bus=self._bus,
+            tracker_name=cfg.tracking.tracker,
+            lost_timeout_s=cfg.safety.target_lost_timeout_s,
+        )
+        with self._lock:
+            self._stop_workers()
+            self._capture, self._fanout, self._tracker = capture, fanout, tracker
+        capture.start()
+        fanout.start()
+        self.follow.start()
+        log.info("video source %s started", spec)
+
+    def close(self) -> None:
+        self.follow.disable("shutting down")
+        self.follow.close()
+        with self._lock:
+            self._stop_workers()
+
+    def _stop_workers(self) -> None:
+        if self._tracker is not None:
+            self._tracker.close()
+        if self._fanout is not None:
+            self._fanout.stop()
+        if self._capture is not None:
+            self._capture.stop()
+        self._capture = self._fanout = self._tracker = None
+
+    def apply_config(self, cfg: GcsConfig) -> None:
+        """Live settings: follow gains and safety limits take effect on the next target."""
+        self.follow.params = follow_params(cfg)
+        self.follow.gate.limits = safety_limits(cfg)
+
+    # ---- parts -------------------------------------------------------------------------------
+
+    def _require(self) -> tuple[CaptureWorker, JpegFanout, TrackingWorker]:
+        with self._lock:
+            if self._capture is None or self._fanout is None or self._tracker is None:
+                raise TrackerError("no video source is running")
+            return self._capture, self._fanout, self._tracker
+
+    @property
+    def running(self) -> bool:
+        return self._capture is not None
+
+    # ---- video -------------------------------------------------------------------------------
+
+    def video_health(self) -> dict[str, Any]:
+        capture, _fanout, _t = self._require()
+        info = capture.source_info
+        events = capture.health_events()
+        return {
+            "state": capture.health.value,
+            "reason": events[-1].reason if events else "",
+            "source": capture.spec,
+            "width": info.width if info else None,
+            "height": info.height if info else None,
+            "fps": info.nominal_fps if info else None,
+        }
+
+    @property
+    def health(self) -> VideoHealth:
+        return self._require()[0].health
+
+    def capture_stats(self) -> CaptureStats:
+        return self._require()[0].stats()
+
+    def encoder_stats(self) -> FanoutStats:
+        return self._require()[1].stats()
+
+    def reconnect_video(self) -> None:
+        self._require()[0].reconnect()
+
+    def latest_frame(self) -> Any:
+        return self._require()[0].latest()
+
+    def snapshot(self) -> EncodedFrame | None:
+        return self._require()[1].snapshot()
+
+    def subscribe_jpeg(self, quality: int | None = None) -> Consumer:
+        return self._require()[1].subscribe(quality)
+
+    def unsubscribe_jpeg(self, consumer: Consumer) -> None:
+        with self._lock:
+            if self._fanout is not None:
+                self._fanout.unsubscribe(consumer)
+
+    def camera_model(self) -> CameraModel:
+        """The lens for the follower: the virtual camera's own, else config-sized defaults."""
+        with self._lock:
+            capture = self._capture
+        source = capture.source if capture is not None else None
+        camera = getattr(source, "camera", None)
+        if camera is not None:
+            m = camera.camera_model()
+            return CameraModel(m.width, m.height, m.hfov_deg, m.tilt_deg)
+        v = self._config().video
+        info = capture.source_info if capture is not None else None
+        width, height = (info.width, info.height) if info else (v.width, v.height)
+        return CameraModel(width, height, 70.0, 45.0)
+
+    # ---- tracking ----------------------------------------------------------------------------
+
+    def start_tracking_box(self, x: float, y: float, w: float, h: float, *, normalised: bool = False) -> None:
+        capture, _f, tracker = self._require()
+        if normalised:
+            frame = capture.latest()
+            if frame is None:
+                raise TrackerError("no video frame yet: cannot convert a normalised box")
+            box = BBox.from_normalised(x, y, w, h, frame.image.shape[1], frame.image.shape[0])
+        else:
+            box = BBox(x, y, w, h)
+        tracker.start_box(box)
+
+    def start_tracking_click(self, x: float, y: float) -> None:
+        _c, _f, tracker = self._require()
+        tracker.start_click(x, y)
+
+    def stop_tracking(self) -> None:
+        _c, _f, tracker = self._require()
+        tracker.stop()
+
+    def tracker_specs(self) -> tuple[TrackerSpec, ...]:
+        return self._require()[2].registry.specs()
+
+    def switch_tracker(self, name: str, **params: object) -> str:
+        _c, _f, tracker = self._require()
+        tracker.switch_tracker(name, **params)
+        return tracker.tracker_name
+
+    def tracked_target(self) -> TrackedTarget:
+        return self._require()[2].latest()
+
+    @property
+    def tracker_name(self) -> str:
+        return self._require()[2].tracker_name
+
+    # ---- follow ------------------------------------------------------------------------------
+
+    def follower_profiles(self) -> tuple[ProfileSpec, ...]:
+        return tuple(PROFILES.values())
+
+    def follower_status(self) -> FollowerStatus:
+        return self.follow.status()
