@@ -17,7 +17,7 @@ from gcs.core.bus import MessageBus
 from gcs.core.config import GcsConfig
 from gcs.core.follow.camera import CameraModel
 from gcs.core.follow.loop import FollowerStatus, FollowLoop
-from gcs.core.follow.profiles import FollowParams, ProfileSpec, PROFILES
+from gcs.core.follow.profiles import PROFILES, FollowParams, ProfileSpec
 from gcs.core.follow.safety import SafetyLimits
 from gcs.core.models import VehicleState
 from gcs.core.tracking.errors import TrackerError
