@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             service.start_demo(args.flavour)
         for url in args.connect:
             service.connect(url)
+        for url in args.out:
+            service.add_forward(url)
         server = _start_api(service, store, args)
         api_url = getattr(server, "url", None)
         if api_url:

@@ -27,7 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="URL",
         help="MAVLink connection string (repeatable): udpin:0.0.0.0:14550, udpout:HOST:PORT, "
-        "tcp:HOST:PORT, tcpin:HOST:PORT, /dev/ttyUSB0,57600",
+        "tcp:HOST:PORT, tcpin:HOST:PORT, /dev/ttyUSB0,57600, replay:PATH.tlog",
+    )
+    parser.add_argument(
+        "--out",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="forward MAVLink to another GCS, like MAVProxy --out (repeatable): udpout:HOST:PORT, "
+        "udpin:HOST:PORT, tcpin:HOST:PORT",
     )
     parser.add_argument("--demo", action="store_true", help="start the built-in simulated vehicle and connect to it")
     parser.add_argument("--flavour", choices=["px4", "ardupilot"], help="autopilot the demo vehicle imitates")

@@ -31,6 +31,7 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "config"
     directory.mkdir()
     monkeypatch.setenv("KESTREL_CONFIG_DIR", str(directory))
+    monkeypatch.setenv("KESTREL_DATA_DIR", str(tmp_path / "data"))  # tlogs and sessions too
     return directory
 
 

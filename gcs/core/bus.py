@@ -32,6 +32,9 @@ class Topics:
     COMMAND_RESULT = "command.result"  # CommandResult of every command
     COMMANDER = "commander.state"  # CommanderStatus
     CONFIG = "config.changed"  # dict of changed dotted keys -> new value
+    REPLAY = "replay.state"  # ReplayStatus of a tlog replay (position, speed, playing)
+    RECORDING = "logs.recording"  # RecordingStatus of one link's tlog (file, frames, error)
+    SESSIONS = "logs.sessions"  # id of a flight session that was opened, changed or closed
 
     @staticmethod
     def vehicle_state(sysid: int) -> str:

@@ -14,18 +14,35 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from gcs.core.bus import MessageBus, Subscription, Topics
 from gcs.core.config import ConfigStore, GcsConfig
-from gcs.core.errors import CommandError, LinkError, VehicleNotFound
+from gcs.core.errors import CommandError, LinkError, RecordingError, VehicleNotFound
+from gcs.core.logs import (
+    FlightEvent,
+    FlightRecorder,
+    FlightSession,
+    RecorderSettings,
+    RecordingStatus,
+    ReplayLink,
+    ReplayStatus,
+    SessionStore,
+    import_tlog,
+    recover_open_sessions,
+)
+from gcs.core.logs.paths import sessions_db_path, tlog_dir
+from gcs.core.mavlink_env import enum_name, mavlink
 from gcs.core.models import CommandIntent, CommandResult, LinkState, VehicleState, VelocityIntent
 from gcs.core.sim import SimConfig, SimVehicle
 from gcs.core.vehicle import offboard
 from gcs.core.vehicle.commander import Commander, CommanderStatus
+from gcs.core.vehicle.commands import command_name
 from gcs.core.vehicle.connection import LinkKind, parse_connection_string
 from gcs.core.vehicle.fleet import Fleet
-from gcs.core.vehicle.link import LinkCounters, MavlinkLink
+from gcs.core.vehicle.forwarding import Forwarding, ForwardStatus
+from gcs.core.vehicle.link import Link, LinkCounters, MavlinkLink
 from gcs.core.vehicle.vehicle import CommandSettings, Vehicle
 
 log = logging.getLogger(__name__)
@@ -48,10 +65,13 @@ class GcsService:
         self.commander = Commander(
             self.bus, rate_hz=cfg.safety.setpoint_rate_hz, lifetime_s=cfg.safety.setpoint_lifetime_s
         )
-        self._links: dict[str, MavlinkLink] = {}
+        self._links: dict[str, Link] = {}
         self._links_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._sims: list[SimVehicle] = []
+        self.forwarding = Forwarding(self._forward_targets)
+        self.sessions: SessionStore | None = None  # opened by start(); None if the database is unusable
+        self.recorder: FlightRecorder | None = None
         self._unsubscribe_config = config.subscribe(self._on_config_changed)
         self.fleet.add_link_listener(self._on_link_event)
         self.started_s = time.time()
@@ -87,20 +107,49 @@ class GcsService:
     def start(self) -> None:
         self.fleet.start()
         self.commander.start()
+        self._start_sessions()
         for url in self.config.current.link.connections:
             try:
                 self.connect(url)
             except LinkError as exc:
                 log.error("configured connection %s not opened: %s", url, exc)
+        for url in self.config.current.link.outputs:
+            try:
+                self.add_forward(url)
+            except LinkError as exc:
+                log.error("configured forwarding output %s not opened: %s", url, exc)
+
+    def _start_sessions(self) -> None:
+        """Open the session index, close sessions a crash left open, and record from now on."""
+        try:
+            self.sessions = SessionStore(sessions_db_path())
+            recover_open_sessions(self.sessions, watchdog_timeout_s=self.config.current.link.watchdog_timeout_s)
+        except RecordingError as exc:
+            log.error("flight sessions are not kept: %s", exc)
+        self.recorder = FlightRecorder(self.bus, self.fleet, self.sessions, self._recorder_settings)
+
+    def _recorder_settings(self) -> RecorderSettings:
+        cfg = self.config.current
+        return RecorderSettings(
+            enabled=cfg.logging.tlog,
+            directory=tlog_dir(cfg.logging.tlog_dir),
+            min_free_mb=cfg.logging.min_free_disk_mb,
+            own_system_id=cfg.link.source_system,
+        )
 
     def close(self) -> None:
         self.commander.disengage("shutting down")
         self.commander.close()
+        self.forwarding.close()
         with self._links_lock:
             links = list(self._links.values())
             self._links.clear()
         for link in links:
             link.close()
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.sessions is not None:
+            self.sessions.close()
         self.fleet.close()
         for sim in self._sims:
             sim.stop()
@@ -112,7 +161,12 @@ class GcsService:
         """Open a MAVProxy-style connection string; listening sockets fail at once if busy."""
         spec = parse_connection_string(url)
         if spec.kind is LinkKind.REPLAY:
-            raise LinkError("tlog replay is not available in this build yet")
+            replay = ReplayLink(
+                spec, self.fleet, link_id=f"replay{next(self._ids)}", on_status=self._publish_replay,
+                on_command_ack=self._publish_replayed_ack,
+            )
+            self._add_link(replay)
+            return replay.counters()
         cfg = self.config.current.link
         link = MavlinkLink(
             spec,
@@ -129,10 +183,17 @@ class GcsService:
             if not spec.reconnects:
                 raise
             log.warning("%s not reachable yet; will keep trying every %.1f s", url, cfg.reconnect_interval_s)
+        if self.recorder is not None:
+            self.recorder.attach(link)
+        self._add_link(link)
+        return link.counters()
+
+    def _add_link(self, link: Link) -> None:
+        """Taps first, then start: forwarding sees every frame from the first one."""
+        self.forwarding.attach(link)
         link.start()
         with self._links_lock:
             self._links[link.link_id] = link
-        return link.counters()
 
     def disconnect(self, link_id: str) -> None:
         with self._links_lock:
@@ -142,6 +203,9 @@ class GcsService:
         engaged = self.commander.engaged_vehicle
         if engaged is not None and engaged.link is link:
             self.commander.disengage("link closed by operator")
+        self.forwarding.detach(link)
+        if self.recorder is not None:
+            self.recorder.detach(link)
         link.close()
         self.fleet.forget_link(link)
 
@@ -149,7 +213,7 @@ class GcsService:
         with self._links_lock:
             return [link.counters() for link in self._links.values()]
 
-    def link(self, link_id: str) -> MavlinkLink:
+    def link(self, link_id: str) -> Link:
         with self._links_lock:
             link = self._links.get(link_id)
         if link is None:
@@ -282,3 +346,107 @@ class GcsService:
 
     def commander_status(self) -> CommanderStatus:
         return self.commander.status()
+
+    # ---- replay (a tlog opened with connect("replay:PATH")) --------------------------------
+
+    def _publish_replay(self, status: ReplayStatus) -> None:
+        self.bus.publish(Topics.REPLAY, status)
+
+    def _publish_replayed_ack(self, ack: Any) -> None:
+        """A COMMAND_ACK in the log: shown like a live command's outcome, marked as replayed."""
+        result = enum_name("MAV_RESULT", ack.result)
+        accepted = ack.result in (mavlink.MAV_RESULT_ACCEPTED, mavlink.MAV_RESULT_IN_PROGRESS)
+        self.bus.publish(
+            Topics.COMMAND_RESULT,
+            CommandResult(command_name(ack.command), accepted, result, "replayed from the log"),
+        )
+
+    def _replay(self, link_id: str | None) -> ReplayLink:
+        """That replay, or the newest one when ``link_id`` is None."""
+        with self._links_lock:
+            replays = [link for link in self._links.values() if isinstance(link, ReplayLink)]
+        for replay in reversed(replays):
+            if link_id is None or replay.link_id == link_id:
+                return replay
+        raise LinkError(f"no replay {link_id!r} open" if link_id else "no replay open: connect replay:PATH first")
+
+    def replay_play(self, link_id: str | None = None) -> ReplayStatus:
+        return self._replay(link_id).play()
+
+    def replay_pause(self, link_id: str | None = None) -> ReplayStatus:
+        return self._replay(link_id).pause()
+
+    def replay_seek(
+        self, *, time_s: float | None = None, fraction: float | None = None, link_id: str | None = None
+    ) -> ReplayStatus:
+        """Go to ``time_s`` seconds from the log's start or a ``fraction`` of it; the state is rebuilt."""
+        return self._replay(link_id).seek(time_s=time_s, fraction=fraction)
+
+    def replay_speed(self, speed: float | None, link_id: str | None = None) -> ReplayStatus:
+        """0.1x to 100x; None plays as fast as possible."""
+        return self._replay(link_id).set_speed(speed)
+
+    def replay_step(self, count: int = 1, link_id: str | None = None) -> ReplayStatus:
+        return self._replay(link_id).step(count)
+
+    def replay_status(self, link_id: str | None = None) -> ReplayStatus:
+        return self._replay(link_id).status()
+
+    # ---- forwarding (MAVProxy --out) -------------------------------------------------------
+
+    def add_forward(self, url: str) -> ForwardStatus:
+        """Forward every vehicle link to ``udpout:``/``udpin:``/``tcpin:`` and back."""
+        return self.forwarding.add(url)
+
+    def remove_forward(self, forward_id: str) -> None:
+        self.forwarding.remove(forward_id)
+
+    def forwards(self) -> list[ForwardStatus]:
+        return self.forwarding.statuses()
+
+    def _forward_targets(self, target_system: int) -> list[Link]:
+        """Where a frame from another GCS goes: its target vehicle's link, else every live link."""
+        if target_system:
+            try:
+                return [self.fleet.vehicle(target_system).link]
+            except VehicleNotFound:
+                pass
+        with self._links_lock:
+            return [link for link in self._links.values() if link.spec.kind is not LinkKind.REPLAY]
+
+    # ---- recordings and flight sessions ----------------------------------------------------
+
+    def _sessions(self) -> SessionStore:
+        if self.sessions is None:
+            raise RecordingError("flight sessions are not available (the database could not be opened; see the log)")
+        return self.sessions
+
+    def recordings(self) -> list[RecordingStatus]:
+        return self.recorder.statuses() if self.recorder is not None else []
+
+    def flight_sessions(self, limit: int = 100, offset: int = 0) -> list[FlightSession]:
+        """Newest first."""
+        return self._sessions().sessions(limit, offset)
+
+    def flight_session(self, session_id: int) -> FlightSession:
+        return self._sessions().get(session_id)
+
+    def flight_session_events(self, session_id: int) -> list[FlightEvent]:
+        return self._sessions().events(session_id)
+
+    def import_tlog(self, path: str) -> FlightSession:
+        """Add a session for an existing tlog (reads the whole file: seconds for a long flight)."""
+        session = import_tlog(
+            self._sessions(), Path(path), watchdog_timeout_s=self.config.current.link.watchdog_timeout_s
+        )
+        self.bus.publish(Topics.SESSIONS, session.id)
+        return session
+
+    def add_session_video(self, path: str, session_id: int | None = None) -> None:
+        """Attach a video recording to a session (default: the active vehicle's open session)."""
+        if session_id is None:
+            session_id = self.recorder.session_of(None) if self.recorder is not None else None
+            if session_id is None:
+                raise RecordingError("no flight session is being recorded for the active vehicle")
+        self._sessions().add_video(session_id, path)
+        self.bus.publish(Topics.SESSIONS, session_id)

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 # The contract from the design brief: every key that needs a restart; all others apply live.
 RESTART_KEYS = {
     "link.connections", "link.heartbeat_rate_hz", "link.stream_rate_hz", "link.attitude_rate_hz",
-    "link.demo_flavour", "link.demo_port", "link.source_system",
+    "link.outputs", "link.demo_flavour", "link.demo_port", "link.source_system",
     "video.source", "video.width", "video.height", "video.fps", "video.loop_file",
     "tracking.model_path", "tracking.backend", "tracking.image_size", "tracking.device",
     "safety.setpoint_rate_hz",

@@ -95,7 +95,7 @@ class TlogIndex:
             return None
         (stamp,) = STAMP.unpack_from(data, pos)
         if last_us is None:
-            if not _PLAUSIBLE_US[0] <= stamp <= _PLAUSIBLE_US[1]:
+            if pos and not _PLAUSIBLE_US[0] <= stamp <= _PLAUSIBLE_US[1]:  # the file's start is trusted
                 return None
         elif abs(stamp - last_us) > MAX_CLOCK_JUMP_US:
             return None
@@ -177,7 +177,7 @@ class TlogIndex:
 
     def index_at(self, time_s: float) -> int:
         """First record at or after ``time_s`` (seconds from the start of the log)."""
-        target = self.times_us[0] + int(round(time_s * 1e6))
+        target = self.times_us[0] + round(time_s * 1e6)
         return bisect.bisect_left(self.times_us, target)
 
     def state_before(self, i: int) -> list[int]:

@@ -13,6 +13,7 @@ if the OS itself dies mid-write, in one truncated frame, which readers skip).
 from __future__ import annotations
 
 import logging
+import mmap
 import struct
 import threading
 import time
@@ -39,7 +40,7 @@ MAV_TYPE_GCS = 6
 MAV_AUTOPILOT_INVALID = 8
 
 
-def frame_length(buf: bytes | memoryview, start: int) -> int | None:
+def frame_length(buf: bytes | bytearray | mmap.mmap, start: int) -> int | None:
     """Total length of the frame whose magic byte is at ``buf[start]``; None if it is not a magic byte.
 
     Needs ``buf[start:start + 3]``; the caller checks the frame fits before slicing it.

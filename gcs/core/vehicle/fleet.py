@@ -19,6 +19,7 @@ from gcs.core.bus import MessageBus, Topics
 from gcs.core.errors import VehicleNotFound
 from gcs.core.mavlink_env import mavlink
 from gcs.core.models import LinkState, LinkStatus, VehicleState
+from gcs.core.vehicle.connection import LinkKind
 from gcs.core.vehicle.link import Link
 from gcs.core.vehicle.vehicle import CommandSettings, Vehicle
 
@@ -50,6 +51,7 @@ class Fleet:
         self._thread: threading.Thread | None = None
         self._rate_marks: dict[int, tuple[float, int, int]] = {}
         self._counts: dict[int, list[int]] = {}  # sysid -> [messages, bytes]
+        self._refused: set[tuple[int, str]] = set()  # (sysid, link id) ignored: replay vs live clash
 
     # ---- LinkSink --------------------------------------------------------------------------
 
@@ -62,15 +64,27 @@ class Fleet:
             if msg.type == mavlink.MAV_TYPE_GCS or msg.autopilot == mavlink.MAV_AUTOPILOT_INVALID:
                 return
             vehicle = self._add_vehicle(sysid, msg.get_srcComponent(), link)
-        elif vehicle.link is not link and msg.get_type() == "HEARTBEAT" and vehicle.link_state is LinkState.LOST:
-            log.info("vehicle %d now heard on %s", sysid, link.spec.url)
-            vehicle.link = link
+        elif vehicle.link is not link:
+            if (link.spec.kind is LinkKind.REPLAY) is not (vehicle.link.spec.kind is LinkKind.REPLAY):
+                self._refuse_mix(sysid, link)  # a replay never feeds a live vehicle, nor the reverse
+                return
+            if msg.get_type() == "HEARTBEAT" and vehicle.link_state is LinkState.LOST:
+                log.info("vehicle %d now heard on %s", sysid, link.spec.url)
+                vehicle.link = link
         counts = self._counts[sysid]
         counts[0] += 1
         counts[1] += len(msg.get_msgbuf())
         new = vehicle.apply(msg, now_s)
         if new is not None:
             self._publish(new)
+
+    def _refuse_mix(self, sysid: int, link: Link) -> None:
+        if (sysid, link.link_id) not in self._refused:
+            self._refused.add((sysid, link.link_id))
+            log.warning(
+                "system %d on %s is ignored: that id is already a vehicle on %s (a replay and a live link are "
+                "never mixed; close one of them)", sysid, link.spec.url, self._vehicles[sysid].link.spec.url,
+            )
 
     # ---- vehicles --------------------------------------------------------------------------
 
@@ -186,9 +200,8 @@ class Fleet:
             reason = f"no heartbeat for {silent:.1f} s" if current is LinkState.LOST else "heartbeats received"
             level = logging.WARNING if current is LinkState.LOST else logging.INFO
             log.log(level, "vehicle %d link %s: %s", vehicle.system_id, current.value, reason)
-            if current is LinkState.OK and previous is LinkState.LOST:
-                vehicle.request_streams()
-            if current is LinkState.OK and previous is LinkState.CONNECTING:
+            replay = vehicle.link.spec.kind is LinkKind.REPLAY  # read-only: nothing to ask of it
+            if current is LinkState.OK and previous in (LinkState.LOST, LinkState.CONNECTING) and not replay:
                 vehicle.request_streams()
             for listener in self._listeners:
                 listener(vehicle.system_id, current, reason)
