@@ -46,6 +46,7 @@ def make_service(config_dir: Path) -> Iterator[Callable[..., object]]:
     def factory(flavour: str | None = "px4", gps_fix_delay_s: float = 0.0, **config: object) -> GcsService:
         store = ConfigStore(config_dir / "config.yaml")
         store.load()
+        config.setdefault("video__enabled", False)  # the virtual camera costs CPU: only where a test asks
         for key, value in config.items():
             section, _, param = key.partition("__")
             store.set(section, param, value, source="test")

@@ -35,6 +35,7 @@ from gcs.core.logs import (
 from gcs.core.logs.paths import sessions_db_path, tlog_dir
 from gcs.core.mavlink_env import enum_name, mavlink
 from gcs.core.models import CommandIntent, CommandResult, LinkState, VehicleState, VelocityIntent
+from gcs.core.service_vision import VisionFacade
 from gcs.core.sim import SimConfig, SimVehicle
 from gcs.core.vehicle import offboard
 from gcs.core.vehicle.commander import Commander, CommanderStatus
@@ -44,12 +45,14 @@ from gcs.core.vehicle.fleet import Fleet
 from gcs.core.vehicle.forwarding import Forwarding, ForwardStatus
 from gcs.core.vehicle.link import Link, LinkCounters, MavlinkLink
 from gcs.core.vehicle.vehicle import CommandSettings, Vehicle
+from gcs.core.video import VideoError
+from gcs.core.vision import VisionPipeline
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 
-class GcsService:
+class GcsService(VisionFacade):
     """Facade over the core; construct, ``start()``, use from any non-GUI thread, ``close()``."""
 
     def __init__(self, config: ConfigStore, bus: MessageBus | None = None) -> None:
@@ -72,6 +75,9 @@ class GcsService:
         self.forwarding = Forwarding(self._forward_targets)
         self.sessions: SessionStore | None = None  # opened by start(); None if the database is unusable
         self.recorder: FlightRecorder | None = None
+        self.vision = VisionPipeline(
+            self.bus, self.commander, lambda: self.bus.latest(Topics.VEHICLE_STATE), lambda: self.config.current
+        )
         self._unsubscribe_config = config.subscribe(self._on_config_changed)
         self.fleet.add_link_listener(self._on_link_event)
         self.started_s = time.time()
@@ -93,6 +99,7 @@ class GcsService:
         for vehicle_id in self.fleet.ids():
             self.fleet.vehicle(vehicle_id).settings = self.fleet.command_settings
         self.commander.lifetime_s = cfg.safety.setpoint_lifetime_s
+        self.vision.apply_config(cfg)
         self.bus.publish(Topics.CONFIG, changes)
 
     def _on_link_event(self, system_id: int, state: LinkState, reason: str) -> None:
@@ -118,6 +125,11 @@ class GcsService:
                 self.add_forward(url)
             except LinkError as exc:
                 log.error("configured forwarding output %s not opened: %s", url, exc)
+        if self.config.current.video.enabled:
+            try:
+                self.vision.start()
+            except VideoError as exc:  # the program flies without video; the faces show why
+                log.error("video not started: %s", exc)
 
     def _start_sessions(self) -> None:
         """Open the session index, close sessions a crash left open, and record from now on."""
@@ -138,6 +150,7 @@ class GcsService:
         )
 
     def close(self) -> None:
+        self.vision.close()
         self.commander.disengage("shutting down")
         self.commander.close()
         self.forwarding.close()
@@ -341,6 +354,7 @@ class GcsService:
 
     def abort(self) -> CommandResult:
         """Stop all motion now and hold: always available, whatever else is going on."""
+        self.vision.follow.abort("operator abort")
         vehicle = self.commander.disengage("operator abort") or self.fleet.vehicle(None)
         return self._run_command("ABORT", vehicle.hold)
 

@@ -13,72 +13,66 @@ import time
 
 import pytest
 
-from gcs.core.bus import Topics
 from gcs.core.service import GcsService
 from gcs.core.tracking.types import TrackState
-from gcs.core.vision import VisionPipeline
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.slow
 
 
 def test_follow_a_moving_car_then_hold_when_it_disappears(make_service) -> None:
-    service: GcsService = make_service("px4", follow__profile="hold_distance")
+    service: GcsService = make_service("px4", follow__profile="hold_distance", video__enabled=True)
     sim = service.simulators[0]
     wait_until(lambda: service.vehicle_state().gps.has_fix, 5, "GPS fix")
     service.arm()
     service.takeoff(20.0)
     wait_until(lambda: service.vehicle_state().global_position.alt_rel_m > 19.0, 20, "climb to 20 m")
 
-    pipeline = VisionPipeline(
-        service.bus, service.commander, lambda: service.bus.latest(Topics.VEHICLE_STATE), lambda: service.config.current
-    )
-    pipeline.start("virtual")
-    try:
-        wait_until(lambda: pipeline.latest_frame() is not None, 10, "first virtual frame")
-        source = pipeline._require()[0].source
-        camera = source.camera  # type: ignore[attr-defined]
-        truth = {t.target_id: t.box for t in camera.targets_in_image(source.scene_time_s())}  # type: ignore[attr-defined]
-        assert "car-1" in truth, f"car-1 not in view: {truth}"
-        x, y, w, h = truth["car-1"]
-        pipeline.start_tracking_box(x, y, w, h)
-        wait_until(lambda: pipeline.tracked_target().state is TrackState.LOCKED, 5, "tracker locked on car-1")
+    service.start_video()  # restart the scene clock: car-1 starts on its straight, 25 m north of home
+    wait_until(lambda: service.latest_frame() is not None, 10, "first virtual frame")
+    assert service.video_health()["state"] == "ok"
+    source = service.vision._require()[0].source
+    camera = source.camera  # type: ignore[attr-defined]
+    truth = {t.target_id: t.box for t in camera.targets_in_image(source.scene_time_s())}  # type: ignore[attr-defined]
+    assert "car-1" in truth, f"car-1 not in view: {truth}"
+    x, y, w, h = truth["car-1"]
+    service.start_tracking(x, y, w, h)
+    wait_until(lambda: service.tracker_data().state is TrackState.LOCKED, 5, "tracker locked on car-1")
 
-        assert pipeline.follow.profile == "hold_distance" and pipeline.follow.params.hold_distance_m == 20.0
-        service.start_offboard()
-        pipeline.follow.enable()
+    assert service.vision.follow.profile == "hold_distance"
+    assert service.start_following().success
+    assert service.follower_data().active
 
-        centred_since: float | None = None
-        deadline = time.monotonic() + 20.0
-        held_for = 0.0
-        while time.monotonic() < deadline:
-            target = pipeline.tracked_target()
-            assert target.state is not TrackState.LOST, f"lost the car: {target.reason}"
-            ok = (target.error_x is not None and abs(target.error_x) <= 0.30
-                  and target.error_y is not None and abs(target.error_y) <= 0.30)  # fmt: skip
-            now = time.monotonic()
-            if ok:
-                centred_since = centred_since or now
-                held_for = now - centred_since
-                if held_for >= 5.0:
-                    break
-            else:
-                centred_since = None
-            time.sleep(0.05)
-        assert held_for >= 5.0, f"car not held within 15% of centre for 5 s (best {held_for:.1f} s)"
-        moved = math.hypot(sim.snapshot().north_m, sim.snapshot().east_m)
-        assert moved > 3.0, "the vehicle should have moved to follow the car"
+    centred_since: float | None = None
+    deadline = time.monotonic() + 20.0
+    held_for = 0.0
+    while time.monotonic() < deadline:
+        target = service.tracker_data()
+        assert target.state is not TrackState.LOST, f"lost the car: {target.reason}"
+        ok = (target.error_x is not None and abs(target.error_x) <= 0.30
+              and target.error_y is not None and abs(target.error_y) <= 0.30)  # fmt: skip
+        now = time.monotonic()
+        if ok:
+            centred_since = centred_since or now
+            held_for = now - centred_since
+            if held_for >= 5.0:
+                break
+        else:
+            centred_since = None
+        time.sleep(0.05)
+    assert held_for >= 5.0, f"car not held within 15% of centre for 5 s (best {held_for:.1f} s)"
+    moved = math.hypot(sim.snapshot().north_m, sim.snapshot().east_m)
+    assert moved > 3.0, "the vehicle should have moved to follow the car"
 
-        camera.hide("car-1")
-        hidden_at = time.monotonic()
-        wait_until(lambda: pipeline.follower_status().held, 3, "follower holds after losing the car")
-        wait_until(lambda: math.hypot(sim.snapshot().vn, sim.snapshot().ve) < 0.3, 4, "vehicle velocity drops to ~0")
-        assert time.monotonic() - hidden_at < service.config.current.safety.target_lost_timeout_s + 4.0
-        assert any("lost" in r.lower() or "searching" in r.lower() for r in pipeline.follower_status().reasons)
+    camera.hide("car-1")
+    hidden_at = time.monotonic()
+    wait_until(lambda: service.follower_data().held, 3, "follower holds after losing the car")
+    wait_until(lambda: math.hypot(sim.snapshot().vn, sim.snapshot().ve) < 0.3, 4, "vehicle velocity drops to ~0")
+    assert time.monotonic() - hidden_at < service.config.current.safety.target_lost_timeout_s + 4.0
+    assert any("lost" in r.lower() or "searching" in r.lower() for r in service.follower_data().reasons)
+    assert service.commander_status().engaged, "holding in offboard: the stream goes on with zero velocity"
 
-        pipeline.follow.abort("test abort")
-        service.abort()
-        assert not pipeline.follow.active
-        assert not service.commander_status().engaged
-    finally:
-        pipeline.close()
+    service.abort()
+    assert not service.follower_data().active
+    assert not service.commander_status().engaged
+    wait_until(lambda: service.vehicle_state().mode == "LOITER", 3, "vehicle in Hold after abort")

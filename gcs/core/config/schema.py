@@ -87,6 +87,10 @@ class LinkConfig(_Section):
 class VideoConfig(_Section):
     """The video source, its capture format and the JPEG encoding shared by every viewer."""
 
+    enabled: bool = setting(
+        True, apply="restart",
+        description="Open the video source at start (off: no video, tracking or follow; flying still works)",
+    )
     source: str = setting(
         "virtual", apply="restart", min_length=1,
         description="Camera index, file path, rtsp/http/udp URL, GStreamer pipeline, or 'virtual' "

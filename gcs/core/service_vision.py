@@ -1,0 +1,120 @@
+"""The video, tracking and follow half of GcsService (a mixin, so service.py stays one screenful
+of composition): every method delegates to the VisionPipeline built by the service.
+
+Pilots' scripts know these as start_tracking / stop_tracking / smart_click / toggle_smart_mode /
+start_offboard_mode / stop_offboard_mode; the API maps those routes onto these methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gcs.core.follow.loop import FollowerStatus
+from gcs.core.follow.profiles import ProfileSpec
+from gcs.core.models import CommandResult
+from gcs.core.tracking.registry import TrackerSpec
+from gcs.core.tracking.types import TrackedTarget
+from gcs.core.vehicle import offboard
+from gcs.core.vehicle.commander import Commander
+from gcs.core.video import CaptureStats, Consumer, EncodedFrame, FanoutStats
+from gcs.core.vision import VisionPipeline
+
+
+class VisionFacade:
+    """Mixed into GcsService, which sets ``vision``, ``commander`` and the helpers used here."""
+
+    vision: VisionPipeline
+    commander: Commander
+    _run_command: Callable[[str, Callable[[], CommandResult]], CommandResult]
+    _vehicle: Callable[[int | None], Any]
+
+    # ---- video -------------------------------------------------------------------------------
+
+    def start_video(self, source: str | None = None) -> dict[str, Any]:
+        """(Re)open the video source (default: config video.source); returns its health."""
+        self.vision.start(source)
+        return self.vision.video_health()
+
+    @property
+    def video_running(self) -> bool:
+        return self.vision.running
+
+    def video_health(self) -> dict[str, Any]:
+        return self.vision.video_health()
+
+    def reconnect_video(self) -> None:
+        self.vision.reconnect_video()
+
+    def video_snapshot(self) -> EncodedFrame | None:
+        return self.vision.snapshot()
+
+    def video_stats(self) -> tuple[CaptureStats, FanoutStats]:
+        return self.vision.capture_stats(), self.vision.encoder_stats()
+
+    def subscribe_video(self, quality: int | None = None) -> Consumer:
+        """A JPEG consumer sharing the one encode per frame with every other viewer."""
+        return self.vision.subscribe_jpeg(quality)
+
+    def unsubscribe_video(self, consumer: Consumer) -> None:
+        self.vision.unsubscribe_jpeg(consumer)
+
+    def latest_frame(self) -> Any:
+        return self.vision.latest_frame()
+
+    # ---- tracking ----------------------------------------------------------------------------
+
+    def start_tracking(
+        self, x: float, y: float, width: float | None = None, height: float | None = None, *, normalised: bool = False
+    ) -> TrackedTarget:
+        """Track the box (x, y, width, height), or a box grown around the click (x, y)."""
+        if width is None or height is None:
+            if normalised:
+                frame = self.vision.latest_frame()
+                if frame is not None:
+                    x, y = x * frame.image.shape[1], y * frame.image.shape[0]
+            self.vision.start_tracking_click(x, y)
+        else:
+            self.vision.start_tracking_box(x, y, width, height, normalised=normalised)
+        return self.vision.tracked_target()
+
+    def stop_tracking(self) -> None:
+        self.vision.stop_tracking()
+
+    def tracker_specs(self) -> tuple[TrackerSpec, ...]:
+        return self.vision.tracker_specs()
+
+    def switch_tracker(self, name: str, **params: object) -> str:
+        return self.vision.switch_tracker(name, **params)
+
+    def tracker_data(self) -> TrackedTarget:
+        return self.vision.tracked_target()
+
+    # ---- following ---------------------------------------------------------------------------
+
+    def follower_profiles(self) -> tuple[ProfileSpec, ...]:
+        return self.vision.follower_profiles()
+
+    def switch_follower_profile(self, name: str) -> str:
+        self.vision.follow.set_profile(name)
+        return self.vision.follow.profile
+
+    def follower_data(self) -> FollowerStatus:
+        return self.vision.follower_status()
+
+    def start_following(self, system_id: int | None = None) -> CommandResult:
+        """Enter offboard/guided (stream first on PX4) and let the tracker's target drive it."""
+        vehicle = self._vehicle(system_id)
+
+        def action() -> CommandResult:
+            result = offboard.start_offboard(self.commander, vehicle)
+            self.vision.follow.enable()
+            return CommandResult(result.command, True, result.result, f"following with {self.vision.follow.profile}")
+
+        return self._run_command("FOLLOW", action)
+
+    def stop_following(self, reason: str = "operator stop") -> CommandResult:
+        """Stop following and hold where the vehicle is."""
+        self.vision.follow.disable(reason)
+        vehicle = self.commander.engaged_vehicle or self._vehicle(None)
+        return self._run_command("STOP_FOLLOW", lambda: offboard.stop_offboard(self.commander, vehicle, reason))
