@@ -55,7 +55,12 @@ def run(args: argparse.Namespace) -> int:
     service = GcsService(store)
     server = None
     try:
-        service.start()
+        service.start(video=not args.no_video and args.video is None)
+        if args.video is not None and not args.no_video:
+            try:
+                service.start_video(args.video)
+            except GcsError as exc:  # a bad --video is a clear error, but flying still works
+                log.error("video %s not started: %s", args.video, exc)
         if args.demo:
             service.start_demo(args.flavour)
         for url in args.connect:

@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-host", help="address the web API binds to (default from config: 127.0.0.1)")
     parser.add_argument("--api-port", type=int, help="web API port (default from config: 8080; 0 = any free port)")
     parser.add_argument("--no-api", action="store_true", help="do not start the embedded web API")
+    parser.add_argument(
+        "--video", metavar="SRC",
+        help="video source: camera index (0), file, rtsp:// / http:// / udp:// URL, GStreamer pipeline, "
+        "or 'virtual' (the simulated camera; default from config video.source)",
+    )
+    parser.add_argument("--no-video", action="store_true", help="do not open any video source")
     parser.add_argument("--config", type=Path, metavar="PATH", help="config file (default: the user config dir)")
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="console log level")
     parser.add_argument("--run-for", type=float, metavar="SECONDS", help=argparse.SUPPRESS)

@@ -111,7 +111,8 @@ class GcsService(VisionFacade):
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, *, video: bool = True) -> None:
+        """Start the core; ``video=False`` skips opening config video.source (the CLI's --no-video)."""
         self.fleet.start()
         self.commander.start()
         self._start_sessions()
@@ -125,7 +126,7 @@ class GcsService(VisionFacade):
                 self.add_forward(url)
             except LinkError as exc:
                 log.error("configured forwarding output %s not opened: %s", url, exc)
-        if self.config.current.video.enabled:
+        if video and self.config.current.video.enabled:
             try:
                 self.vision.start()
             except VideoError as exc:  # the program flies without video; the faces show why
