@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from gcs.core.config import ConfigStore
 from gcs.core.follow.loop import FollowerStatus
 from gcs.core.follow.profiles import ProfileSpec
 from gcs.core.models import CommandResult
@@ -21,10 +22,14 @@ from gcs.core.video import CaptureStats, Consumer, EncodedFrame, FanoutStats
 from gcs.core.vision import VisionPipeline
 
 
+SMART_TRACKER = "smart"
+
+
 class VisionFacade:
     """Mixed into GcsService, which sets ``vision``, ``commander`` and the helpers used here."""
 
     vision: VisionPipeline
+    config: ConfigStore
     commander: Commander
     _run_command: Callable[[str, Callable[[], CommandResult]], CommandResult]
     _vehicle: Callable[[int | None], Any]
@@ -89,6 +94,30 @@ class VisionFacade:
 
     def tracker_data(self) -> TrackedTarget:
         return self.vision.tracked_target()
+
+    @property
+    def smart_mode(self) -> bool:
+        """True while the YOLO detector-backed tracker ("smart") is the active one."""
+        return self.vision.tracker_name.lower() == SMART_TRACKER
+
+    def set_smart_mode(self, enabled: bool) -> str:
+        """Switch between smart mode and the configured classic tracker; returns the tracker's name.
+
+        A missing model or detector backend raises TrackerError with the reason; the classic
+        tracker stays in use and nothing else is affected.
+        """
+        classic = self.config.current.tracking.tracker
+        return self.vision.switch_tracker(SMART_TRACKER if enabled else classic)
+
+    def toggle_smart_mode(self) -> bool:
+        self.set_smart_mode(not self.smart_mode)
+        return self.smart_mode
+
+    def smart_click(self, x: float, y: float, *, normalised: bool = False) -> TrackedTarget:
+        """Select the detection under a click (smart mode is switched on if it was off)."""
+        if not self.smart_mode:
+            self.set_smart_mode(True)
+        return self.start_tracking(x, y, normalised=normalised)
 
     # ---- following ---------------------------------------------------------------------------
 
