@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 RESTART_KEYS = {
     "link.connections", "link.heartbeat_rate_hz", "link.stream_rate_hz", "link.attitude_rate_hz",
     "link.outputs", "link.demo_flavour", "link.demo_port", "link.source_system",
-    "video.source", "video.width", "video.height", "video.fps", "video.loop_file",
+    "video.enabled", "video.source", "video.width", "video.height", "video.fps", "video.loop_file",
     "tracking.model_path", "tracking.backend", "tracking.image_size", "tracking.device",
     "safety.setpoint_rate_hz",
     "api.enabled", "api.host", "api.port", "api.cors_origins",
