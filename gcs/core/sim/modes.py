@@ -9,6 +9,7 @@ autopilot refuses a mode it cannot enter now.
 
 from __future__ import annotations
 
+import abc
 import enum
 import math
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ class ModeInfo:
     reason: str = ""  # why an UNSUPPORTED mode is refused
 
 
-class ModeTable:
+class ModeTable(abc.ABC):
     """What every flavour answers; the two subclasses fill it from pymavlink's maps."""
 
     autopilot: int
@@ -50,13 +51,13 @@ class ModeTable:
     def info(self, name: str) -> ModeInfo | None:
         return self.modes.get(name)
 
+    @abc.abstractmethod
     def decode_set_mode(self, param1: float, param2: float, param3: float) -> str | None:
         """Mode name asked for by MAV_CMD_DO_SET_MODE, or None when it names no mode."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def heartbeat(self, name: str, armed: bool) -> tuple[int, int]:
         """(base_mode, custom_mode) for HEARTBEAT in mode ``name``."""
-        raise NotImplementedError
 
     def custom_mode(self, name: str) -> int:
         return self.heartbeat(name, False)[1]

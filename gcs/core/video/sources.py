@@ -16,6 +16,7 @@ returns None when no frame came, and `ended` tells a finished file from a stalle
 
 from __future__ import annotations
 
+import abc
 import functools
 import logging
 import math
@@ -98,7 +99,7 @@ def as_bgr(image: Any) -> Image | None:
     return result
 
 
-class _OpenCvSource:
+class _OpenCvSource(abc.ABC):
     """Common open/read/close over a cv2.VideoCapture; subclasses say how to construct it."""
 
     kind = "opencv"
@@ -118,8 +119,9 @@ class _OpenCvSource:
     def ended(self) -> bool:
         return self._ended
 
+    @abc.abstractmethod
     def _create(self) -> cv2.VideoCapture:
-        raise NotImplementedError
+        """Open the backend-specific VideoCapture (each source kind knows its own)."""
 
     def _nominal_fps(self, reported: float | None) -> float | None:
         return self._options.fps or reported
