@@ -5,6 +5,10 @@
 wants on one axis: attitude in degrees, the actual velocity in the body frame and the velocity
 the commander sends. ``read_field`` returns NaN for anything not known yet, which the plots draw
 as a gap.
+
+Two more families are not in the vehicle state but in the vision events: ``tracker.*`` read from
+each ``TrackedTarget`` (``tracking.target``) and ``follower.*`` from each ``FollowerStatus``
+(``follow.status``). ``field_source`` says which event feeds a field; ``event_reader`` reads it.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from gcs.core.models import VehicleState, VelocityBodyYawRate, VelocityNedYawRat
 
 NAN = float("nan")
 UNIT_SUFFIXES = (
-    ("_radps", "rad/s"), ("_mps", "m/s"), ("_pct", "%"), ("_deg", "deg"), ("_rad", "rad"),
-    ("_hz", "Hz"), ("_m", "m"), ("_v", "V"), ("_a", "A"), ("_s", "s"),
+    ("_radps", "rad/s"), ("_dps", "deg/s"), ("_mps", "m/s"), ("_ms", "ms"), ("_pct", "%"), ("_deg", "deg"),
+    ("_rad", "rad"), ("_hz", "Hz"), ("_m", "m"), ("_v", "V"), ("_a", "A"), ("_s", "s"),
 )
 
 
@@ -89,18 +93,64 @@ DERIVED: dict[str, Reader] = {
 }
 
 
+def _number(value: Any) -> float:
+    return NAN if value is None else float(value)
+
+
+def _follower_velocity(status: Any) -> tuple[float, float, float, float]:
+    """(forward, right, down, yaw rate deg/s) the follower asks for; NaN while it asks nothing."""
+    v = getattr(status, "velocity", None)
+    if isinstance(v, VelocityBodyYawRate):
+        return v.forward_mps, v.right_mps, v.down_mps, math.degrees(v.yaw_rate_radps)
+    return NAN, NAN, NAN, NAN
+
+
+EventReader = Callable[[Any], float]
+
+TRACKER_FIELDS: dict[str, EventReader] = {  # from TrackedTarget; error -1..1 across the image
+    "tracker.error_x": lambda t: _number(t.error_x),
+    "tracker.error_y": lambda t: _number(t.error_y),
+    "tracker.size_frac": lambda t: _number(t.size_frac),
+    "tracker.confidence": lambda t: float(t.confidence),
+    "tracker.fps": lambda t: float(t.fps),
+    "tracker.latency_ms": lambda t: float(t.latency_ms),
+}
+FOLLOWER_FIELDS: dict[str, EventReader] = {  # from FollowerStatus: what the follower commands
+    "follower.forward_mps": lambda f: _follower_velocity(f)[0],
+    "follower.right_mps": lambda f: _follower_velocity(f)[1],
+    "follower.down_mps": lambda f: _follower_velocity(f)[2],
+    "follower.yaw_rate_dps": lambda f: _follower_velocity(f)[3],
+    "follower.held": lambda f: 1.0 if f.held else 0.0,
+}
+EVENT_SOURCES = {"tracker": TRACKER_FIELDS, "follower": FOLLOWER_FIELDS}
+
+
 @functools.cache
 def telemetry_fields() -> tuple[str, ...]:
-    """Every plottable field: VehicleState's numeric leaves, then the derived ones."""
-    return (*_numeric_paths(VehicleState, ""), *DERIVED)
+    """Every plottable field: VehicleState's numeric leaves, the derived ones, then tracker and follower."""
+    return (*_numeric_paths(VehicleState, ""), *DERIVED, *TRACKER_FIELDS, *FOLLOWER_FIELDS)
+
+
+def field_source(field: str) -> str:
+    """"state" (sampled on each vehicle state), "tracker" or "follower" (sampled on their events)."""
+    group = field.split(".", 1)[0]
+    return group if group in EVENT_SOURCES and field in EVENT_SOURCES[group] else "state"
+
+
+def event_reader(field: str) -> EventReader:
+    """The reader of a tracker.* or follower.* field; KeyError for any other name."""
+    source = field_source(field)
+    if source == "state":
+        raise KeyError(f"{field!r} is not read from tracker or follower events")
+    return EVENT_SOURCES[source][field]
 
 
 @functools.cache
 def field_reader(field: str) -> Reader:
-    """A fast reader for one field; KeyError for an unknown name."""
+    """A fast reader for one vehicle-state field; KeyError for an unknown (or event) name."""
     if field in DERIVED:
         return DERIVED[field]
-    if field not in telemetry_fields():
+    if field not in telemetry_fields() or field_source(field) != "state":
         raise KeyError(f"{field!r} is not a telemetry field")
     get = operator.attrgetter(field)
 
@@ -167,3 +217,43 @@ class RingBuffer:
 
     def clear(self) -> None:
         self._head = self._count = 0
+
+
+class YRange:
+    """Y limits that follow the data without moving on every sample.
+
+    Moving a y range repaints its axis (ticks, labels) and refits the view: done every frame for
+    eight plots it costs more than the curves. Here the limits grow at once to fit new data
+    (with a margin) and shrink only when the data spans less than a third of them, so most
+    frames leave them alone. ``fit`` returns the new limits, or None when nothing changes.
+    """
+
+    MARGIN = 0.1  # of the data span, each side
+    SHRINK_BELOW = 1.0 / 3.0
+
+    def __init__(self) -> None:
+        self.limits: tuple[float, float] | None = None
+
+    def fit(self, lo: float, hi: float) -> tuple[float, float] | None:
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return None
+        span = hi - lo
+        pad = span * self.MARGIN if span > 1e-9 else max(abs(hi) * 0.05, 0.5)
+        current = self.limits
+        if current is not None:
+            inside = current[0] <= lo and hi <= current[1]
+            if inside and span >= (current[1] - current[0]) * self.SHRINK_BELOW:
+                return None
+        self.limits = (lo - pad, hi + pad)
+        return self.limits
+
+    def reset(self) -> None:
+        self.limits = None
+
+
+def finite_bounds(values: np.ndarray) -> tuple[float, float] | None:
+    """(min, max) of the finite values, or None when there are none."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    return float(finite.min()), float(finite.max())

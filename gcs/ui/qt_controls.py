@@ -67,7 +67,8 @@ def in_flight(state: VehicleState) -> bool:
     return state.landed_state in IN_FLIGHT_STATES or state.global_position.alt_rel_m > IN_FLIGHT_ALTITUDE_M
 
 
-def _keys_text(spec: ActionSpec) -> str:
+def keys_text(spec: ActionSpec) -> str:
+    """The shortcuts of an action as the platform writes them ("Ctrl+Shift+A")."""
     return ", ".join(QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) for k in spec.keys)
 
 
@@ -84,6 +85,7 @@ class QtControls(QToolBar):
         self._state: VehicleState | None = None
         self._commander: Any = None
         self._link_lost = False
+        self._read_only: str | None = None  # why the active vehicle cannot be commanded (a replay)
         self.actions_by_name: dict[str, QAction] = {}
         self._specs = {spec.name: spec for spec in ACTIONS}
         self.disarm_dialog: QMessageBox | None = None
@@ -152,7 +154,7 @@ class QtControls(QToolBar):
 
     def shortcut_rows(self) -> list[tuple[str, str, str]]:
         """(title, keys, description) of every action, for the Help dialog."""
-        return [(spec.title, _keys_text(spec), spec.description) for spec in ACTIONS]
+        return [(spec.title, keys_text(spec), spec.description) for spec in ACTIONS]
 
     # ---- inputs (GUI thread) ---------------------------------------------------------------
 
@@ -166,6 +168,12 @@ class QtControls(QToolBar):
     def on_vehicles(self, ids: Any) -> None:
         if not ids:
             self._state = None
+            self._update_enabled()
+
+    def set_read_only(self, reason: str | None) -> None:
+        """The active vehicle is a recording (``reason`` says so) or, with None, a live one again."""
+        if reason != self._read_only:
+            self._read_only = reason
             self._update_enabled()
 
     @Slot(object)
@@ -184,6 +192,8 @@ class QtControls(QToolBar):
         s = self._state
         if s is None:
             return "no vehicle connected (File > Connect, or start with --demo)"
+        if self._read_only:
+            return self._read_only
         if self._link_lost:
             return "link lost: the vehicle is not heard"
         engaged = bool(self._commander is not None and self._commander.engaged)
@@ -205,7 +215,7 @@ class QtControls(QToolBar):
         for spec in ACTIONS:
             action = self.actions_by_name[spec.name]
             reason = self.unavailable_reason(spec.name)
-            tip = f"{spec.title.rstrip('…')} ({_keys_text(spec)}): {spec.description}"
+            tip = f"{spec.title.rstrip('…')} ({keys_text(spec)}): {spec.description}"
             if reason:
                 tip += f"\nUnavailable: {reason}"
             if action.isEnabled() != (reason is None):  # runs at 30 Hz: touch only what changed

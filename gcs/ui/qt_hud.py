@@ -64,7 +64,8 @@ def _value_label(text: str = "—") -> QLabel:
 
 
 class QtHud(QWidget):
-    """Flight mode, armed, altitudes, speeds, attitude, battery, GPS, link, vehicle, follower, API."""
+    """Flight mode, armed, altitudes, speeds, attitude, battery, GPS, link, vehicle, video, tracker,
+    follower, setpoint stream, API."""
 
     vehicle_selected = Signal(int)  # the pilot picked another system id
 
@@ -87,11 +88,17 @@ class QtHud(QWidget):
         self.battery_label = _value_label()
         self.gps_label = _value_label()
         self.link_label = _value_label()
-        self.follower_label = _value_label("idle")
+        self.video_label = _value_label("off")
+        self.tracker_label = _value_label("—")
+        self.follower_label = _value_label("off")
+        self.setpoints_label = _value_label("idle")
+        self.status_label = _value_label()
+        for label in (self.link_label, self.status_label, self.video_label, self.tracker_label,
+                      self.follower_label, self.setpoints_label):
+            label.setWordWrap(True)  # reasons can be long: wrap instead of widening the dock
         self.api_label = _value_label("off")
         self.api_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.api_label.setOpenExternalLinks(True)
-        self.status_label = _value_label()
         self._vehicle_ids: tuple[int, ...] = ()
 
         form = QFormLayout()
@@ -105,7 +112,10 @@ class QtHud(QWidget):
         form.addRow("GPS", self.gps_label)
         form.addRow("Link", self.link_label)
         form.addRow("State", self.status_label)
+        form.addRow("Video", self.video_label)
+        form.addRow("Tracker", self.tracker_label)
         form.addRow("Follower", self.follower_label)
+        form.addRow("Setpoints", self.setpoints_label)
         form.addRow("API", self.api_label)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
@@ -123,21 +133,21 @@ class QtHud(QWidget):
     @Slot(object)
     def set_state(self, s: VehicleState) -> None:
         """Refresh every vehicle field from one snapshot of the active vehicle."""
-        self.mode_label.setText(s.mode)
+        _set_text(self.mode_label, s.mode)
         self._set_armed(s.armed)
         self.attitude.set_attitude(s.attitude.roll_rad, s.attitude.pitch_rad, s.hud.heading_deg)
         g = s.global_position
-        self.altitude_label.setText(f"{g.alt_rel_m:.1f} m rel · {g.alt_msl_m:.1f} m MSL")
-        self.speed_label.setText(f"GS {s.hud.groundspeed_mps:.1f} · AS {s.hud.airspeed_mps:.1f} m/s"
+        _set_text(self.altitude_label, f"{g.alt_rel_m:.1f} m rel · {g.alt_msl_m:.1f} m MSL")
+        _set_text(self.speed_label, f"GS {s.hud.groundspeed_mps:.1f} · AS {s.hud.airspeed_mps:.1f} m/s"
                                  f" · climb {s.hud.climb_mps:+.1f}")
-        self.heading_label.setText(f"{s.hud.heading_deg % 360:03.0f}°")
+        _set_text(self.heading_label, f"{s.hud.heading_deg % 360:03.0f}°")
         self._set_battery(s.battery.voltage_v, s.battery.remaining_pct)
         fix = GPS_FIX_NAMES.get(s.gps.fix_type, f"fix {s.gps.fix_type}")
         hdop = f" · HDOP {s.gps.hdop:.1f}" if s.gps.hdop is not None else ""
-        self.gps_label.setText(f"{fix} · {s.gps.satellites} sats{hdop}")
+        _set_text(self.gps_label, f"{fix} · {s.gps.satellites} sats{hdop}")
         _styled(self.gps_label, None if s.gps.has_fix else AMBER)
         self._set_link(s.link.state, s.link.messages_per_s, s.link.packet_loss_pct)
-        self.status_label.setText(f"{s.system_status.lower()} · {s.landed_state.lower().replace('_', ' ')}")
+        _set_text(self.status_label, f"{s.system_status.lower()} · {s.landed_state.lower().replace('_', ' ')}")
 
     @Slot(object)
     def set_vehicles(self, ids: Any) -> None:
@@ -178,11 +188,53 @@ class QtHud(QWidget):
         if status.engaged:
             stale = " · STALE (zero velocity)" if status.stale else ""
             source = f" from {status.intent_source}" if status.intent_source else ""
-            self.follower_label.setText(f"streaming {status.rate_hz:.0f} Hz{source}{stale}")
-            _styled(self.follower_label, AMBER if status.stale else GREEN)
+            _set_text(self.setpoints_label, f"streaming {status.rate_hz:.0f} Hz{source}{stale}")
+            _styled(self.setpoints_label, AMBER if status.stale else GREEN)
         else:
-            self.follower_label.setText(f"idle · {status.reason}")
-            _styled(self.follower_label, None)
+            _set_text(self.setpoints_label, f"idle · {status.reason}")
+            _styled(self.setpoints_label, None)
+
+    @Slot(object)
+    def set_tracking(self, target: Any) -> None:
+        """TrackedTarget: state, tracker, its rate and, unless locked, why."""
+        state = str(getattr(target.state, "value", target.state))
+        if state == "locked":
+            text = f"LOCKED · {target.tracker} · {target.fps:.0f} fps · conf {target.confidence:.2f}"
+        elif state == "idle":
+            text = f"idle · {target.tracker}"
+        else:
+            why = f" · {target.reason}" if target.reason else ""
+            text = f"{state.upper()} · {target.tracker} · {target.fps:.0f} fps{why}"
+        _set_text(self.tracker_label, text)
+        colour = {"locked": GREEN, "searching": AMBER, "lost": RED}.get(state)
+        _styled(self.tracker_label, colour, bold=state in ("searching", "lost"))
+
+    @Slot(object)
+    def set_follower(self, status: Any) -> None:
+        """FollowerStatus: following, held (with the first reason) or off."""
+        first = status.reasons[0] if status.reasons else ""
+        if first in ("idle", f"profile {status.profile}"):  # says nothing the row does not say
+            first = ""
+        if status.active and status.held:
+            text, colour = f"HELD · {first or 'holding'}", AMBER
+        elif status.active:
+            text, colour = f"FOLLOWING · {status.profile}" + (f" · {first}" if first else ""), GREEN
+        else:
+            text, colour = f"off · {status.profile}" + (f" · {first}" if first else ""), None
+        _set_text(self.follower_label, text)
+        _styled(self.follower_label, colour, bold=bool(status.active))
+
+    def set_video(self, state: str, reason: str = "", detail: str = "") -> None:
+        """Capture health and the source ("ok", "virtual 640x480 30 fps")."""
+        state = state.lower()
+        text = state.upper() if state else "off"
+        if detail:
+            text += f" · {detail}"
+        if reason and state not in ("ok", ""):  # off: the video banner says how to open a source
+            text += f" · {reason}"
+        _set_text(self.video_label, text)
+        colour = {"ok": None, "": GREY, "degraded": AMBER, "reconnecting": AMBER}.get(state, RED)
+        _styled(self.video_label, colour, bold=colour in (AMBER, RED))
 
     def set_api_url(self, url: str | None) -> None:
         if url:
@@ -205,12 +257,12 @@ class QtHud(QWidget):
     def _set_battery(self, voltage: float | None, pct: float | None) -> None:
         volts = "— V" if voltage is None or math.isnan(voltage) else f"{voltage:.2f} V"
         percent = "—" if pct is None else f"{pct:.0f} %"
-        self.battery_label.setText(f"{volts} · {percent}")
+        _set_text(self.battery_label, f"{volts} · {percent}")
         colour = battery_colour(pct)
         _styled(self.battery_label, colour, bold=colour is not None)
 
     def _set_link(self, state: LinkState, rate: float, loss: float) -> None:
-        self.link_label.setText(f"{state.value.upper()} · {rate:.0f} msg/s · {loss:.1f} % loss")
+        _set_text(self.link_label, f"{state.value.upper()} · {rate:.0f} msg/s · {loss:.1f} % loss")
         colour = {LinkState.OK: None, LinkState.LOST: RED, LinkState.CLOSED: RED}.get(state, AMBER)
         if state is LinkState.OK and loss >= 5.0:
             colour = AMBER

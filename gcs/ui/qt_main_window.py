@@ -1,13 +1,16 @@
-"""The main window: video in the centre, HUD right, plots and messages below, controls on top.
+"""The main window: video (and the replay bar) in the centre, HUD and messages right, plots
+below, vehicle controls and tracking/follow controls on top.
 
-It owns the bridge (bus -> Qt signals) and the command runner (blocking calls off the GUI
-thread) and wires them to the widgets, which know nothing of each other. Everything here runs
-on the GUI thread. Closing the window stops listening to the bus, stops the plot timer and lets
+It owns the bridge (bus -> Qt signals), the command runner (blocking calls off the GUI thread)
+and the video panel (whose frame feed polls the newest frame off the GUI thread) and wires them
+to the widgets, which know nothing of each other. Everything here runs on the GUI thread.
+Closing the window stops listening to the bus, stops the timers and the frame poller and lets
 running commands finish in the background; the caller closes the service.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
@@ -15,9 +18,12 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
+    QFileDialog,
     QFrame,
+    QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QVBoxLayout,
@@ -31,13 +37,19 @@ from gcs.ui.qt_dialogs import QtShortcutsDialog
 from gcs.ui.qt_hud import QtHud
 from gcs.ui.qt_messages import QtMessageLog, QtStatusLine
 from gcs.ui.qt_plots import QtTelemetryPlots
-from gcs.ui.qt_runner import QtCommandRunner
-from gcs.ui.qt_video import QtVideoView
+from gcs.ui.qt_replay import REPLAY_SHORTCUTS
+from gcs.ui.qt_runner import CommandOutcome, QtCommandRunner
+from gcs.ui.qt_sessions import QtSessionsDialog
+from gcs.ui.qt_track_controls import QtTrackControls
+from gcs.ui.qt_video_panel import QtVideoPanel
 
 if TYPE_CHECKING:
     from gcs.core.service import GcsService
 
 WINDOW_TITLE = "Kestrel GCS"
+TRACK_LEVELS = {"locked": "ok", "searching": "warning", "lost": "error", "idle": "info"}
+LINK_LABELS = ("CONNECT", "REPLAY", "CLOSE_REPLAY")
+REPLAY_READ_ONLY = "the active vehicle is a replayed log: it cannot be commanded"
 
 
 class QtMainWindow(QMainWindow):
@@ -53,20 +65,29 @@ class QtMainWindow(QMainWindow):
         self._service = service
         self._settings = settings
         self._closed = False
+        self._video_running = False
+        self._video_state = ""
+        self._target_seen = False
+        self._replay_seeks: tuple[str, int] | None = None
         self.bridge = QtBridge(service.bus, parent=self)
         self.runner = QtCommandRunner(parent=self)
 
-        self.video = QtVideoView()
-        self.video.set_video_state("NO VIDEO")
-        self.setCentralWidget(self.video)
+        self.video_panel = QtVideoPanel(service, self.runner)
+        self.video = self.video_panel.view
+        self.replay_bar = self.video_panel.replay_bar
+        self.setCentralWidget(self.video_panel)
         self.hud = QtHud()
         self.hud.set_api_url(api_url)
         self.plots = QtTelemetryPlots()
         self.status_line = QtStatusLine()
         self.messages = QtMessageLog(self.status_line)
         self.controls = QtControls(service, self.runner, self)
+        self.track_controls = QtTrackControls(service, self.runner, self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.controls)
-        self.addActions(list(self.controls.actions_by_name.values()))  # shortcuts even with the toolbar hidden
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.track_controls)
+        for bar in (self.controls, self.track_controls):  # shortcuts even with a toolbar hidden
+            self.addActions(list(bar.actions_by_name.values()))
 
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         hud_scroll = QScrollArea()
@@ -79,9 +100,9 @@ class QtMainWindow(QMainWindow):
         self.plots_dock = self._dock("Telemetry plots", "plots_dock", self.plots,
                                      Qt.DockWidgetArea.BottomDockWidgetArea)
         self.splitDockWidget(self.hud_dock, self.messages_dock, Qt.Orientation.Vertical)
-        self.resizeDocks([self.hud_dock, self.messages_dock], [440, 380], Qt.Orientation.Vertical)
-        self.resizeDocks([self.hud_dock], [340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.plots_dock], [340], Qt.Orientation.Vertical)
+        self.resizeDocks([self.hud_dock, self.messages_dock], [560, 260], Qt.Orientation.Vertical)
+        self.resizeDocks([self.hud_dock], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.plots_dock], [300], Qt.Orientation.Vertical)
 
         self.link_summary = QLabel("no vehicle")
         self.statusBar().addWidget(self.status_line, 1)
@@ -89,6 +110,11 @@ class QtMainWindow(QMainWindow):
         self.config_dialog: QDialog | None = None
         self.config_editor: QtConfigEditor | None = None
         self.shortcuts_dialog: QtShortcutsDialog | None = None
+        self.sessions_dialog: QtSessionsDialog | None = None
+        self.file_dialog: QFileDialog | None = None
+        self.source_dialog: QInputDialog | None = None
+        self._menu_rows: list[tuple[str, str, str]] = []
+        self.menu_actions: dict[str, QAction] = {}
         self._build_menus()
         self._wire()
         self._restore_layout()
@@ -104,84 +130,156 @@ class QtMainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def _menu_action(self, menu: QMenu, name: str, title: str, keys: str, description: str,
+                     handler: Callable[[], Any]) -> QAction:
+        """A menu entry with a window-wide shortcut, listed in the help dialog."""
+        action = QAction(title, self)
+        if keys:
+            action.setShortcut(QKeySequence(keys))
+        action.setToolTip(f"{description} ({keys})" if keys else description)
+        action.triggered.connect(handler)
+        menu.addAction(action)
+        self.addAction(action)
+        self.menu_actions[name] = action
+        if keys:
+            self._menu_rows.append((title.replace("&", "").rstrip("…"), keys, description))
+        return action
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.controls.actions_by_name["connect"])
+        self._menu_action(file_menu, "sessions", "Flight &sessions…", "Ctrl+Shift+S",
+                          "List recorded and imported flights; open one as a replay", self._on_show_sessions)
+        self._menu_action(file_menu, "open_tlog", "&Open tlog replay…", "Ctrl+O",
+                          "Replay a .tlog file through the normal vehicle path", self._on_open_tlog)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        view_menu = bar.addMenu("&View")
+        self._menu_action(file_menu, "quit", "&Quit", "Ctrl+Q", "Close the window", self.close)
+        video_menu = bar.addMenu("&Video")
+        self._menu_action(video_menu, "video_source", "Open &source…", "Ctrl+Shift+V",
+                          "Open a camera index, file, URL, GStreamer pipeline or 'virtual'", self._on_video_source)
+        self._menu_action(video_menu, "video_reconnect", "&Reconnect", "F5",
+                          "Reopen the video source now", self._on_video_reconnect)
+        view_menu = bar.addMenu("V&iew")
         for dock in (self.hud_dock, self.plots_dock, self.messages_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addAction(self.controls.toggleViewAction())
+        view_menu.addAction(self.track_controls.toggleViewAction())
         settings_menu = bar.addMenu("&Settings")
-        prefs = QAction("&Preferences…", self)
-        prefs.setShortcut(QKeySequence("Ctrl+,"))
-        prefs.triggered.connect(self._on_open_settings)
-        settings_menu.addAction(prefs)
-        self.addAction(prefs)
+        self._menu_action(settings_menu, "settings", "&Preferences…", "Ctrl+,", "Open the settings editor",
+                          self._on_open_settings)
         help_menu = bar.addMenu("&Help")
-        shortcuts = QAction("Keyboard &shortcuts", self)
-        shortcuts.setShortcut(QKeySequence("F1"))
-        shortcuts.triggered.connect(self._on_show_shortcuts)
-        help_menu.addAction(shortcuts)
-        self.addAction(shortcuts)
-        about = QAction("&About Kestrel GCS", self)
-        about.triggered.connect(self._on_about)
-        help_menu.addAction(about)
+        self._menu_action(help_menu, "shortcuts", "Keyboard &shortcuts", "F1", "This list", self._on_show_shortcuts)
+        self._menu_action(help_menu, "about", "&About Kestrel GCS", "", "About", self._on_about)
 
     def _wire(self) -> None:
-        b = self.bridge
-        b.vehicle_state.connect(self.hud.set_state)
-        b.vehicle_state.connect(self.plots.on_state)
-        b.vehicle_state.connect(self.controls.on_state)
-        b.vehicle_state.connect(self._on_state)
-        b.vehicles.connect(self.hud.set_vehicles)
-        b.vehicles.connect(self.controls.on_vehicles)
-        b.active_vehicle.connect(self.hud.set_active_vehicle)
-        b.link_state.connect(self.hud.set_link_event)
+        b, hud, plots, tc, panel = self.bridge, self.hud, self.plots, self.track_controls, self.video_panel
+        state_slots: tuple[Callable[[Any], None], ...] = (
+            hud.set_state, plots.on_state, self.controls.on_state, tc.on_state, self._on_state)
+        for state_slot in state_slots:
+            b.vehicle_state.connect(state_slot)
+        b.tracking_target.connect(self._on_target)
+        for follower_slot in (hud.set_follower, plots.on_follower, tc.on_follower):
+            b.follower_status.connect(follower_slot)
+        for vehicles_slot in (hud.set_vehicles, self.controls.on_vehicles, tc.on_vehicles):
+            b.vehicles.connect(vehicles_slot)
+        b.vehicles.connect(lambda _ids: panel.refresh_replay())
+        b.active_vehicle.connect(hud.set_active_vehicle)
+        b.active_vehicle.connect(lambda _sysid: panel.refresh_replay())
+        b.link_state.connect(hud.set_link_event)
         b.link_state.connect(self.messages.on_link_event)
         b.statustext.connect(self.messages.on_statustext)
         b.command_result.connect(self.messages.on_command_result)
-        b.commander.connect(self.hud.set_commander)
-        b.commander.connect(self.plots.on_commander)
-        b.commander.connect(self.controls.on_commander)
+        for commander_slot in (hud.set_commander, plots.on_commander, self.controls.on_commander):
+            b.commander.connect(commander_slot)
         b.config_changed.connect(self._on_config_changed)
+        b.video_health.connect(panel.on_health)
+        b.tracking_state.connect(self._on_tracking_state)
+        b.replay_status.connect(panel.on_replay_status)
+        b.replay_status.connect(self._on_replay_status)
+        b.sessions_changed.connect(self._on_sessions_changed)
+        panel.video_changed.connect(self._on_video_changed)
+        panel.replay_active.connect(self._on_replay_active)
         self.runner.finished.connect(self.messages.on_outcome)
-        self.hud.vehicle_selected.connect(self._on_vehicle_selected)
-        self.video.clicked.connect(self._on_video_clicked)
-        self.video.box_drawn.connect(self._on_video_box)
+        self.runner.finished.connect(self._on_outcome)
+        hud.vehicle_selected.connect(self._on_vehicle_selected)
+        self.video.clicked.connect(tc.track_at)
+        self.video.box_drawn.connect(tc.track_box)
 
     # ---- handlers (GUI thread) -------------------------------------------------------------
 
     @Slot(object)
     def _on_state(self, state: Any) -> None:
         link = state.link
-        self.link_summary.setText(f"vehicle {state.system_id} · {state.autopilot.value} · "
-                                  f"link {link.state.value} {link.messages_per_s:.0f} msg/s")
+        text = (f"vehicle {state.system_id} · {state.autopilot.value} · "
+                f"link {link.state.value} {link.messages_per_s:.0f} msg/s")
+        if self.link_summary.text() != text:
+            self.link_summary.setText(text)
+
+    @Slot(object)
+    def _on_target(self, target: Any) -> None:
+        """A TrackedTarget (<= 30 Hz): the overlay, the HUD, the plots and the toolbar."""
+        self._target_seen = True
+        self.video.set_target(target)
+        self.video.set_badge("SMART" if self.track_controls.smart_mode else "")
+        self.hud.set_tracking(target)
+        self.plots.on_tracking_target(target)
+        self.track_controls.on_tracking_target(target)
+
+    @Slot(bool, str, str)
+    def _on_video_changed(self, running: bool, state: str, reason: str) -> None:
+        self.hud.set_video(state, reason, self.video_panel.detail)
+        self.track_controls.on_video(running, state, self.video.frame_size)
+        if running and (not self._video_running or (state == "ok" and self._video_state != "ok")):
+            # the tracker publishes nothing until a selection, and a new source brings a new tracker
+            self.runner.query("tracker-data", self._service.tracker_data, self._on_tracker_data)
+        self._video_running, self._video_state = running, state
+
+    def _on_tracker_data(self, target: Any, error: BaseException | None) -> None:
+        idle = error is None and str(getattr(target.state, "value", target.state)) == "idle"
+        if error is None and (not self._target_seen or idle):  # a live track reports itself soon enough
+            self._on_target(target)
+
+    @Slot(object)
+    def _on_tracking_state(self, change: Any) -> None:
+        state = str(getattr(change.state, "value", change.state))
+        why = f": {change.reason}" if change.reason else ""
+        self.messages.post(f"Tracking {state.upper()} ({change.tracker}){why}", TRACK_LEVELS.get(state, "info"),
+                           status=state in ("locked", "lost"))
+        self.track_controls.on_video(self.video_panel.running, self.video_panel.health, self.video.frame_size)
+
+    @Slot(object)
+    def _on_outcome(self, outcome: CommandOutcome) -> None:
+        self.track_controls.on_outcome(outcome)
+        self.video.set_badge("SMART" if self.track_controls.smart_mode else "")
+        self.replay_bar.on_outcome(outcome)
+        if self.sessions_dialog is not None:
+            self.sessions_dialog.on_outcome(outcome)
+        if outcome.label in LINK_LABELS:
+            self.video_panel.refresh_replay()
+
+    @Slot(bool)
+    def _on_replay_active(self, active: bool) -> None:
+        reason = REPLAY_READ_ONLY if active else None
+        self.controls.set_read_only(reason)
+        self.track_controls.set_read_only(reason)
+
+    @Slot(object)
+    def _on_replay_status(self, status: Any) -> None:
+        """A seek jumps the log's clock: the plots start again rather than join two times."""
+        seeks = (status.link_id, status.seeks)
+        if self._replay_seeks is not None and seeks[0] == self._replay_seeks[0] and seeks != self._replay_seeks:
+            self.plots.clear()
+        self._replay_seeks = seeks
+
+    @Slot(object)
+    def _on_sessions_changed(self, _session_id: Any) -> None:
+        if self.sessions_dialog is not None and self.sessions_dialog.isVisible():
+            self.sessions_dialog.reload()
 
     @Slot(int)
     def _on_vehicle_selected(self, sysid: int) -> None:
         self.runner.submit("SELECT_VEHICLE", self._service.select_vehicle, sysid)
-
-    @Slot(float, float)
-    def _on_video_clicked(self, x: float, y: float) -> None:
-        self._start_tracking("TRACK_POINT", x, y)
-
-    @Slot(float, float, float, float)
-    def _on_video_box(self, x: float, y: float, w: float, h: float) -> None:
-        self._start_tracking("TRACK_BOX", x, y, w, h)
-
-    def _start_tracking(self, label: str, *coords: float) -> None:
-        start = getattr(self._service, "start_tracking", None)
-        where = ", ".join(f"{c:.0f}" for c in coords)
-        if start is None:
-            self.messages.post(f"Selection at ({where}): tracking is not available in this build yet", "warning")
-            return
-        self.runner.submit(label, start, *coords)
 
     @Slot(object)
     def _on_config_changed(self, changes: Any) -> None:
@@ -208,11 +306,58 @@ class QtMainWindow(QMainWindow):
         self.config_dialog.raise_()
 
     @Slot()
+    def _on_show_sessions(self) -> None:
+        if self.sessions_dialog is None:
+            self.sessions_dialog = QtSessionsDialog(self._service, self.runner, self)
+        else:
+            self.sessions_dialog.reload()
+        self.sessions_dialog.show()
+        self.sessions_dialog.raise_()
+
+    def open_replay(self, path: str) -> None:
+        """Connect ``replay:path`` on a worker; the replay bar appears when it reports."""
+        if path:
+            self.runner.submit("REPLAY", self._service.connect, "replay:" + path)
+
+    @Slot()
+    def _on_open_tlog(self) -> None:
+        dialog = QFileDialog(self, "Replay a tlog", "", "MAVLink telemetry logs (*.tlog);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.open_replay)
+        dialog.finished.connect(dialog.deleteLater)
+        self.file_dialog = dialog
+        dialog.open()
+
+    @Slot()
+    def _on_video_source(self) -> None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Open a video source")
+        dialog.setLabelText("Camera index, file, rtsp/http/udp URL, GStreamer pipeline, or 'virtual':")
+        dialog.setTextValue(self._service.config.current.video.source)
+        dialog.textValueSelected.connect(self.start_video)
+        dialog.finished.connect(dialog.deleteLater)
+        self.source_dialog = dialog
+        dialog.open()
+
+    def start_video(self, source: str) -> None:
+        """(Re)open a video source on a worker (stopping the current one can take a moment)."""
+        if source.strip():
+            self.runner.submit("VIDEO", self._service.start_video, source.strip())
+
+    @Slot()
+    def _on_video_reconnect(self) -> None:
+        self.runner.submit("VIDEO_RECONNECT", self._service.reconnect_video)
+
+    def shortcut_rows(self) -> list[tuple[str, str, str]]:
+        """Every keyboard shortcut of the window: (action, keys, what it does)."""
+        replay = [(description, keys, description + " (while the replay bar shows)")
+                  for _name, keys, description in REPLAY_SHORTCUTS]
+        return [*self.controls.shortcut_rows(), *self.track_controls.shortcut_rows(), *replay, *self._menu_rows]
+
+    @Slot()
     def _on_show_shortcuts(self) -> None:
         if self.shortcuts_dialog is None:
-            rows = [*self.controls.shortcut_rows(), ("Settings", "Ctrl+,", "Open the settings editor"),
-                    ("Shortcuts", "F1", "This list"), ("Quit", "Ctrl+Q", "Close the window")]
-            self.shortcuts_dialog = QtShortcutsDialog(rows, self)
+            self.shortcuts_dialog = QtShortcutsDialog(self.shortcut_rows(), self)
         self.shortcuts_dialog.show()
         self.shortcuts_dialog.raise_()
 
@@ -235,7 +380,7 @@ class QtMainWindow(QMainWindow):
             self.restoreState(state)
 
     def shutdown(self) -> None:
-        """Stop every timer and bus subscription; idempotent (GUI thread)."""
+        """Stop every timer, the frame poller and every bus subscription; idempotent (GUI thread)."""
         if self._closed:
             return
         self._closed = True
@@ -244,6 +389,7 @@ class QtMainWindow(QMainWindow):
             self._settings.setValue("main_window/state", self.saveState())
         self.bridge.close()
         self.plots.stop()
+        self.video_panel.stop()
         self.runner.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

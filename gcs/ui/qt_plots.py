@@ -6,6 +6,10 @@ reads seconds before now (-60 ... 0), so it stays still while the curves scroll:
 (and a grid) cost more to paint than the curves themselves. Pause (or a mouse zoom, which
 pauses) freezes the curves for inspection; "Auto" resumes and re-fits every axis. Fields are
 added and removed at run time from every numeric field of VehicleState (see ``plot_data``).
+
+Tracker and follower fields (``tracker.error_x``, ``follower.forward_mps``...) are sampled when
+their events arrive (``on_tracking_target`` / ``on_follower``, throttled by the bridge), on the
+same clock as the vehicle state, so every curve shares one time axis.
 """
 
 from __future__ import annotations
@@ -29,9 +33,19 @@ from PySide6.QtWidgets import (
 )
 
 from gcs.core.models import VehicleState
-from gcs.ui.plot_data import RingBuffer, field_reader, telemetry_fields, unit_of
+from gcs.ui.plot_data import (
+    RingBuffer,
+    YRange,
+    event_reader,
+    field_reader,
+    field_source,
+    finite_bounds,
+    telemetry_fields,
+    unit_of,
+)
 
 REDRAW_FPS = 30
+PLOT_BUDGET = 0.3  # share of the GUI thread the plots may take; above it they redraw less often
 DEFAULT_CAPACITY = 20_000  # samples per series: 60 s at 30 Hz needs 1,800; room for long windows
 DOWNSAMPLE_ABOVE = 2_000  # samples; fewer are drawn as they are
 NEW_PLOT = "New plot"
@@ -44,13 +58,16 @@ DEFAULT_PLOTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Battery", ("battery.voltage_v",)),
     ("Link", ("link.messages_per_s",)),
     ("Velocity fwd: cmd vs actual", ("commander.forward_mps", "derived.forward_mps")),
+    ("Tracker error", ("tracker.error_x", "tracker.error_y")),
+    ("Follower command", ("follower.forward_mps", "follower.right_mps", "follower.down_mps")),
 )
+KEEP_GROUP = ("derived", "commander", "tracker", "follower")
 
 
 def legend_name(name: str) -> str:
     """"global_position.alt_rel_m" -> "alt_rel_m"; derived values keep their group ("commander.forward_mps")."""
     group, _, leaf = name.rpartition(".")
-    return name if group in ("derived", "commander") else leaf
+    return name if group in KEEP_GROUP else leaf
 
 
 @dataclass
@@ -62,6 +79,7 @@ class Series:
     curve: pg.PlotDataItem
     plot: pg.PlotItem
     colour: str
+    source: str = "state"  # "state", "tracker" or "follower": which event samples it
     dirty: bool = False
     downsampled: bool = False
 
@@ -71,12 +89,24 @@ class PlotSlot:
     title: str
     item: pg.PlotItem
     fields: list[str] = field(default_factory=list)
+    y: YRange = field(default_factory=YRange)
+
+
+class QtTimedGraphicsLayout(pg.GraphicsLayoutWidget):  # type: ignore[misc]
+    """The plots' canvas; remembers how long its last paint took (for the redraw budget)."""
+
+    last_paint_s = 0.0
+
+    def paintEvent(self, event: Any) -> None:
+        began = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_s = time.perf_counter() - began
 
 
 class QtTelemetryPlots(QWidget):
     """Telemetry plots with a control row; feed it with ``on_state``/``on_commander`` (GUI thread)."""
 
-    def __init__(self, *, window_s: float = 60.0, capacity: int = DEFAULT_CAPACITY, columns: int = 3,
+    def __init__(self, *, window_s: float = 60.0, capacity: int = DEFAULT_CAPACITY, columns: int = 4,
                  plots: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_PLOTS,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,9 +120,11 @@ class QtTelemetryPlots(QWidget):
         self._commander: Any = None
         self._paused = False
         self._colour = 0
+        self._x_range: tuple[float, float] | None = None
+        self._next_redraw = 0.0
         self.redraws = 0
 
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = QtTimedGraphicsLayout()
         self.graphics.ci.setSpacing(2)
         self._build_controls()
         layout = QHBoxLayout(self)
@@ -199,7 +231,9 @@ class QtTelemetryPlots(QWidget):
 
     def add_series(self, name: str, plot_title: str | None = None) -> Series:
         """Plot ``name`` in the plot titled ``plot_title`` (a new one if None or unknown)."""
-        field_reader(name)  # KeyError for unknown names, before anything changes
+        source = field_source(name)
+        if source == "state":
+            field_reader(name)  # KeyError for unknown names, before anything changes
         if name in self._series:
             return self._series[name]
         slot = next((p for p in self._plots if p.title == plot_title), None)
@@ -210,7 +244,7 @@ class QtTelemetryPlots(QWidget):
                       PALETTE[self._colour % len(PALETTE)])
         self._colour += 1
         curve = slot.item.plot(pen=pg.mkPen(colour, width=1), name=legend_name(name), connect="finite")
-        series = Series(name, RingBuffer(self.capacity), curve, slot.item, colour)
+        series = Series(name, RingBuffer(self.capacity), curve, slot.item, colour, source)
         self._series[name] = series
         slot.fields.append(name)
         self._refresh_combos()
@@ -232,11 +266,13 @@ class QtTelemetryPlots(QWidget):
         item = pg.PlotItem()
         item.setTitle(title, size="9pt")
         item.setLabel("left", units=unit or None)
-        item.getAxis("left").setWidth(48)
+        item.getAxis("left").setWidth(56)  # room for "16.45" beside the unit
         item.getAxis("left").enableAutoSIPrefix(False)  # "m/s", never "mm/s" around zero
         item.getAxis("bottom").enableAutoSIPrefix(False)
         item.addLegend(offset=(4, 4), labelTextSize="8pt", verSpacing=-6, brush=pg.mkBrush(21, 23, 26, 170))
         item.setMenuEnabled(True)
+        item.hideButtons()  # the "A" button: the Auto button beside the plots does it for all
+        item.disableAutoRange()  # y limits come from YRange, x from the rolling window
         item.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
         slot = PlotSlot(title, item)
         self._plots.append(slot)
@@ -283,12 +319,30 @@ class QtTelemetryPlots(QWidget):
         t = time.monotonic() - self._t0
         commander = self._commander
         for series in self._series.values():
-            series.buffer.append(t, field_reader(series.field)(state, commander))
-            series.dirty = True
+            if series.source == "state":
+                series.buffer.append(t, field_reader(series.field)(state, commander))
+                series.dirty = True
 
     @Slot(object)
     def on_commander(self, status: Any) -> None:
         self._commander = status
+
+    @Slot(object)
+    def on_tracking_target(self, target: Any) -> None:
+        """Sample the tracker.* fields from one TrackedTarget."""
+        self._on_event("tracker", target)
+
+    @Slot(object)
+    def on_follower(self, status: Any) -> None:
+        """Sample the follower.* fields from one FollowerStatus."""
+        self._on_event("follower", status)
+
+    def _on_event(self, source: str, value: Any) -> None:
+        t = time.monotonic() - self._t0
+        for series in self._series.values():
+            if series.source == source:
+                series.buffer.append(t, event_reader(series.field)(value))
+                series.dirty = True
 
     # ---- view ------------------------------------------------------------------------------
 
@@ -296,6 +350,7 @@ class QtTelemetryPlots(QWidget):
     def set_window(self, seconds: float) -> None:
         self.window_s = float(seconds)
         self._follow()
+        self._next_redraw = 0.0
 
     @Slot(bool)
     def set_paused(self, paused: bool) -> None:
@@ -315,7 +370,9 @@ class QtTelemetryPlots(QWidget):
     def auto_range(self) -> None:
         self.set_paused(False)
         for slot in self._plots:
-            slot.item.enableAutoRange(axis="y")
+            slot.y.reset()
+        self._x_range = None
+        self._next_redraw = 0.0
         self._follow()
 
     def _on_manual_range(self, *_args: Any) -> None:
@@ -325,15 +382,25 @@ class QtTelemetryPlots(QWidget):
     def _follow(self) -> None:
         if self._paused or not self._plots:
             return
-        self._plots[0].item.setXRange(-self.window_s, 0.0, padding=0)
+        wanted = (-self.window_s, 0.0)
+        if self._x_range != wanted:  # a still axis: set once, not every frame
+            self._plots[0].item.setXRange(*wanted, padding=0)
+            self._x_range = wanted
 
     @Slot()
     def _on_redraw(self) -> None:
-        """30 fps: redraw the window's samples as seconds before now; nothing while paused."""
-        if self._paused:
+        """Up to 30 fps: redraw the window's samples as seconds before now; nothing while paused.
+
+        If a redraw and its paint cost more than PLOT_BUDGET of the frame time, the next one waits
+        longer: on a busy machine the curves move less often, the video and HUD stay fluid.
+        """
+        began = time.perf_counter()
+        if self._paused or began < self._next_redraw:
             return
         self._draw(time.monotonic() - self._t0)
         self._follow()
+        cost = time.perf_counter() - began + self.graphics.last_paint_s
+        self._next_redraw = began + max(0.0, cost / PLOT_BUDGET - 1.0 / REDRAW_FPS)
         self.redraws += 1
 
     def _draw(self, now: float, whole: bool = False) -> None:
@@ -343,6 +410,7 @@ class QtTelemetryPlots(QWidget):
         path cover what is shown, not the whole ring: cheaper than clip-to-view, same picture.
         """
         oldest = now - self.window_s - 1.0
+        bounds: dict[int, tuple[float, float]] = {}
         for series in self._series.values():
             t, v = series.buffer.view()
             if not whole and len(t) and t[0] < oldest:
@@ -355,6 +423,26 @@ class QtTelemetryPlots(QWidget):
                 series.curve.setClipToView(big)
             series.curve.setData(t - now, v)
             series.dirty = False
+            span = finite_bounds(v)
+            if span is not None:
+                key = id(series.plot)
+                lo, hi = bounds.get(key, span)
+                bounds[key] = (min(lo, span[0]), max(hi, span[1]))
+        if whole:
+            return  # paused: the pilot pans and zooms; limits stay where they are
+        for slot in self._plots:
+            span = bounds.get(id(slot.item))
+            limits = slot.y.fit(*span) if span is not None else None
+            if limits is not None:
+                slot.item.setYRange(*limits, padding=0)
+
+    def clear(self) -> None:
+        """Forget every sample (a replay jumped in time: old and new samples would not line up)."""
+        for series in self._series.values():
+            series.buffer.clear()
+            series.dirty = True
+        for slot in self._plots:
+            slot.y.reset()
 
     def stop(self) -> None:
         """Stop redrawing (window closing)."""

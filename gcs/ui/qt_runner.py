@@ -4,6 +4,11 @@ Every ``GcsService`` command may wait seconds for a COMMAND_ACK, so the GUI neve
 directly: ``QtCommandRunner.submit("ARM", service.arm)`` runs it on a small worker pool and
 emits ``finished(CommandOutcome)`` on the GUI thread. The pool's threads are plain Python
 threads; the only thing they do with Qt is emit a signal, which Qt queues to the GUI thread.
+
+Reads that widgets need (tracker list, flight sessions, open links) go through ``query``: a
+separate small pool, so a command waiting seconds for an ACK never delays them; the result goes
+to a callback on the GUI thread and never to the status line. A query whose key is still running
+is not submitted again (a 1 Hz poll cannot pile up behind a slow call).
 """
 
 from __future__ import annotations
@@ -62,13 +67,17 @@ class QtCommandRunner(QObject):
     busy_changed = Signal()  # the set of running labels changed
 
     _done = Signal(object)  # internal: emitted on a worker thread
+    _answered = Signal(str, object, object, object)  # internal: key, callback, value, error
 
     def __init__(self, max_workers: int = 4, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gui-command")
+        self._query_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gui-query")
         self._running: Counter[str] = Counter()
+        self._queries: set[str] = set()
         self._closed = False
         self._done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        self._answered.connect(self._on_answered, Qt.ConnectionType.QueuedConnection)
 
     def submit(self, label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
         """Run ``fn(*args, **kwargs)`` on a worker (GUI thread); False once shut down."""
@@ -96,6 +105,40 @@ class QtCommandRunner(QObject):
         self.busy_changed.emit()
         return True
 
+    def query(self, key: str, fn: Callable[[], Any],
+              callback: Callable[[Any, BaseException | None], None]) -> bool:
+        """Run ``fn()`` on the query pool; ``callback(value, error)`` then runs on the GUI thread.
+
+        False (and nothing submitted) when ``key`` is still running or the runner is shut down.
+        """
+        if self._closed or key in self._queries:
+            return False
+        self._queries.add(key)
+
+        def work() -> None:
+            value: Any = None
+            error: BaseException | None = None
+            try:
+                value = fn()
+            except Exception as exc:  # noqa: BLE001 - handed to the GUI thread, which shows or logs it
+                error = exc
+            try:
+                self._answered.emit(key, callback, value, error)
+            except RuntimeError:  # the runner was deleted with the window while this ran
+                log.debug("query %s answered after the window closed", key)
+
+        self._query_pool.submit(work)
+        return True
+
+    @Slot(str, object, object, object)
+    def _on_answered(self, key: str, callback: Any, value: Any, error: Any) -> None:
+        self._queries.discard(key)
+        if self._closed:
+            return
+        if error is not None and not isinstance(error, GcsError):
+            log.error("query %s raised unexpectedly", key, exc_info=error)
+        callback(value, error)
+
     def is_busy(self, label: str | None = None) -> bool:
         """Whether ``label`` (or anything, when None) is running now."""
         if label is None:
@@ -117,3 +160,4 @@ class QtCommandRunner(QObject):
         """Cancel queued calls and stop taking new ones; running ones finish in the background."""
         self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._query_pool.shutdown(wait=False, cancel_futures=True)

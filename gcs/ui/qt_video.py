@@ -1,15 +1,19 @@
 """The video view: the newest frame letterboxed to fit, click / drag to select, and an overlay.
 
-Everything here runs on the GUI thread. ``set_frame`` only keeps a reference to the array and
-wraps it in a QImage that points at the same memory (no copy for C-contiguous frames); the
-repaint draws it scaled with the frame's aspect. Mouse positions are mapped back through the
-letterbox, so ``clicked`` and ``box_drawn`` speak FRAME pixels whatever the widget's size.
+Everything here runs on the GUI thread. ``set_frame`` converts a new frame once (BGR -> 32-bit,
+the format Qt scales fastest) into a buffer of its own, never touching the capture's read-only
+array; the repaint draws it scaled with the frame's aspect. Mouse positions are mapped back
+through the letterbox, so ``clicked`` and ``box_drawn`` speak FRAME pixels whatever the widget's
+size. The overlay shows the image centre, the tracked box with its state, and a banner
+(NO VIDEO / STALE / RECONNECTING with the reason) whenever the picture is not live.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
@@ -17,6 +21,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 DRAG_THRESHOLD_PX = 6  # widget pixels a press must move before it becomes a box
 MIN_BOX_PX = 4.0  # frame pixels: smaller boxes are treated as a click
+FRAMES_FLOW_S = 0.15  # a frame this recent will repaint soon: overlay changes wait for it
 
 TRACK_COLOURS = {
     "locked": QColor(60, 210, 90),
@@ -45,10 +50,20 @@ def image_to_qimage(image: np.ndarray) -> tuple[QImage, np.ndarray]:
     elif image.shape[2] == 3:
         fmt = QImage.Format.Format_BGR888
     elif image.shape[2] == 4:
-        fmt = QImage.Format.Format_ARGB32  # BGRA bytes are ARGB32 words on little-endian
+        fmt = QImage.Format.Format_RGB32  # opaque BGRA bytes are 0xffRRGGBB words on little-endian
     else:
         raise ValueError(f"unsupported frame shape {image.shape}")
     return QImage(image.data, w, h, image.strides[0], fmt), image
+
+
+def to_display(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """A BGR frame as opaque BGRA in ``out`` (reused when its shape fits); other frames as they are."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        return image
+    if out is None or out.shape[:2] != image.shape[:2]:
+        out = np.empty((image.shape[0], image.shape[1], 4), np.uint8)
+    cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=out)
+    return out
 
 
 def letterbox_rect(frame_w: int, frame_h: int, area_w: float, area_h: float) -> QRectF:
@@ -81,14 +96,21 @@ class QtVideoView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(False)
         self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paintEvent fills every pixel
         self._qimage: QImage | None = None
-        self._pixels: np.ndarray | None = None  # keeps the QImage's memory alive
+        self._pixels: np.ndarray | None = None  # the display buffer the QImage points into
         self._seq = 0
         self._state = "NO VIDEO"
+        self._reason = ""
+        self._badge = ""
         self._track_box: tuple[float, float, float, float] | None = None
+        self._track_scale = (1.0, 1.0)  # frame pixels per pixel of the frame the box was measured on
         self._track_state = "idle"
+        self._track_text = ""
+        self._info = ""
         self._press: QPointF | None = None
         self._drag_to: QPointF | None = None
+        self._last_frame_s = 0.0
 
     def sizeHint(self) -> QSize:
         return QSize(800, 600)
@@ -96,26 +118,64 @@ class QtVideoView(QWidget):
     # ---- inputs ----------------------------------------------------------------------------
 
     def set_frame(self, image: np.ndarray, seq: int) -> None:
-        """Show ``image`` (newest wins; repaint is coalesced by Qt)."""
-        self._qimage, self._pixels = image_to_qimage(image)
+        """Show ``image`` (newest wins; repaint is coalesced by Qt). ``image`` is only read."""
+        self._qimage, self._pixels = image_to_qimage(to_display(image, self._pixels))
         self._seq = seq
+        self._last_frame_s = time.monotonic()
         self.update()
+
+    def _overlay_changed(self) -> None:
+        """Repaint for an overlay change, unless frames flow: the next frame's paint shows it."""
+        if time.monotonic() - self._last_frame_s > FRAMES_FLOW_S:
+            self.update()
 
     def clear_frame(self) -> None:
         self._qimage = self._pixels = None
         self.update()
 
-    def set_video_state(self, state: str) -> None:
-        """Capture health ("ok", "degraded", "reconnecting", "stopped") or a banner text."""
+    def set_health(self, state: str, reason: str = "") -> None:
+        """Capture health ("ok", "degraded", "reconnecting", "stopped") or a banner text, and why."""
         key = str(state).strip().lower()
         self._state = STATE_BANNERS.get(key, str(state).upper())
+        self._reason = "" if not self._state else str(reason)
+        self.update()  # rare, and may mean frames stopped: at once
+
+    def set_video_state(self, state: str) -> None:
+        self.set_health(state)
+
+    def set_badge(self, text: str) -> None:
+        """A short tag in the top-right corner (e.g. "SMART"); "" hides it."""
+        self._badge = text
         self.update()
 
-    def set_track(self, box: Any, state: str) -> None:
-        """Tracked box in frame pixels ((x, y, w, h) or a BBox) or None, and the track state."""
-        self._track_box = _box_tuple(box)
-        self._track_state = str(state).lower()
-        self.update()
+    def set_track(self, box: Any, state: str, text: str = "") -> None:
+        """Tracked box in frame pixels ((x, y, w, h) or a BBox) or None, and the track state.
+
+        A searching track without a box keeps drawing the last box (dashed), so the pilot sees
+        where the tracker is looking; lost and idle forget it.
+        """
+        state = str(state).lower()
+        new_box = _box_tuple(box)
+        if new_box is not None or state not in ("searching",):
+            self._track_box = new_box
+        self._track_state = state
+        self._track_text = text
+        self._overlay_changed()
+
+    def set_target(self, target: Any) -> None:
+        """A ``TrackedTarget`` (from ``tracking.target``): box, state, confidence, fps, reason."""
+        size = self.frame_size
+        if size is not None and target.frame_w > 0 and target.frame_h > 0:
+            self._track_scale = (size[0] / target.frame_w, size[1] / target.frame_h)
+        state = str(target.state.value if hasattr(target.state, "value") else target.state)
+        if state == "locked":
+            text = f"LOCKED {target.confidence:.2f}"
+        elif state == "idle":
+            text = ""
+        else:
+            text = state.upper() + (f": {target.reason}" if target.reason else "")
+        self._info = f"{target.tracker} {target.fps:.0f} fps" if state != "idle" else target.tracker
+        self.set_track(target.box, state, text)
 
     @property
     def banner(self) -> str:
@@ -123,8 +183,20 @@ class QtVideoView(QWidget):
         return "NO VIDEO" if self._qimage is None else self._state
 
     @property
+    def banner_reason(self) -> str:
+        return self._reason
+
+    @property
+    def track_state(self) -> str:
+        return self._track_state
+
+    @property
     def frame_size(self) -> tuple[int, int] | None:
         return None if self._qimage is None else (self._qimage.width(), self._qimage.height())
+
+    @property
+    def seq(self) -> int:
+        return self._seq
 
     # ---- geometry --------------------------------------------------------------------------
 
@@ -203,7 +275,7 @@ class QtVideoView(QWidget):
                 painter.fillRect(rect, QColor(0, 0, 0, 110))  # dim a stale picture
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             self._paint_centre(painter, rect)
-            self._paint_track(painter)
+            self._paint_track(painter, rect)
             self._paint_drag(painter)
             self._paint_info(painter, rect)
         self._paint_banner(painter)
@@ -216,31 +288,44 @@ class QtVideoView(QWidget):
         painter.drawLine(QPointF(c.x() - arm, c.y()), QPointF(c.x() + arm, c.y()))
         painter.drawLine(QPointF(c.x(), c.y() - arm), QPointF(c.x(), c.y() + arm))
 
-    def _paint_track(self, painter: QPainter) -> None:
+    def _bold_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        return font
+
+    def _paint_track(self, painter: QPainter, rect: QRectF) -> None:
         state = self._track_state
         if state in ("", "idle"):
             return
         colour = TRACK_COLOURS.get(state, QColor(200, 200, 200))
-        label = state.upper()
-        font = QFont(self.font())
-        font.setBold(True)
-        painter.setFont(font)
+        label = self._track_text or state.upper()
+        painter.setFont(self._bold_font())
+        metrics = painter.fontMetrics()
         if self._track_box is None:
+            tag = QRectF(rect.left() + 8, rect.top() + 8, metrics.horizontalAdvance(label) + 12, metrics.height() + 6)
+            painter.fillRect(tag, QColor(0, 0, 0, 150))
             painter.setPen(colour)
-            painter.drawText(self.frame_rect().adjusted(10, 8, -10, -8),
-                             Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft, f"TRACK {label}")
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
             return
+        sx, sy = self._track_scale
         x, y, w, h = self._track_box
-        top_left, bottom_right = self.frame_to_widget(x, y), self.frame_to_widget(x + w, y + h)
-        box = QRectF(top_left, bottom_right)
+        box = QRectF(self.frame_to_widget(x * sx, y * sy), self.frame_to_widget((x + w) * sx, (y + h) * sy))
+        if state == "locked":  # the error the follower acts on: image centre -> target centre
+            painter.setPen(QPen(QColor(colour.red(), colour.green(), colour.blue(), 140), 1.0, Qt.PenStyle.DotLine))
+            painter.drawLine(rect.center(), box.center())
         pen = QPen(colour, 2.0)
         if state != "locked":
             pen.setStyle(Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.drawRect(box)
-        metrics = painter.fontMetrics()
-        tag = QRectF(box.left(), box.top() - metrics.height() - 4, metrics.horizontalAdvance(label) + 10,
-                     metrics.height() + 4)
+        c = box.center()
+        painter.drawLine(QPointF(c.x() - 5, c.y()), QPointF(c.x() + 5, c.y()))
+        painter.drawLine(QPointF(c.x(), c.y() - 5), QPointF(c.x(), c.y() + 5))
+        width = metrics.horizontalAdvance(label) + 10
+        top = box.top() - metrics.height() - 4
+        if top < rect.top():  # no room above the box: put the tag inside its top edge
+            top = box.top()
+        tag = QRectF(min(box.left(), rect.right() - width), top, width, metrics.height() + 4)
         painter.fillRect(tag, colour)
         painter.setPen(QColor(0, 0, 0))
         painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
@@ -256,9 +341,18 @@ class QtVideoView(QWidget):
         size = self.frame_size
         if size is None:
             return
-        painter.setPen(QColor(255, 255, 255, 150))
-        painter.drawText(rect.adjusted(8, 4, -8, -6), Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
-                         f"{size[0]}x{size[1]}  #{self._seq}")
+        painter.setFont(self.font())
+        text = f"{size[0]}x{size[1]}  #{self._seq}" + (f"  ·  {self._info}" if self._info else "")
+        painter.setPen(QColor(255, 255, 255, 170))
+        painter.drawText(rect.adjusted(8, 4, -8, -6), Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft, text)
+        if self._badge:
+            painter.setFont(self._bold_font())
+            metrics = painter.fontMetrics()
+            w = metrics.horizontalAdvance(self._badge) + 14
+            badge = QRectF(rect.right() - w - 8, rect.top() + 8, w, metrics.height() + 6)
+            painter.fillRect(badge, QColor(42, 130, 218, 210))
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, self._badge)
 
     def _paint_banner(self, painter: QPainter) -> None:
         text = self.banner
@@ -267,10 +361,22 @@ class QtVideoView(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(max(14.0, min(self.width(), self.height()) / 14.0))
         font.setBold(True)
+        small = QFont(self.font())
+        small.setPointSizeF(max(9.0, font.pointSizeF() / 2.6))
         painter.setFont(font)
-        metrics = painter.fontMetrics()
-        w, h = metrics.horizontalAdvance(text) + 40, metrics.height() + 20
+        big = painter.fontMetrics()
+        painter.setFont(small)
+        little = painter.fontMetrics()
+        reason = little.elidedText(self._reason, Qt.TextElideMode.ElideRight, max(100, self.width() - 60))
+        w = max(big.horizontalAdvance(text), little.horizontalAdvance(reason) if reason else 0) + 40
+        h = big.height() + (little.height() + 6 if reason else 0) + 20
         box = QRectF((self.width() - w) / 2.0, (self.height() - h) / 2.0, w, h)
-        painter.fillRect(box, QColor(0, 0, 0, 160))
-        painter.setPen(QColor(255, 185, 0) if text != "NO VIDEO" else QColor(200, 200, 200))
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.fillRect(box, QColor(0, 0, 0, 170))
+        painter.setFont(font)
+        painter.setPen(QColor(255, 185, 0) if text != "NO VIDEO" else QColor(210, 210, 210))
+        painter.drawText(QRectF(box.left(), box.top() + 10, w, big.height()), Qt.AlignmentFlag.AlignCenter, text)
+        if reason:
+            painter.setFont(small)
+            painter.setPen(QColor(220, 224, 230))
+            painter.drawText(QRectF(box.left(), box.top() + 16 + big.height(), w, little.height()),
+                             Qt.AlignmentFlag.AlignCenter, reason)

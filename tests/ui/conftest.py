@@ -44,6 +44,7 @@ def window_factory(qapp: Any, qtbot: Any, make_service: Callable[..., Any]) -> I
     for win in made:
         win.close()
         assert not win.plots._timer.isActive(), "the plot timer outlived its window"
+        assert not win.video_panel.feed._thread.is_alive(), "the frame poller outlived its window"
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ def test_demo_flight_arm_takeoff_plots_and_screenshot(qtbot: Any, window: Any, s
     qtbot.mouseClick(window.plots.add_button, Qt.MouseButton.LeftButton)
     climb = window.plots.series("hud.climb_mps")
     qtbot.waitUntil(lambda: len(climb.buffer) > 5, timeout=WAIT_MS)
-    assert len(window.plots.plot_titles) == 6  # added to an existing plot
+    assert len(window.plots.plot_titles) == 8  # added to an existing plot
 
     # Disarming in flight asks first; cancelling leaves the vehicle armed.
     click(qtbot, window, "disarm")
@@ -156,7 +156,30 @@ def test_abort_shortcut_and_help_dialog(qtbot: Any, window: Any, service: Any) -
     rows = {help_dialog.table.item(r, 0).text(): help_dialog.table.item(r, 1).text()
             for r in range(help_dialog.table.rowCount())}
     assert rows["ABORT"].startswith("Space") and rows["Arm"] == "Ctrl+Shift+A"
+    assert rows["Follow"] == "Ctrl+Shift+F" and rows["Smart"] == "Ctrl+Shift+M"
+    assert rows["Track centre"] == "Ctrl+Shift+C" and rows["Stop tracking"].startswith("Ctrl+Shift+X")
+    assert rows["Flight sessions"] == "Ctrl+Shift+S" and rows["Replay: play / pause"] == "Ctrl+Shift+Space"
+    assert len(set(rows.values())) == len(rows), "two actions share a shortcut"
     help_dialog.close()
+
+
+def test_tracking_buttons_say_why_they_are_off(qtbot: Any, window: Any, service: Any) -> None:
+    """No video in this service (tests/conftest.py turns it off): every tracking action says so."""
+    wait_for_mode(qtbot, window, service)
+    tc = window.track_controls
+    for name in ("track_centre", "smart"):
+        assert not tc.button(name).isEnabled() and "no video" in tc.button(name).toolTip()
+    follow = tc.button("follow")
+    assert not follow.isEnabled() and "not armed" in follow.toolTip() and "Ctrl+Shift+F" in follow.toolTip()
+    assert not tc.tracker_combo.isEnabled()
+    qtbot.waitUntil(lambda: tc.profile_combo.count() == 3, timeout=WAIT_MS)
+    index = tc.profile_combo.findData("yaw_only")
+    tc.profile_combo.setCurrentIndex(index)
+    tc.profile_combo.activated.emit(index)
+    qtbot.waitUntil(lambda: service.follower_data().profile == "yaw_only", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.hud.follower_label.text() == "off · yaw_only",
+                    timeout=WAIT_MS)
+    assert window.video.banner == "NO VIDEO" and "Open source" in window.video.banner_reason
 
 
 def test_run_gui_returns_after_run_for(make_service: Callable[..., Any]) -> None:

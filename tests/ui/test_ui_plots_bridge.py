@@ -12,8 +12,20 @@ import pytest
 from PySide6.QtCore import QThread
 
 from gcs.core.bus import MessageBus, Topics
-from gcs.core.models import Attitude, Battery, CommandResult, GlobalPosition, Hud, StatusText, VehicleState
-from gcs.ui.plot_data import RingBuffer, read_field, telemetry_fields
+from gcs.core.follow.loop import FollowerStatus
+from gcs.core.models import (
+    Attitude,
+    Battery,
+    CommandResult,
+    GlobalPosition,
+    Hud,
+    StatusText,
+    VehicleState,
+    VelocityBodyYawRate,
+)
+from gcs.core.tracking.types import BBox, TrackedTarget, TrackState
+from gcs.core.video import HealthEvent, VideoHealth
+from gcs.ui.plot_data import RingBuffer, YRange, event_reader, field_source, read_field, telemetry_fields
 from gcs.ui.qt_bridge import QtBridge
 from gcs.ui.qt_plots import QtTelemetryPlots
 
@@ -35,6 +47,58 @@ def test_every_numeric_field_is_listed_and_read() -> None:
     assert math.isnan(read_field("commander.forward_mps", s))  # nothing streaming
 
 
+def target(x: float = 400.0, state: TrackState = TrackState.LOCKED) -> TrackedTarget:
+    box = BBox(x - 20, 220, 40, 40) if state is TrackState.LOCKED else None
+    return TrackedTarget(box, state, 0.9, 7, 0.0, 640, 480, "CSRT", fps=25.0)
+
+
+def follower(forward: float | None) -> FollowerStatus:
+    velocity = None if forward is None else VelocityBodyYawRate(forward_mps=forward, yaw_rate_radps=0.5)
+    return FollowerStatus(True, "chase", velocity is None, ("target lost",) if velocity is None else (), velocity,
+                          None, None, None, 3, 0.0)
+
+
+def test_tracker_and_follower_fields_are_read_from_their_events() -> None:
+    assert {"tracker.error_x", "tracker.error_y", "follower.forward_mps"} <= set(telemetry_fields())
+    assert field_source("tracker.error_x") == "tracker" and field_source("follower.yaw_rate_dps") == "follower"
+    assert field_source("hud.climb_mps") == "state"
+    assert event_reader("tracker.error_x")(target(480.0)) == pytest.approx(0.5)  # centre 480 of 640: half right
+    assert event_reader("tracker.error_y")(target()) == pytest.approx(0.0)
+    assert math.isnan(event_reader("tracker.error_x")(target(state=TrackState.SEARCHING)))  # no box: a gap
+    assert event_reader("follower.forward_mps")(follower(2.5)) == 2.5
+    assert event_reader("follower.yaw_rate_dps")(follower(2.5)) == pytest.approx(math.degrees(0.5))
+    assert math.isnan(event_reader("follower.forward_mps")(follower(None)))
+    with pytest.raises(KeyError):
+        event_reader("hud.climb_mps")
+
+
+def test_y_range_grows_at_once_and_shrinks_late() -> None:
+    y = YRange()
+    assert y.fit(0.0, 10.0) == pytest.approx((-1.0, 11.0))
+    assert y.fit(2.0, 9.0) is None  # inside and still using most of the span: leave the axis alone
+    assert y.fit(0.0, 12.0) == pytest.approx((-1.2, 13.2))  # outside: grow now
+    assert y.fit(5.0, 6.0) == pytest.approx((4.9, 6.1))  # a third of the span or less: shrink
+    assert y.fit(float("nan"), 1.0) is None
+    assert y.fit(16.0, 16.0) == pytest.approx((15.2, 16.8))  # flat data gets a margin of its own
+
+
+def test_plots_sample_tracker_and_follower_events(qtbot: Any) -> None:
+    plots = QtTelemetryPlots()
+    qtbot.addWidget(plots)
+    assert {"Tracker error", "Follower command"} <= set(plots.plot_titles)
+    for i in range(5):
+        plots.on_tracking_target(target(320.0 + 32 * i))
+        plots.on_follower(follower(float(i)))
+    plots.on_state(state())
+    assert len(plots.series("tracker.error_x").buffer) == 5  # a vehicle state does not sample them
+    assert plots.series("tracker.error_x").buffer.last()[1] == pytest.approx(0.4)
+    assert plots.series("follower.forward_mps").buffer.last()[1] == 4.0
+    assert len(plots.series("global_position.alt_rel_m").buffer) == 1
+    plots.clear()
+    assert len(plots.series("tracker.error_x").buffer) == 0
+    plots.stop()
+
+
 def test_ring_buffer_keeps_the_newest_contiguously() -> None:
     ring = RingBuffer(5)
     for i in range(12):
@@ -49,7 +113,7 @@ def test_plots_sample_states_and_add_remove_fields(qtbot: Any) -> None:
     qtbot.addWidget(plots)
     plots.show()
     assert "global_position.alt_rel_m" in plots.series_names
-    assert len(plots.plot_titles) == 6
+    assert len(plots.plot_titles) == 8
     for i in range(20):
         plots.on_state(state(alt=i, speed=i / 2))
     assert len(plots.series("global_position.alt_rel_m").buffer) == 20
@@ -60,12 +124,12 @@ def test_plots_sample_states_and_add_remove_fields(qtbot: Any) -> None:
     plots.field_combo.setCurrentText("hud.climb_mps")
     plots.target_combo.setCurrentText("New plot")
     plots.add_button.click()
-    assert "hud.climb_mps" in plots.series_names and len(plots.plot_titles) == 7
+    assert "hud.climb_mps" in plots.series_names and len(plots.plot_titles) == 9
     plots.on_state(state())
     assert len(plots.series("hud.climb_mps").buffer) == 1
     plots.series_combo.setCurrentText("hud.climb_mps")
     plots.remove_button.click()
-    assert "hud.climb_mps" not in plots.series_names and len(plots.plot_titles) == 6
+    assert "hud.climb_mps" not in plots.series_names and len(plots.plot_titles) == 8
 
     plots.set_paused(True)
     before = plots.redraws
@@ -78,7 +142,10 @@ def test_plots_sample_states_and_add_remove_fields(qtbot: Any) -> None:
 
 def test_eight_series_of_ten_thousand_points_redraw(qtbot: Any) -> None:
     """Load test (no timing assert; bench/ prints the figures): the full buffers draw."""
-    plots = QtTelemetryPlots(capacity=10_000, window_s=400)
+    eight = (("Altitude", ("global_position.alt_rel_m", "hud.climb_mps")), ("Speed", ("hud.groundspeed_mps",)),
+             ("Attitude", ("derived.roll_deg", "derived.pitch_deg")), ("Battery", ("battery.voltage_v",)),
+             ("Tracker error", ("tracker.error_x", "tracker.error_y")))
+    plots = QtTelemetryPlots(capacity=10_000, window_s=400, plots=eight)
     qtbot.addWidget(plots)
     plots.resize(1400, 420)
     plots.show()
@@ -106,11 +173,17 @@ def test_bridge_hops_to_the_gui_thread_and_throttles(qtbot: Any) -> None:
     bridge.command_result.connect(results.append)
     texts: list[tuple[int, Any]] = []
     bridge.statustext.connect(lambda sysid, text: texts.append((sysid, text)))
+    targets: list[Any] = []
+    bridge.tracking_target.connect(targets.append)
+    health: list[Any] = []
+    bridge.video_health.connect(health.append)
 
     def publish() -> None:  # a core thread at ~1 kHz for 0.3 s
         for i in range(300):
             bus.publish(Topics.VEHICLE_STATE, state(alt=float(i)))
+            bus.publish("tracking.target", target(float(i)))
             time.sleep(0.001)
+        bus.publish("video.health", HealthEvent(VideoHealth.DEGRADED, "no frame for 1.2 s", 0.0, "virtual"))
         bus.publish(Topics.COMMAND_RESULT, CommandResult("ARM", True, "ACCEPTED"))
         bus.publish(Topics.STATUSTEXT, (1, StatusText(0.0, 4, "hello")))
 
@@ -121,6 +194,8 @@ def test_bridge_hops_to_the_gui_thread_and_throttles(qtbot: Any) -> None:
     qtbot.waitUntil(lambda: bool(seen) and seen[-1][0].global_position.alt_rel_m == 299.0, timeout=2000)
     assert all(on_gui for _s, on_gui in seen)
     assert len(seen) < 60  # ~0.3-0.6 s at <= 30 Hz, far fewer than the 300 published
+    qtbot.waitUntil(lambda: bool(targets) and targets[-1].box.x == 299.0 - 20 and bool(health), timeout=2000)
+    assert len(targets) < 60 and health[0].reason == "no frame for 1.2 s"
     assert texts[0][0] == 1 and texts[0][1].text == "hello"
     bridge.close()
     bus.publish(Topics.VEHICLE_STATE, state(alt=-1))

@@ -1,0 +1,359 @@
+"""The tracking and follow toolbar: track centre / stop, smart mode, tracker, follower profile, follow.
+
+Like ``QtControls``, every action runs its ``GcsService`` call on the ``QtCommandRunner`` and its
+outcome reaches the status line through the runner; a refused smart mode (no detector) or a
+refused follow says why there. Buttons that cannot act now are disabled and their tooltip says
+why (no video, no lock, not armed, link lost...). Checked states (smart, follow) always show
+what the core reports, never what was last clicked. Clicks and boxes drawn on the video come
+here too (``track_at`` / ``track_box``), so they share the busy state and smart mode.
+Everything runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QWidget
+
+from gcs.core.models import LinkState, VehicleState
+from gcs.ui.qt_controls import ActionSpec, keys_text
+from gcs.ui.qt_runner import QtCommandRunner
+
+if TYPE_CHECKING:
+    from gcs.core.service import GcsService
+
+SMART_TRACKER = "smart"
+TRACK_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("track_centre", "Track centre", ("Ctrl+Shift+C",),
+               "Track what is in the image centre (or click a target / drag a box on the video)"),
+    ActionSpec("track_stop", "Stop tracking", ("Ctrl+Shift+X", "Esc"), "Forget the tracked target"),
+    ActionSpec("smart", "Smart", ("Ctrl+Shift+M",),
+               "Smart mode on/off: a click snaps to the object the detector sees there"),
+    ActionSpec("follow", "Follow", ("Ctrl+Shift+F",),
+               "Follow on/off: offboard/guided control driven by the tracked target (ABORT always stops)"),
+)
+TRACK_LABELS = {"track_centre": "TRACK", "track_stop": "STOP_TRACK", "smart": "SMART", "follow": "FOLLOW"}
+BUSY_LABELS = ("TRACK", "STOP_TRACK", "SMART", "TRACKER", "PROFILE", "FOLLOW", "STOP_FOLLOW")
+NOT_TRACKING = ("idle", "lost")
+
+
+def _state_name(target: Any) -> str:
+    return str(getattr(target.state, "value", target.state)).lower()
+
+
+class QtTrackControls(QToolBar):
+    """Toolbar of tracking and follow actions over a service and a runner (GUI thread)."""
+
+    def __init__(self, service: GcsService, runner: QtCommandRunner, parent: QWidget | None = None) -> None:
+        super().__init__("Tracking and follow", parent)
+        self.setObjectName("tracking_toolbar")
+        self.setIconSize(QSize(16, 16))
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self._service = service
+        self._runner = runner
+        self._state: VehicleState | None = None
+        self._link_lost = False
+        self._read_only: str | None = None  # why the active vehicle cannot be commanded (a replay)
+        self._video_running = False
+        self._video_health = ""
+        self._frame_size: tuple[int, int] | None = None
+        self._target: Any = None
+        self._follower: Any = None
+        self._tracker = ""
+        self._trackers_loaded = False
+        self.actions_by_name: dict[str, QAction] = {}
+        for spec in TRACK_ACTIONS:
+            action = QAction(spec.title, self)
+            action.setShortcuts([QKeySequence(k) for k in spec.keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setCheckable(spec.name in ("smart", "follow"))
+            action.triggered.connect(getattr(self, f"_on_{spec.name}"))
+            self.actions_by_name[spec.name] = action
+
+        self.tracker_combo = QComboBox()
+        self.tracker_combo.setObjectName("tracker_combo")
+        self.tracker_combo.setMinimumContentsLength(8)
+        self.tracker_combo.setPlaceholderText("no video")
+        self.tracker_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tracker_combo.activated.connect(self._on_tracker_chosen)
+        self.profile_combo = QComboBox()
+        self.profile_combo.setObjectName("profile_combo")
+        self.profile_combo.setMinimumContentsLength(10)
+        self.profile_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.profile_combo.setToolTip("Follower profile: how the target's position becomes a velocity")
+        self.profile_combo.activated.connect(self._on_profile_chosen)
+
+        for name in ("track_centre", "track_stop", "smart"):
+            self.addAction(self.actions_by_name[name])
+        self.addWidget(QLabel(" Tracker "))
+        self.addWidget(self.tracker_combo)
+        self.addSeparator()
+        self.addWidget(QLabel(" Profile "))
+        self.addWidget(self.profile_combo)
+        self.addAction(self.actions_by_name["follow"])
+        self.busy_label = QLabel("")
+        self.addWidget(self.busy_label)
+        for name, action in self.actions_by_name.items():
+            button = self.widgetForAction(action)
+            if button is not None:
+                button.setObjectName(f"{name}_button")
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        follow_button = self.widgetForAction(self.actions_by_name["follow"])
+        if follow_button is not None:
+            follow_button.setStyleSheet("QToolButton:checked { background: #2e7d32; color: white; font-weight: bold; }")
+        runner.busy_changed.connect(self._update_enabled)
+        self._load_profiles()
+        self._update_enabled()
+
+    # ---- access ----------------------------------------------------------------------------
+
+    def button(self, name: str) -> Any:
+        return self.widgetForAction(self.actions_by_name[name])
+
+    def shortcut_rows(self) -> list[tuple[str, str, str]]:
+        return [(spec.title, keys_text(spec), spec.description) for spec in TRACK_ACTIONS]
+
+    @property
+    def smart_mode(self) -> bool:
+        return self._tracker.lower() == SMART_TRACKER
+
+    @property
+    def following(self) -> bool:
+        return bool(self._follower is not None and self._follower.active)
+
+    # ---- inputs (GUI thread) ---------------------------------------------------------------
+
+    @Slot(object)
+    def on_state(self, state: VehicleState) -> None:
+        self._state = state
+        self._link_lost = state.link.state in (LinkState.LOST, LinkState.CLOSED)
+        self._update_enabled()
+
+    @Slot(object)
+    def on_vehicles(self, ids: Any) -> None:
+        if not ids:
+            self._state = None
+            self._update_enabled()
+
+    def set_read_only(self, reason: str | None) -> None:
+        """The active vehicle is a recording (``reason`` says so) or, with None, a live one again."""
+        if reason != self._read_only:
+            self._read_only = reason
+            self._update_enabled()
+
+    def on_video(self, running: bool, health: str, frame_size: tuple[int, int] | None) -> None:
+        """Whether a source runs, its health ("ok", "degraded"...), and the shown frame's size."""
+        started = running and not self._video_running
+        self._video_running, self._video_health, self._frame_size = running, health, frame_size
+        if started or (running and not self._trackers_loaded):
+            self._load_trackers()
+        self._update_enabled()
+
+    @Slot(object)
+    def on_tracking_target(self, target: Any) -> None:
+        self._target = target
+        if target.tracker and target.tracker != self._tracker:
+            self._set_tracker(target.tracker)
+        self._update_enabled()
+
+    @Slot(object)
+    def on_follower(self, status: Any) -> None:
+        self._follower = status
+        index = self.profile_combo.findData(status.profile)
+        if index >= 0 and index != self.profile_combo.currentIndex():
+            self.profile_combo.setCurrentIndex(index)
+        self._update_enabled()
+
+    # ---- lists -----------------------------------------------------------------------------
+
+    def _load_trackers(self) -> None:
+        service = self._service
+
+        def read() -> tuple[Any, str]:
+            return service.tracker_specs(), service.tracker_data().tracker
+
+        self._runner.query("trackers", read, self._on_trackers)
+
+    def _on_trackers(self, value: Any, error: BaseException | None) -> None:
+        if error is not None:
+            return  # the video stopped meanwhile; reloaded when it runs again
+        specs, current = value
+        self._trackers_loaded = True
+        self.tracker_combo.clear()
+        for spec in specs:
+            self.tracker_combo.addItem(spec.name, spec.name)
+            self.tracker_combo.setItemData(self.tracker_combo.count() - 1, spec.description,
+                                           Qt.ItemDataRole.ToolTipRole)
+        self._set_tracker(current)
+        self._update_enabled()
+
+    def _load_profiles(self) -> None:
+        service = self._service
+
+        def read() -> tuple[Any, str]:
+            return service.follower_profiles(), service.follower_data().profile
+
+        self._runner.query("profiles", read, self._on_profiles)
+
+    def _on_profiles(self, value: Any, error: BaseException | None) -> None:
+        if error is not None:
+            return
+        specs, current = value
+        self.profile_combo.clear()
+        for spec in specs:
+            self.profile_combo.addItem(spec.name, spec.name)
+            self.profile_combo.setItemData(self.profile_combo.count() - 1, spec.description,
+                                           Qt.ItemDataRole.ToolTipRole)
+        index = self.profile_combo.findData(current)
+        if index >= 0:
+            self.profile_combo.setCurrentIndex(index)
+
+    def _set_tracker(self, name: str) -> None:
+        self._tracker = name
+        index = self.tracker_combo.findData(name)
+        if index >= 0 and index != self.tracker_combo.currentIndex():
+            self.tracker_combo.setCurrentIndex(index)
+        self._update_enabled()
+
+    # ---- enabling --------------------------------------------------------------------------
+
+    def _video_reason(self) -> str | None:
+        if not self._video_running:
+            return "no video: no source is running (Video > Open source…)"
+        if self._frame_size is None:
+            return "no video frame yet"
+        if self._video_health in ("stopped", "reconnecting"):
+            return f"no video: the source is {self._video_health}"
+        return None
+
+    def unavailable_reason(self, name: str) -> str | None:
+        """Why the action ``name`` cannot act now, or None when it can."""
+        label = TRACK_LABELS[name]
+        if name == "follow" and self.following:
+            return "STOP_FOLLOW is waiting for the vehicle's answer" if self._runner.is_busy("STOP_FOLLOW") else None
+        if self._runner.is_busy(label):
+            return f"{label} is waiting for an answer"
+        video = self._video_reason()
+        if name in ("track_centre", "smart"):
+            return video
+        target_state = _state_name(self._target) if self._target is not None else "idle"
+        if name == "track_stop":
+            return video if not self._video_running else (
+                "nothing is being tracked" if target_state == "idle" else None)
+        s = self._state  # follow
+        if s is None:
+            return "no vehicle connected (File > Connect, or start with --demo)"
+        if self._read_only:
+            return self._read_only
+        if self._link_lost:
+            return "link lost: the vehicle is not heard"
+        if not s.armed:
+            return "not armed (arm and take off first)"
+        if video:
+            return video
+        if target_state != "locked":
+            return "no lock: click the target on the video (or drag a box) first"
+        return None
+
+    @Slot()
+    def _update_enabled(self) -> None:
+        for spec in TRACK_ACTIONS:
+            action = self.actions_by_name[spec.name]
+            reason = self.unavailable_reason(spec.name)
+            tip = f"{spec.title} ({keys_text(spec)}): {spec.description}"
+            if reason:
+                tip += f"\nUnavailable: {reason}"
+            if action.isEnabled() != (reason is None):  # runs at 30 Hz: touch only what changed
+                action.setEnabled(reason is None)
+            if action.toolTip() != tip:
+                action.setToolTip(tip)
+        self._sync_checked()
+        combo_reason = self._video_reason() or (None if self._trackers_loaded else "loading the tracker list")
+        tip = "Tracker used after a click or a box" + (f"\nUnavailable: {combo_reason}" if combo_reason else "")
+        if self.tracker_combo.isEnabled() != (combo_reason is None):
+            self.tracker_combo.setEnabled(combo_reason is None)
+        if self.tracker_combo.toolTip() != tip:
+            self.tracker_combo.setToolTip(tip)
+        busy = [label for label in BUSY_LABELS if self._runner.is_busy(label)]
+        text = f"  waiting: {', '.join(busy)}" if busy else ""
+        if self.busy_label.text() != text:
+            self.busy_label.setText(text)
+
+    def _sync_checked(self) -> None:
+        for name, on in (("smart", self.smart_mode), ("follow", self.following)):
+            action = self.actions_by_name[name]
+            if action.isChecked() != on:
+                action.setChecked(on)
+        follow = self.actions_by_name["follow"]
+        title = "Following" if self.following else "Follow"
+        if follow.text() != title:
+            follow.setText(title)
+
+    # ---- handlers --------------------------------------------------------------------------
+
+    def _submit(self, label: str, fn: Any, *args: Any, **kwargs: Any) -> None:
+        self._runner.submit(label, fn, *args, **kwargs)
+        self._update_enabled()
+
+    def track_at(self, x: float, y: float) -> None:
+        """A click on the video (frame pixels): smart click in smart mode, else a classic track."""
+        if self.smart_mode:
+            self._submit("TRACK", self._service.smart_click, x, y)
+        else:
+            self._submit("TRACK", self._service.start_tracking, x, y)
+
+    def track_box(self, x: float, y: float, w: float, h: float) -> None:
+        self._submit("TRACK", self._service.start_tracking, x, y, w, h)
+
+    @Slot()
+    def _on_track_centre(self) -> None:
+        if self._frame_size is not None:
+            self.track_at(self._frame_size[0] / 2.0, self._frame_size[1] / 2.0)
+
+    @Slot()
+    def _on_track_stop(self) -> None:
+        self._submit("STOP_TRACK", self._service.stop_tracking)
+
+    @Slot()
+    def _on_smart(self) -> None:
+        wanted = not self.smart_mode
+        self._sync_checked()  # the core decides; the button shows it when the tracker reports
+        service = self._service
+
+        def switch() -> str:
+            name = service.set_smart_mode(wanted)
+            return str(name)
+
+        self._runner.submit("SMART", switch)
+        self._update_enabled()
+
+    def on_outcome(self, outcome: Any) -> None:
+        """The runner finished something: a tracker switch tells its new name at once."""
+        if outcome.ok and outcome.label in ("SMART", "TRACKER") and isinstance(outcome.value, str):
+            self._set_tracker(outcome.value)
+        elif outcome.label == "TRACKER":  # refused: show the tracker still in use again
+            index = self.tracker_combo.findData(self._tracker)
+            if index >= 0:
+                self.tracker_combo.setCurrentIndex(index)
+
+    @Slot(int)
+    def _on_tracker_chosen(self, index: int) -> None:
+        name = self.tracker_combo.itemData(index)
+        if name and name != self._tracker:
+            self._submit("TRACKER", self._service.switch_tracker, name)
+
+    @Slot(int)
+    def _on_profile_chosen(self, index: int) -> None:
+        name = self.profile_combo.itemData(index)
+        if name:
+            self._submit("PROFILE", self._service.switch_follower_profile, name)
+
+    @Slot()
+    def _on_follow(self) -> None:
+        if self.following:
+            self._submit("STOP_FOLLOW", self._service.stop_following)
+        else:
+            self._submit("FOLLOW", self._service.start_following)
+        self._sync_checked()

@@ -1,0 +1,165 @@
+"""Video, click-to-track and follow through the whole window, on the simulator + virtual camera.
+
+Real GcsService, real PX4 simulator, real virtual camera and trackers; the test only clicks,
+drags and reads back what the core did.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
+
+from gcs.core.tracking.types import TrackState
+
+pytestmark = pytest.mark.slow
+
+WAIT_MS = 20_000
+FOLLOWING_SHOT = "/tmp/kestrel_gui_following.png"
+
+
+def middle_pixels(image: QImage) -> np.ndarray:
+    """The middle of a grab as an array (the frame number text at the bottom left is outside it)."""
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    w, h = image.width(), image.height()
+    array = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes()).reshape(h, image.bytesPerLine())
+    return array[h // 4: 3 * h // 4, (w // 4) * 4: (3 * w // 4) * 4].copy()
+
+
+def logged(window: Any, text: str) -> int:
+    """How many message-log lines end with ``text`` (the status line may have moved on)."""
+    return sum(line.endswith(text) for line, _level in window.messages.entries())
+
+
+def widget_point(window: Any, x: float, y: float) -> QPoint:
+    p = window.video.frame_to_widget(x, y)
+    return QPoint(round(p.x()), round(p.y()))
+
+
+def car_box(service: Any) -> tuple[float, float, float, float]:
+    """Ground truth of car-1 in the current frame (frame pixels)."""
+    source = service.vision._require()[0].source
+    truth = {t.target_id: t.box for t in source.camera.targets_in_image(source.scene_time_s())}
+    assert "car-1" in truth, f"car-1 not in view: {sorted(truth)}"
+    return truth["car-1"]
+
+
+@pytest.fixture
+def flying(make_service: Callable[..., Any], window_factory: Callable[..., Any], qtbot: Any) -> tuple[Any, Any]:
+    """A window over a PX4 vehicle hovering at 20 m, its camera just restarted (car-1 in view)."""
+    service = make_service("px4", video__enabled=True, follow__profile="hold_distance")
+    window = window_factory(service)
+    qtbot.waitUntil(lambda: service.vehicle_state().gps.has_fix, timeout=WAIT_MS)
+    service.arm()
+    service.takeoff(20.0)
+    qtbot.waitUntil(lambda: service.vehicle_state().global_position.alt_rel_m > 19.0, timeout=WAIT_MS)
+    service.start_video()  # restart the scene clock: car-1 starts on its straight, in view
+    seq = window.video.seq
+    qtbot.waitUntil(lambda: window.video.seq != seq and window.video.banner == "", timeout=WAIT_MS)
+    return service, window
+
+
+def test_click_tracks_through_the_letterbox_then_follow(qtbot: Any, flying: tuple[Any, Any]) -> None:
+    service, window = flying
+    view = window.video
+    assert view.frame_rect().x() > 20, "the test wants bars left and right of the picture"
+    first = middle_pixels(view.grab().toImage())
+    seq = view.seq
+    qtbot.waitUntil(lambda: view.seq > seq + 3, timeout=WAIT_MS)
+    assert np.count_nonzero(first != middle_pixels(view.grab().toImage())) > 1000, "the picture did not move"
+
+    follow = window.track_controls.button("follow")
+    assert not follow.isEnabled() and "no lock" in follow.toolTip()
+    assert "nothing is being tracked" in window.track_controls.button("track_stop").toolTip()
+
+    locked: list[Any] = []
+    done = threading.Event()
+
+    def first_lock(_topic: str, target: Any) -> None:
+        if target.state is TrackState.LOCKED and not done.is_set():
+            locked.append(target)
+            done.set()
+
+    sub = service.subscribe("tracking.target", first_lock)
+    x, y, w, h = car_box(service)
+    cx, cy = x + w / 2, y + h / 2
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=widget_point(window, cx, cy))
+    qtbot.waitUntil(lambda: service.tracker_data().state is TrackState.LOCKED, timeout=WAIT_MS)
+    sub.cancel()
+    box = locked[0].box
+    assert abs(box.centre[0] - cx) < 12 and abs(box.centre[1] - cy) < 12, (box, (cx, cy))
+    qtbot.waitUntil(lambda: window.video.track_state == "locked", timeout=WAIT_MS)
+    assert window.hud.tracker_label.text().startswith("LOCKED")
+
+    # A box dragged around the car tracks the car itself (the click grew a square around it).
+    x, y, w, h = car_box(service)
+    start, end = widget_point(window, x - 3, y - 3), widget_point(window, x + w + 3, y + h + 3)
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(view, QPoint(start.x() + 10, start.y() + 10))
+    qtbot.mouseMove(view, end)
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=end)
+    qtbot.waitUntil(lambda: logged(window, "TRACK accepted") >= 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: service.tracker_data().state is TrackState.LOCKED
+                    and service.tracker_data().box.w < 1.6 * w + 10, timeout=WAIT_MS)
+
+    qtbot.waitUntil(follow.isEnabled, timeout=WAIT_MS)
+    qtbot.mouseClick(follow, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: service.follower_data().active, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: follow.isChecked() and window.hud.follower_label.text().startswith(("FOLLOWING", "HELD")),
+                    timeout=WAIT_MS)
+    error_x = window.plots.series("tracker.error_x")
+    forward = window.plots.series("follower.forward_mps")
+    qtbot.waitUntil(lambda: len(error_x.buffer) > 30 and len(forward.buffer) > 30, timeout=WAIT_MS)
+    assert np.isfinite(forward.buffer.view()[1]).any()
+    qtbot.wait(1500)  # let the curves grow for the picture
+    assert window.grab().save(FOLLOWING_SHOT)
+
+    window.controls.abort_button.click()
+    qtbot.waitUntil(lambda: not service.follower_data().active, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not follow.isChecked(), timeout=WAIT_MS)
+
+
+def test_health_overlay_and_smart_mode_reason(qtbot: Any, make_service: Callable[..., Any],
+                                              window_factory: Callable[..., Any]) -> None:
+    service = make_service("px4", video__enabled=True)
+    window = window_factory(service)
+    view = window.video
+    qtbot.waitUntil(lambda: view.frame_size is not None and view.banner == "", timeout=WAIT_MS)
+    assert window.hud.video_label.text().startswith("OK")
+    qtbot.waitUntil(lambda: window.track_controls.tracker_combo.count() >= 2, timeout=WAIT_MS)
+    assert window.track_controls.tracker_combo.currentText() == service.tracker_data().tracker
+
+    # Smart mode: on if the detector-backed tracker is there, else the reason in the status line.
+    smart = window.track_controls.actions_by_name["smart"]
+    smart.trigger()
+
+    def smart_lines() -> list[str]:
+        return [line for line, _level in window.messages.entries() if "  SMART " in line]
+
+    qtbot.waitUntil(lambda: bool(smart_lines()), timeout=WAIT_MS)
+    if service.smart_mode:
+        qtbot.waitUntil(smart.isChecked, timeout=WAIT_MS)
+        service.set_smart_mode(False)
+    else:  # the reason the core gave, e.g. "unknown tracker 'smart'" or a missing detector model
+        line = smart_lines()[0]
+        assert "SMART failed" in line and len(line.split("SMART failed", 1)[1].strip(" :—")) > 5, line
+        assert not smart.isChecked()
+
+    service.vision.close()  # the capture stops: its last health event is STOPPED
+    qtbot.waitUntil(lambda: view.banner == "NO VIDEO" and "stopped" in view.banner_reason, timeout=WAIT_MS)
+    assert "virtual" in view.banner_reason
+    assert view.frame_size is not None  # the last picture stays, dimmed, under the banner
+    track = window.track_controls.button("track_centre")
+    qtbot.waitUntil(lambda: not track.isEnabled(), timeout=WAIT_MS)
+    assert "no video" in track.toolTip()
+
+    window.start_video("http://127.0.0.1:9/none.mjpg")  # nothing listens there
+    qtbot.waitUntil(lambda: view.banner == "RECONNECTING" and "cannot open" in view.banner_reason, timeout=WAIT_MS)
+    assert "127.0.0.1:9" in view.banner_reason
+    assert window.hud.video_label.text().startswith("RECONNECTING")
+    window.grab().save("/tmp/kestrel_gui_reconnecting.png")
