@@ -1,57 +1,99 @@
-"""create_app(service): the FastAPI application, a thin face over GcsService.
+"""create_app(service, authority): the FastAPI application, a thin face over GcsService.
 
 Routes only translate HTTP to service calls; core errors are mapped to status codes here once
-(GcsError subclasses -> 4xx with the core's message), so no route hides logic of its own.
+(``errors.STATUS``: GcsError subclasses -> 4xx/5xx with the core's message), so no route hides
+logic of its own. Middleware, outermost first: gzip (large JSON only; event streams bypass it),
+CORS (only when ``api.cors_origins`` lists origins: nothing is open by default), rate limits
+(``ratelimit``). Roles: health and docs are public; every other route needs a token.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from embedded_api.auth import TokenAuthority
-from embedded_api.routes import health, telemetry
-from gcs import __version__
-from gcs.core.errors import (
-    AuthError,
-    CommandRejected,
-    CommandTimeout,
-    ConfigError,
-    GcsError,
-    LinkError,
-    VehicleNotFound,
+from embedded_api.errors import error_body, http_status
+from embedded_api.ratelimit import RateLimitMiddleware
+from embedded_api.routes import (
+    commands,
+    config,
+    dashboard,
+    health,
+    ingest,
+    jobs,
+    status,
+    streams,
+    telemetry,
+    tracking,
+    vehicle,
+    video,
 )
+from embedded_api.runtime import ApiRuntime
+from embedded_api.settings import ApiSettings
+from gcs import __version__
+from gcs.core.errors import GcsError
 from gcs.core.service import GcsService
 
-_STATUS: tuple[tuple[type[GcsError], int], ...] = (
-    (VehicleNotFound, 404),
-    (CommandRejected, 409),
-    (CommandTimeout, 504),
-    (ConfigError, 422),
-    (AuthError, 401),
-    (LinkError, 502),
+# Routes anyone may call without a token (the route-audit test holds every other route to a role).
+PUBLIC_PATHS = frozenset(
+    {"/api/health", "/health/live", "/health/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 )
+RATE_HEADERS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"]
+STREAM_PATHS = ("/sse/", "/video_feed")  # endless responses: never gzip (per client!), no wrapper per write
 
 
-def create_app(service: GcsService, authority: TokenAuthority) -> FastAPI:
+class GZipExceptStreams:
+    """gzip for ordinary responses; streams (SSE, MJPEG) bypass it: compressing them would be done
+    per client, undoing encode-once, and it saves a wrapper on each of their many small writes."""
+
+    def __init__(self, app: ASGIApp, minimum_size: int) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=6)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(STREAM_PATHS):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
     app = FastAPI(
         title="Kestrel GCS API",
         version=__version__,
         description="Everything the pilot sees and does, for remote browsers and scripts. "
-        "Bearer tokens: `gcs token create --role viewer|operator|admin`.",
+        "Bearer tokens: `gcs token create --role viewer|operator|admin` (viewer reads and streams, "
+        "operator also flies, admin also changes settings). Binary schema: resources/proto/kestrel.proto.",
     )
+    runtime = ApiRuntime(service, authority, settings)
     app.state.service = service
     app.state.authority = authority
+    app.state.runtime = runtime
 
     @app.exception_handler(GcsError)
     async def _gcs_error(_: Request, exc: GcsError) -> JSONResponse:
-        code = next((c for t, c in _STATUS if isinstance(exc, t)), 400)
-        body: dict[str, object] = {"detail": str(exc), "error": type(exc).__name__}
-        result = getattr(exc, "result", "")
-        if result:
-            body["result"] = result
-        return JSONResponse(body, status_code=code)
+        return JSONResponse(error_body(exc), status_code=http_status(exc))
 
-    app.include_router(health.router)
-    app.include_router(telemetry.router)
+    for module in (health, status, telemetry, vehicle, commands, config, streams, ingest, jobs):
+        app.include_router(module.router)
+    for module in (video, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
+        app.include_router(module.router)
+
+    app.add_middleware(RateLimitMiddleware, limiter=runtime.limiter, keys=runtime.keys)
+    origins = list(service.config.get("api", "cors_origins"))
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            expose_headers=RATE_HEADERS,
+            max_age=600,
+        )
+    app.add_middleware(GZipExceptStreams, minimum_size=settings.gzip_min_bytes)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 
 from embedded_api.deps import ServiceDep, Viewer
+from embedded_api.routes.status import vehicle_summaries
 from gcs.core.errors import VehicleNotFound
 from gcs.core.serialize import to_plain
 
@@ -31,17 +32,4 @@ def telemetry(
 @router.get("/api/vehicles")
 def vehicles(service: ServiceDep, _: Viewer) -> dict[str, Any]:
     """Every known vehicle with its autopilot, mode and link state."""
-    items = []
-    for sid in service.vehicle_ids():
-        s = service.vehicle_state(sid)
-        items.append(
-            {
-                "system_id": sid,
-                "autopilot": s.autopilot.value,
-                "type": s.vehicle_type,
-                "mode": s.mode,
-                "armed": s.armed,
-                "link": s.link.state.value,
-            }
-        )
-    return {"active": service.active_vehicle_id, "vehicles": items}
+    return {"active": service.active_vehicle_id, "vehicles": vehicle_summaries(service)}

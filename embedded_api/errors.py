@@ -1,0 +1,42 @@
+"""Core errors -> HTTP status codes and bodies, in one table for REST and WebSocket replies alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gcs.core.errors import (
+    AuthError,
+    CommandRejected,
+    CommandTimeout,
+    ConfigError,
+    GcsError,
+    LinkError,
+    UnsupportedMode,
+    VehicleNotFound,
+)
+
+STATUS: tuple[tuple[type[GcsError], int], ...] = (
+    (VehicleNotFound, 404),
+    (CommandRejected, 409),  # the vehicle (or a local safety rule) refused: body carries MAV_RESULT
+    (CommandTimeout, 504),  # no COMMAND_ACK after every retry
+    (ConfigError, 422),
+    (UnsupportedMode, 422),
+    (AuthError, 401),
+    (LinkError, 502),
+)
+
+
+def http_status(exc: GcsError) -> int:
+    return next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+
+
+def error_body(exc: GcsError) -> dict[str, Any]:
+    """``{"detail": message, "error": class name, "result": MAV_RESULT (commands only)}``."""
+    body: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__}
+    result = getattr(exc, "result", "")
+    if result:
+        body["result"] = result
+    command = getattr(exc, "command", "")
+    if command:
+        body["command"] = command
+    return body

@@ -1,0 +1,410 @@
+"""Video (viewer role; reconnect: operator): MJPEG, WebSocket frames, snapshot, health.
+
+One pump per app holds one JPEG consumer of the core's encode-once fan-out (so every web client
+shares the same encoding) and publishes each new frame on the hub's ``video`` channel, beside
+the tracker, follower and video-health state. Each client has a bounded queue there (and its
+sender keeps only the newest frame of what piled up), so a slow client skips frames and is told,
+never slowing the others, the encoder or the core. The pump runs only while someone watches.
+
+``GET /video_feed``: ``multipart/x-mixed-replace`` JPEG parts (for ``<img>``; ``?token=`` works
+since an image cannot send headers); ``?fps=`` thins it, ``?max_frames=`` ends it.
+
+``WS /ws/video_feed`` (token as ``?token=`` or a first ``{"type": "auth", "token": ...}``
+message; a bad one closes with 1008): binary messages are one frame each, a 16-byte big-endian
+header (uint64 frame sequence, float64 capture time in unix seconds) then the JPEG. Text
+messages are JSON ``{"type", "id", "time", "data"}`` like the telemetry stream: ``tracker``
+(the tracked target, box in pixels of ``frame_w`` x ``frame_h``), ``follower``, ``video``
+(health) on change and once a second, and ``dropped`` ({dropped, total}) after skipped frames.
+``?overlay=false`` sends frames only; ``?fps=`` and ``?max_frames=`` as for MJPEG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import struct
+import threading
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from embedded_api.auth import Principal, Role
+from embedded_api.deps import Operator, ServiceDep, StreamViewer, Viewer
+from embedded_api.runtime import ApiRuntime
+from embedded_api.stream.events import HubEvent, dumps, notice
+from embedded_api.stream.hub import Channel, StreamClient
+from embedded_api.ws import PolicyClose, authenticate
+from gcs.core.errors import GcsError
+from gcs.core.serialize import to_plain
+from gcs.core.service import GcsService
+from gcs.core.video import EncodedFrame
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["video"])
+
+FRAME_HEADER = struct.Struct(">Qd")  # seq, capture time (unix s): 16 bytes before each JPEG
+BOUNDARY = "kestrelframe"
+FRAME, TRACKER, FOLLOWER, VIDEO = "frame", "tracker", "follower", "video"
+MAX_FPS = 60
+QUEUE_SIZE = 8  # events waiting per client (frames and overlay state) before the oldest is dropped
+STATE_EVERY_S = 1.0  # tracker/follower/video state is re-sent this often even when unchanged
+IDLE_EXIT_S = 5.0  # the pump thread ends after this long without clients
+
+Fps = Annotated[int | None, Query(ge=1, le=MAX_FPS, description="frames per second at most for this client")]
+MaxFrames = Annotated[int | None, Query(ge=1, le=1_000_000, description="end the stream after this many frames")]
+
+
+def target_plain(target: Any) -> dict[str, Any]:
+    """A TrackedTarget as plain data, with the box also normalised and the follower's error terms."""
+    data: dict[str, Any] = to_plain(target)
+    box, w, h = target.box, target.frame_w, target.frame_h
+    data["box_normalised"] = list(box.to_normalised(w, h)) if box is not None and w > 0 and h > 0 else None
+    data["error_x"], data["error_y"], data["size_frac"] = target.error_x, target.error_y, target.size_frac
+    data["locked"] = target.is_locked
+    return data
+
+
+def video_state(service: GcsService) -> dict[str, Any]:
+    """Health of the video source, or why there is none (never raises)."""
+    if not service.video_running:
+        return {
+            "running": False,
+            "state": "stopped",
+            "reason": "video is not running (video.enabled is off or the source failed to start)",
+        }
+    try:
+        return {"running": True, **service.video_health()}
+    except GcsError as exc:  # stopped between the two calls
+        return {"running": False, "state": "stopped", "reason": str(exc)}
+
+
+class VideoPump:
+    """One consumer of the core's JPEG fan-out feeding the hub's ``video`` channel while clients watch."""
+
+    def __init__(self, service: GcsService, runtime: ApiRuntime) -> None:
+        self.service = service
+        self.channel = runtime.hub.add_channel(Channel("video", throttled=(FRAME,), queue_size=QUEUE_SIZE))
+        self._cond = threading.Condition()
+        self._clients = 0
+        self._thread: threading.Thread | None = None
+        self._keys: dict[str, Any] = {}
+        self._sent_at: dict[str, float] = {}
+
+    # ---- clients (API loop) ------------------------------------------------------------------
+
+    def attach(self) -> None:
+        with self._cond:
+            self._clients += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="api-video-pump", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def detach(self) -> None:
+        with self._cond:
+            self._clients = max(0, self._clients - 1)
+            self._cond.notify_all()
+
+    def state_messages(self) -> list[str]:
+        """The current tracker, follower and video state as JSON messages (for a new client)."""
+        now = time.time()
+        return [
+            notice(type_, data, self.channel.last_id, now).json()
+            for type_, data in ((VIDEO, video_state(self.service)), *self._overlay_state())
+        ]
+
+    # ---- pump thread -------------------------------------------------------------------------
+
+    def _overlay_state(self) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        with contextlib.suppress(GcsError):  # no video source: no tracker either
+            out.append((TRACKER, target_plain(self.service.tracker_data())))
+        out.append((FOLLOWER, to_plain(self.service.follower_data())))
+        return out
+
+    def _publish_changed(self, type_: str, value: dict[str, Any], key: Any, now: float) -> None:
+        if self._keys.get(type_) == key and now - self._sent_at.get(type_, 0.0) < STATE_EVERY_S:
+            return
+        self._keys[type_] = key
+        self._sent_at[type_] = now
+        self.channel.publish(type_, value, plain=lambda v: v)
+
+    def _publish_state(self, now: float) -> None:
+        video = video_state(self.service)
+        self._publish_changed(VIDEO, video, (video["state"], video.get("reason")), now)
+        for type_, data in self._overlay_state():
+            if type_ == TRACKER:
+                key = (data["state"], data["frame_seq"], data["box_normalised"], data["tracker"], data["reason"])
+            else:
+                key = (data["active"], data["profile"], data["held"], tuple(data["reasons"]), data["velocity"])
+            self._publish_changed(type_, data, key, now)
+
+    def _run(self) -> None:
+        consumer = None
+        try:
+            while True:
+                with self._cond:
+                    if self._clients == 0:
+                        if consumer is not None:
+                            self.service.unsubscribe_video(consumer)
+                            consumer = None
+                        self._cond.wait_for(lambda: self._clients > 0, IDLE_EXIT_S)
+                        if self._clients == 0:
+                            self._thread = None
+                            return
+                        continue
+                if consumer is None or consumer.closed:  # first time, or the pipeline was rebuilt
+                    try:
+                        consumer = self.service.subscribe_video()
+                    except GcsError:
+                        consumer = None
+                        self._publish_state(time.monotonic())
+                        with self._cond:
+                            self._cond.wait(0.5)
+                        continue
+                frame: EncodedFrame | None = consumer.get(0.25)
+                if frame is not None:
+                    self.channel.publish(FRAME, frame, plain=_frame_plain)
+                self._publish_state(time.monotonic())
+        except Exception:  # never let a broken frame kill every viewer's stream silently
+            log.exception("video pump failed")
+            with self._cond:
+                self._thread = None
+            if consumer is not None:
+                self.service.unsubscribe_video(consumer)
+
+
+def _frame_plain(frame: Any) -> dict[str, Any]:
+    return {"seq": frame.seq, "capture_time_s": frame.capture_time_s, "width": frame.width, "height": frame.height}
+
+
+_PUMP_LOCK = threading.Lock()
+
+
+def video_pump(app: FastAPI) -> VideoPump:
+    """The app's pump, made on first use (the hub belongs to the app's runtime)."""
+    with _PUMP_LOCK:
+        pump: VideoPump | None = getattr(app.state, "video_pump", None)
+        if pump is None:
+            pump = VideoPump(app.state.service, app.state.runtime)
+            app.state.video_pump = pump
+        return pump
+
+
+def _take_newest(client: StreamClient, events: list[HubEvent]) -> tuple[HubEvent | None, list[HubEvent], int]:
+    """The newest frame, the newest event of each other type (in order), and frames skipped now."""
+    frames = [e for e in events if e.type == FRAME]
+    newest: dict[str, HubEvent] = {}
+    for event in events:
+        if event.type != FRAME:
+            newest[event.type] = event
+    skipped = max(0, len(frames) - 1)
+    if skipped:  # counted like the hub's own drops, so /stats shows them
+        client.dropped += skipped
+        client.unreported_drops += skipped
+        client.channel.dropped += skipped
+    return (frames[-1] if frames else None), sorted(newest.values(), key=lambda e: e.id), skipped
+
+
+# ---- MJPEG ----------------------------------------------------------------------------------
+
+
+def _mjpeg_part(frame: EncodedFrame) -> bytes:
+    head = (
+        f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(frame.jpeg)}\r\n"
+        f"X-Frame-Seq: {frame.seq}\r\nX-Capture-Time: {frame.capture_time_s:.6f}\r\n\r\n"
+    )
+    return head.encode() + frame.jpeg + b"\r\n"
+
+
+@router.get(
+    "/video_feed",
+    response_class=StreamingResponse,
+    responses={200: {"content": {f"multipart/x-mixed-replace; boundary={BOUNDARY}": {}}}},
+)
+async def video_feed(
+    request: Request, _: StreamViewer, fps: Fps = None, max_frames: MaxFrames = None
+) -> StreamingResponse:
+    """Live video as MJPEG (multipart/x-mixed-replace JPEG parts); ?token= for an <img>."""
+    pump = video_pump(request.app)
+
+    async def body() -> AsyncIterator[bytes]:
+        client, _backlog = pump.channel.connect("mjpeg", fps or MAX_FPS)
+        pump.attach()
+        sent = 0
+        try:
+            while not client.closed:
+                frame, _others, _skipped = _take_newest(client, await client.get())
+                client.take_drops()
+                if frame is None:
+                    continue
+                data = _mjpeg_part(frame.value)
+                yield data
+                client.sent_one(len(data), frame.time_s)
+                sent += 1
+                if max_frames is not None and sent >= max_frames:
+                    return
+        finally:
+            pump.channel.disconnect(client)
+            pump.detach()
+
+    return StreamingResponse(
+        body(),
+        media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+        headers={
+            "Cache-Control": "no-cache, no-store, must-revalidate",
+            "Pragma": "no-cache",
+            "X-Accel-Buffering": "no",
+            # JPEGs do not compress: keep the gzip middleware out of this stream
+            "Content-Encoding": "identity",
+        },
+    )
+
+
+# ---- WebSocket --------------------------------------------------------------------------------
+
+
+async def _ws_sender(
+    websocket: WebSocket, client: StreamClient, principal: Principal, overlay: bool, max_frames: int | None
+) -> None:
+    sent = 0
+    while not client.closed:
+        frame, others, _skipped = _take_newest(client, await client.get())
+        drops = client.take_drops()
+        if overlay:
+            if drops:
+                await websocket.send_text(
+                    notice("dropped", {"dropped": drops, "total": client.dropped}, 0, time.time()).json()
+                )
+            for event in others:
+                text = event.json()
+                await websocket.send_text(text)
+                client.sent_one(len(text), event.time_s)
+        if frame is not None:
+            value: EncodedFrame = frame.value
+            await websocket.send_bytes(FRAME_HEADER.pack(value.seq, value.capture_time_s) + value.jpeg)
+            client.sent_one(FRAME_HEADER.size + len(value.jpeg), frame.time_s)
+            sent += 1
+            if max_frames is not None and sent >= max_frames:
+                return
+        if principal.expires_s <= time.time():
+            raise PolicyClose("token expired")
+
+
+async def _ws_receiver(websocket: WebSocket) -> None:
+    """Answers pings; anything else is ignored (this socket takes no commands)."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if '"ping"' in (message.get("text") or ""):
+            await websocket.send_text(dumps({"type": "pong", "time": time.time()}))
+
+
+@router.websocket("/ws/video_feed")
+async def ws_video_feed(
+    websocket: WebSocket,
+    token: Annotated[str | None, Query(description="bearer token (or send an auth message first)")] = None,
+    fps: Fps = None,
+    max_frames: MaxFrames = None,
+    overlay: Annotated[bool, Query(description="also send tracker, follower and video state (JSON)")] = True,
+) -> None:
+    """Live video: binary frames (16-byte header: >Qd seq, capture time; then JPEG) and JSON state."""
+    runtime: ApiRuntime = websocket.app.state.runtime
+    principal = await authenticate(websocket, token, Role.VIEWER, runtime.settings.ws_auth_timeout_s)
+    if principal is None:
+        return
+    pump = video_pump(websocket.app)
+    client, _backlog = pump.channel.connect("ws", fps or MAX_FPS)
+    pump.attach()
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        if overlay:
+            for text in await run_in_threadpool(pump.state_messages):
+                await websocket.send_text(text)
+        tasks = [
+            asyncio.create_task(_ws_sender(websocket, client, principal, overlay, max_frames)),
+            asyncio.create_task(_ws_receiver(websocket)),
+        ]
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()  # PolicyClose / disconnects surface here
+        if client.closed:  # the server is stopping
+            await websocket.close(1001, "server shutting down")
+        else:  # max_frames reached (or the client said goodbye)
+            await websocket.close(1000, "done")
+    except PolicyClose as exc:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(1008, str(exc)[:120])
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        for task in tasks:
+            task.cancel()
+        pump.channel.disconnect(client)
+        pump.detach()
+
+
+# ---- snapshot, health, reconnect --------------------------------------------------------------
+
+NO_VIDEO: dict[int | str, dict[str, Any]] = {503: {"description": "no video: not running, or no frame yet"}}
+
+
+@router.get(
+    "/api/video/snapshot", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}, **NO_VIDEO}
+)
+def snapshot(service: ServiceDep, _: Viewer) -> Response:
+    """The newest video frame as one JPEG (headers X-Frame-Seq, X-Capture-Time)."""
+    if not service.video_running:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, video_state(service)["reason"])
+    try:
+        frame = service.video_snapshot()
+    except GcsError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    if frame is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no video frame yet")
+    return Response(
+        frame.jpeg,
+        media_type="image/jpeg",
+        headers={
+            "Cache-Control": "no-store",
+            "X-Frame-Seq": str(frame.seq),
+            "X-Capture-Time": f"{frame.capture_time_s:.6f}",
+            "X-Frame-Size": f"{frame.width}x{frame.height}",
+        },
+    )
+
+
+@router.get("/api/video/health")
+def health(service: ServiceDep, request: Request, _: Viewer) -> dict[str, Any]:
+    """Video source health (ok, degraded, reconnecting, stopped and why), capture, encoder and stream counters."""
+    out = video_state(service)
+    if out["running"]:
+        try:
+            capture, encoder = service.video_stats()
+            out["capture"] = to_plain(capture)
+            encoder_plain = to_plain(encoder)
+            encoder_plain["consumers"] = len(encoder.consumers)
+            out["encoder"] = encoder_plain
+        except GcsError:
+            pass
+    pump: VideoPump | None = getattr(request.app.state, "video_pump", None)
+    out["stream"] = pump.channel.stats() if pump is not None else {"clients": 0}
+    return out
+
+
+@router.post("/api/video/reconnect", responses={400: {"description": "the source cannot be opened; why"}})
+def reconnect(service: ServiceDep, _: Operator) -> dict[str, Any]:
+    """Reopen the video source now (skipping any backoff); starts it if it is not running."""
+    if service.video_running:
+        service.reconnect_video()
+        action = "reconnecting"
+    else:
+        service.start_video()
+        action = "started"
+    return {"action": action, **video_state(service)}

@@ -1,0 +1,88 @@
+"""ApiRuntime: what one app instance owns besides its routes (hub, feed, limiter, jobs, counters).
+
+Made by ``create_app`` and kept on ``app.state.runtime``; ``close()`` (called by ``ApiServer.stop``)
+cancels the bus subscription, ends every stream and stops the job workers. uvicorn runs with
+``lifespan="off"`` (see server.py), so nothing here depends on startup/shutdown events.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from embedded_api.auth import TokenAuthority
+from embedded_api.jobs import JobRunner
+from embedded_api.ratelimit import ClientKeys, RateLimiter
+from embedded_api.settings import ApiSettings, default_tlog_dir
+from embedded_api.stream import Channel, StreamHub, TelemetryFeed
+from embedded_api.stream.telemetry_feed import TELEMETRY
+from gcs.core.service import GcsService
+
+INGEST_TOPIC = "ingest.telemetry"  # each accepted protobuf record, as plain data
+
+
+@dataclass
+class IngestCounters:
+    batches: int = 0
+    records: int = 0
+    refused: int = 0
+    bytes: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    last_device: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "batches": self.batches,
+                "records": self.records,
+                "refused": self.refused,
+                "bytes": self.bytes,
+                "by_kind": dict(self.by_kind),
+                "last_device": self.last_device,
+            }
+
+
+def tlog_roots(service: GcsService, settings: ApiSettings) -> tuple[Path, ...]:
+    if settings.tlog_roots:
+        return settings.tlog_roots
+    configured = service.config.get("logging", "tlog_dir")
+    return (Path(configured).expanduser() if configured else default_tlog_dir(),)
+
+
+class ApiRuntime:
+    def __init__(self, service: GcsService, authority: TokenAuthority, settings: ApiSettings) -> None:
+        self.settings = settings
+        self.hub = StreamHub()
+        self.telemetry: Channel = self.hub.add_channel(
+            Channel(
+                "telemetry",
+                throttled=(TELEMETRY,),
+                ring_size=settings.ring_size,
+                ring_rate_hz=settings.ring_telemetry_hz,
+                queue_size=settings.stream_queue_size,
+            )
+        )
+        self.feed = TelemetryFeed(service.bus, self.telemetry)
+        self.limiter = RateLimiter(lambda: int(service.config.get("api", "rate_limit_per_minute")))
+        self.keys = ClientKeys(authority)
+        self.jobs = JobRunner(
+            service, tlog_roots(service, settings), workers=settings.job_workers, keep=settings.jobs_kept
+        )
+        self.ingest = IngestCounters()
+        self._closed = False
+
+    def begin_shutdown(self) -> None:
+        """End every stream (SSE, WebSocket, job) so the server's connections can finish."""
+        self.hub.close()
+        self.jobs.close()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.feed.close()
+        self.hub.close()
+        self.jobs.close()

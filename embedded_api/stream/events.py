@@ -1,0 +1,137 @@
+"""HubEvent: one thing a stream tells its clients, encoded at most once per format.
+
+An event is made on the publisher's thread (link, commander, a request worker) with the core's
+own frozen value, nothing else: turning it into plain data and JSON/SSE/protobuf bytes happens
+lazily on the API loop, once, the first time a client needs that format, and the bytes are shared
+by every client (encode once). The JSON shape is the same on WebSocket and SSE::
+
+    {"type": "telemetry", "id": 1234, "time": 1712345678.123, "data": {...}}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from embedded_api.proto import kestrel_pb2 as pb
+from gcs.core.models import VehicleState
+from gcs.core.serialize import to_plain
+
+Plain = Callable[[Any], Any]
+
+
+def _finite(value: float | None, default: float = 0.0) -> float:
+    return value if value is not None and math.isfinite(value) else default
+
+
+def vehicle_state_proto(state: VehicleState) -> pb.VehicleState:
+    """The protobuf form of a core ``VehicleState`` (flattened; NaN becomes 0)."""
+    msg = pb.VehicleState(
+        system_id=state.system_id,
+        autopilot=state.autopilot.value,
+        vehicle_type=state.vehicle_type,
+        mode=state.mode,
+        armed=state.armed,
+        system_status=state.system_status,
+        roll_rad=_finite(state.attitude.roll_rad),
+        pitch_rad=_finite(state.attitude.pitch_rad),
+        yaw_rad=_finite(state.attitude.yaw_rad),
+        lat_deg=_finite(state.global_position.lat_deg),
+        lon_deg=_finite(state.global_position.lon_deg),
+        alt_msl_m=_finite(state.global_position.alt_msl_m),
+        alt_rel_m=_finite(state.global_position.alt_rel_m),
+        north_mps=_finite(state.velocity.north_mps),
+        east_mps=_finite(state.velocity.east_mps),
+        down_mps=_finite(state.velocity.down_mps),
+        groundspeed_mps=_finite(state.hud.groundspeed_mps),
+        airspeed_mps=_finite(state.hud.airspeed_mps),
+        heading_deg=_finite(state.hud.heading_deg),
+        climb_mps=_finite(state.hud.climb_mps),
+        throttle_pct=_finite(state.hud.throttle_pct),
+        gps_fix_type=state.gps.fix_type,
+        satellites=state.gps.satellites,
+        landed_state=state.landed_state,
+        link_state=state.link.state.value,
+        last_update_s=_finite(state.last_update_s),
+    )
+    if state.battery.voltage_v is not None and math.isfinite(state.battery.voltage_v):
+        msg.battery_voltage_v = state.battery.voltage_v
+    if state.battery.remaining_pct is not None and math.isfinite(state.battery.remaining_pct):
+        msg.battery_remaining_pct = state.battery.remaining_pct
+    return msg
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON; NaN is never written (``to_plain`` already turned it into null)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+class HubEvent:
+    """An event with an id (increasing per channel) and lazily cached encodings."""
+
+    __slots__ = ("_json", "_plain", "_proto", "_sse", "id", "plain", "time_s", "type", "value")
+
+    def __init__(self, event_id: int, type_: str, value: Any, time_s: float, plain: Plain = to_plain) -> None:
+        self.id = event_id
+        self.type = type_
+        self.value = value
+        self.time_s = time_s
+        self.plain = plain
+        self._plain: Any = None
+        self._json: str | None = None
+        self._sse: bytes | None = None
+        self._proto: bytes | None = None
+
+    def data(self) -> Any:
+        """Plain data (JSON types) of the value, computed once."""
+        if self._plain is None:
+            self._plain = self.plain(self.value)
+        return self._plain
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "id": self.id, "time": self.time_s, "data": self.data()}
+
+    def json(self) -> str:
+        """The JSON text a WebSocket client gets (and the ``data:`` line of SSE)."""
+        if self._json is None:
+            self._json = dumps(self.as_dict())
+        return self._json
+
+    def sse(self) -> bytes:
+        """One server-sent event: ``id``, ``event`` and one ``data`` line, then a blank line."""
+        if self._sse is None:
+            self._sse = f"id: {self.id}\nevent: {self.type}\ndata: {self.json()}\n\n".encode()
+        return self._sse
+
+    def proto_message(self) -> pb.StreamEvent:
+        msg = pb.StreamEvent(id=self.id, type=self.type, time_s=self.time_s)
+        if isinstance(self.value, VehicleState):
+            msg.telemetry.CopyFrom(vehicle_state_proto(self.value))
+        else:
+            msg.json = dumps(self.data())
+        return msg
+
+    def proto(self) -> bytes:
+        """The serialized ``StreamEvent`` a ``?format=protobuf`` WebSocket client gets."""
+        if self._proto is None:
+            self._proto = self.proto_message().SerializeToString()
+        return self._proto
+
+
+def history_json(events: Iterable[HubEvent], last_id: int, time_s: float) -> str:
+    """The ``history`` message: the recent past as one JSON message (events reuse their encoding)."""
+    body = ",".join(e.json() for e in events)
+    return f'{{"type":"history","id":{last_id},"time":{dumps(time_s)},"data":{{"events":[{body}]}}}}'
+
+
+def history_proto(events: Iterable[HubEvent], last_id: int, time_s: float) -> bytes:
+    msg = pb.StreamEvent(id=last_id, type="history", time_s=time_s)
+    msg.history.events.extend(e.proto_message() for e in events)
+    return msg.SerializeToString()
+
+
+def notice(type_: str, data: dict[str, Any], last_id: int, time_s: float) -> HubEvent:
+    """A message for one client only (``dropped``, ``command_result``, ``error``, ``gap``)."""
+    return HubEvent(last_id, type_, data, time_s, plain=lambda v: v)

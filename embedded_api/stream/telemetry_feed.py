@@ -1,0 +1,101 @@
+"""TelemetryFeed: the one bus subscription behind every telemetry stream (WS and SSE alike).
+
+It subscribes to a handful of exact topics once, when the app is made, and turns each bus value
+into a channel event without converting it (conversion to JSON happens on the API loop, once,
+and only if a client wants it). Event types:
+
+- ``telemetry``: the active vehicle's ``VehicleState`` (thinned per client to its ``?rate=``);
+- ``status``: setpoint stream (commander) changes, link state changes, active vehicle, config;
+- ``log``: STATUSTEXT lines from vehicles and the outcome of every command, whoever sent it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from embedded_api.stream.hub import Channel
+from gcs.core.bus import MessageBus, Subscription, Topics
+from gcs.core.models import CommandResult, StatusText
+from gcs.core.serialize import to_plain
+from gcs.core.vehicle.commander import CommanderStatus
+
+TELEMETRY = "telemetry"
+STATUS = "status"
+LOG = "log"
+
+
+def _statustext_plain(value: Any) -> dict[str, Any]:
+    system_id, text = value
+    assert isinstance(text, StatusText)
+    return {"kind": "statustext", "system_id": system_id, **to_plain(text)}
+
+
+def _command_plain(value: Any) -> dict[str, Any]:
+    assert isinstance(value, CommandResult)
+    return {"kind": "command", **to_plain(value)}
+
+
+def _commander_plain(value: Any) -> dict[str, Any]:
+    return {"kind": "commander", **to_plain(value)}
+
+
+def _link_plain(value: Any) -> dict[str, Any]:
+    return {"kind": "link", **to_plain(value)}
+
+
+def _active_plain(value: Any) -> dict[str, Any]:
+    return {"kind": "active_vehicle", "system_id": value}
+
+
+def _config_plain(value: Any) -> dict[str, Any]:
+    return {"kind": "config", "changed": to_plain(value)}
+
+
+class TelemetryFeed:
+    """Bus -> telemetry channel. ``close()`` cancels the subscriptions."""
+
+    def __init__(self, bus: MessageBus, channel: Channel) -> None:
+        self._channel = channel
+        self._commander_key: tuple[Any, ...] | None = None
+        self._subs: list[Subscription] = [
+            bus.subscribe(Topics.VEHICLE_STATE, self._on_state),
+            bus.subscribe(Topics.STATUSTEXT, self._on_statustext),
+            bus.subscribe(Topics.COMMAND_RESULT, self._on_command),
+            bus.subscribe(Topics.COMMANDER, self._on_commander),
+            bus.subscribe(Topics.LINK_STATE, self._on_link),
+            bus.subscribe(Topics.ACTIVE_VEHICLE, self._on_active),
+            bus.subscribe(Topics.CONFIG, self._on_config),
+        ]
+
+    def _on_state(self, _topic: str, value: Any) -> None:
+        self._channel.publish(TELEMETRY, value)
+
+    def _on_statustext(self, _topic: str, value: Any) -> None:
+        self._channel.publish(LOG, value, plain=_statustext_plain)
+
+    def _on_command(self, _topic: str, value: Any) -> None:
+        self._channel.publish(LOG, value, plain=_command_plain)
+
+    def _on_commander(self, _topic: str, value: Any) -> None:
+        # published twice a second while streaming: tell clients only when something they see changes
+        if not isinstance(value, CommanderStatus):
+            return
+        key = (value.engaged, value.system_id, value.stale, value.reason, value.intent_source)
+        if key == self._commander_key:
+            return
+        self._commander_key = key
+        self._channel.publish(STATUS, value, plain=_commander_plain)
+
+    def _on_link(self, _topic: str, value: Any) -> None:
+        self._channel.publish(STATUS, value, plain=_link_plain)
+
+    def _on_active(self, _topic: str, value: Any) -> None:
+        self._channel.publish(STATUS, value, plain=_active_plain)
+
+    def _on_config(self, _topic: str, value: Any) -> None:
+        self._channel.publish(STATUS, value, plain=_config_plain)
+
+    def close(self) -> None:
+        for sub in self._subs:
+            sub.cancel()
+        self._subs.clear()

@@ -1,0 +1,656 @@
+// Kestrel GCS dashboard: sign-in, live telemetry and video, controls by role, results of every action.
+
+import { ROLE_RANK, api, clearToken, decodeToken, loadToken, saveToken, setUnauthorizedHandler } from "./api.js";
+import { StripChart } from "./plot.js";
+import { TelemetryStream } from "./telemetry.js";
+import { VideoView } from "./video.js";
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const LOGIN_MESSAGE_KEY = "kestrel.loginMessage";
+const MAX_MESSAGES = 200;
+const GPS_FIX = ["no GPS", "no fix", "2D", "3D", "DGPS", "RTK float", "RTK fixed", "static", "PPP"];
+
+const ui = {
+  role: "viewer",
+  rank: 1,
+  telemetry: null,
+  video: null,
+  plot: null,
+  conn: { telemetry: "connecting", video: "connecting" },
+  lastTelemetryAt: 0,
+  tracker: null,
+  follower: null,
+  smart: false,
+  seen: new Set(),
+  replayTimer: null,
+  telemetryCount: 0,
+};
+window.kestrel = ui; // read-only handle for people debugging in the console (and the browser tests)
+
+// ---- small helpers ---------------------------------------------------------------------------
+
+function on(id, event, fn) {
+  const el = $(id);
+  if (el) el.addEventListener(event, fn);
+}
+
+function setText(id, text, level) {
+  const el = $(id);
+  if (!el) return;
+  if (el.textContent !== text) el.textContent = text;
+  if (level === undefined) delete el.dataset.level;
+  else el.dataset.level = level;
+}
+
+const num = (v, digits = 1) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(digits));
+const clock = (tS) => new Date(tS * 1000).toLocaleTimeString([], { hour12: false });
+
+function duration(seconds) {
+  if (!Number.isFinite(seconds)) return "–";
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+function compass(deg) {
+  const names = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
+  return names[Math.round((((deg % 360) + 360) % 360) / 45) % 8];
+}
+
+// ---- messages and action results -------------------------------------------------------------
+
+function addMessage(level, text, timeS = Date.now() / 1000) {
+  const list = $("messages");
+  const li = document.createElement("li");
+  li.dataset.level = level;
+  const time = document.createElement("time");
+  time.textContent = clock(timeS);
+  const span = document.createElement("span");
+  span.textContent = text;
+  li.append(time, span);
+  list.prepend(li);
+  while (list.children.length > MAX_MESSAGES) list.lastChild.remove();
+}
+
+function showResult(kind, text) {
+  const el = $("action-result");
+  el.hidden = false;
+  el.dataset.kind = kind;
+  el.textContent = text;
+}
+
+function replyText(label, reply) {
+  if (reply && typeof reply === "object" && "success" in reply) {
+    const result = String(reply.result || "").toLowerCase();
+    return `${label}: ${result || "done"}${reply.message ? ` — ${reply.message}` : ""}`;
+  }
+  return `${label}: done`;
+}
+
+/** Run one action; the page always says what became of it (result, or refusal with the reason). */
+async function act(label, method, path, body, { button, describe } = {}) {
+  showResult("pending", `${label}: sending…`);
+  if (button) button.disabled = true;
+  try {
+    const reply = await api(method, path, body);
+    const text = describe ? describe(reply) : replyText(label, reply);
+    showResult("ok", text);
+    addMessage("ok", `you: ${text}`);
+    return reply;
+  } catch (err) {
+    const text = err.status === 0 ? `${label} not sent: ${err.message}` : `${label} refused: ${err.message}`;
+    showResult("bad", text);
+    addMessage("bad", `you: ${text}`);
+    return null;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// ---- connection state, said on screen --------------------------------------------------------
+
+let bannerTimer = null;
+
+function banner(kind, text, holdMs = 0) {
+  const el = $("banner");
+  clearTimeout(bannerTimer);
+  if (!text) {
+    el.hidden = true;
+    return;
+  }
+  el.hidden = false;
+  el.dataset.kind = kind;
+  el.textContent = text;
+  if (holdMs) bannerTimer = setTimeout(() => (el.hidden = true), holdMs);
+}
+
+function updateConn() {
+  const { telemetry, video } = ui.conn;
+  const el = $("conn");
+  let state = "live";
+  let text = `live · ${ui.telemetry?.transport === "sse" ? "SSE" : "WebSocket"}`;
+  if (telemetry !== "live") {
+    state = telemetry === "connecting" ? "reconnecting" : telemetry;
+    text = telemetry === "connecting" ? "connecting…" : "reconnecting…";
+  } else if (video !== "live") {
+    state = "degraded";
+    text = "live · video reconnecting";
+  }
+  el.dataset.state = state;
+  setText("conn-text", text);
+}
+
+function onTelemetryState(s) {
+  ui.conn.telemetry = s.state;
+  updateConn();
+  if (s.state === "reconnecting") {
+    const since = ui.lastTelemetryAt ? ` Values shown are from ${clock(ui.lastTelemetryAt / 1000)}.` : "";
+    const when = s.retryInS ? `reconnecting in ${s.retryInS} s` : "reconnecting now";
+    banner("warn", `Connection to the program lost (${s.reason || "no answer"}) — ${when}, attempt ${s.attempt}.${since}`);
+  } else if (s.state === "live" && s.reconnected) {
+    banner("ok", `Reconnected (${s.transport === "sse" ? "server-sent events" : "WebSocket"}).`, 4000);
+    loadMeta(); // the program may have restarted: trackers, profiles, links, sessions again
+  } else if (s.state === "live") {
+    banner("", "");
+  }
+}
+
+function onAuthFailed(reason) {
+  sessionStorage.setItem(LOGIN_MESSAGE_KEY, `Signed out: ${reason}`);
+  clearToken();
+  location.reload();
+}
+
+// ---- telemetry -------------------------------------------------------------------------------
+
+function onEvent(ev) {
+  if (ev.type === "telemetry") {
+    ui.telemetryCount += 1;
+    showState(ev.data, ev.time);
+  }
+  else if (ev.type === "log" || ev.type === "status") {
+    const key = `${ev.id}:${ev.time}`;
+    if (ui.seen.has(key)) return; // a reconnect's history repeats what we have shown
+    ui.seen.add(key);
+    if (ui.seen.size > 2000) ui.seen = new Set([...ui.seen].slice(-1000));
+    showLogEvent(ev);
+  }
+}
+
+function showState(s, timeS) {
+  ui.lastTelemetryAt = Date.now();
+  const gp = s.global_position || {};
+  const hud = s.hud || {};
+  const bat = s.battery || {};
+  const gps = s.gps || {};
+  const link = s.link || {};
+  setText("vehicle-name", `#${s.system_id} ${String(s.autopilot).toUpperCase()} ${String(s.vehicle_type).toLowerCase()} · ${String(s.landed_state || "").toLowerCase().replace(/_/g, " ")}`);
+  setText("t-mode", s.mode || "–");
+  setText("t-armed", s.armed ? "ARMED" : "disarmed", s.armed ? "warn" : undefined);
+  setText("t-alt", `${num(gp.alt_rel_m)} m`);
+  setText("t-gs", `${num(hud.groundspeed_mps)} m/s`);
+  setText("t-climb", `${num(hud.climb_mps)} m/s`);
+  setText("t-heading", `${String(Math.round(hud.heading_deg || 0)).padStart(3, "0")}° ${compass(hud.heading_deg || 0)}`);
+  const pct = bat.remaining_pct;
+  const batText = pct === null || pct === undefined ? `${num(bat.voltage_v)} V` : `${Math.round(pct)}% ${num(bat.voltage_v)}V`;
+  setText("t-battery", batText, pct === null || pct === undefined ? undefined : pct < 20 ? "bad" : pct < 40 ? "warn" : "ok");
+  const fix = GPS_FIX[gps.fix_type] || `fix ${gps.fix_type}`;
+  setText("t-gps", `${fix} · ${gps.satellites ?? 0} sat`, gps.fix_type >= 3 ? "ok" : "bad");
+  const linkState = link.state || "–";
+  const loss = link.packet_loss_pct ? ` · ${num(link.packet_loss_pct, 0)}% loss` : "";
+  setText("t-link", `${linkState}${loss}`, linkState === "ok" ? "ok" : linkState === "lost" ? "bad" : "warn");
+  const age = link.last_heard_age_s;
+  setText("vehicle-age", age === null || age === undefined ? "" : `heard ${num(age, 1)} s ago`);
+  ui.plot.push(timeS, { alt: gp.alt_rel_m, gs: hud.groundspeed_mps, climb: hud.climb_mps });
+}
+
+function severityLevel(sev) {
+  if (sev <= 3) return "bad";
+  if (sev === 4) return "warn";
+  return "info";
+}
+
+function showLogEvent(ev) {
+  const d = ev.data || {};
+  if (d.kind === "statustext") {
+    addMessage(severityLevel(d.severity), `vehicle ${d.system_id}: ${d.text}`, d.time_s || ev.time);
+  } else if (d.kind === "command") {
+    const text = `${d.command}: ${String(d.result).toLowerCase()}${d.message ? ` — ${d.message}` : ""}`;
+    addMessage(d.success ? "info" : "bad", text, ev.time);
+  } else if (d.kind === "link") {
+    const state = d.state || d.link_state || "";
+    addMessage(state === "lost" ? "bad" : "info", `link ${d.system_id ?? ""} ${state}${d.reason ? `: ${d.reason}` : ""}`, ev.time);
+  } else if (d.kind === "commander") {
+    addMessage(d.stale ? "warn" : "info", `setpoint stream ${d.engaged ? "on" : "off"}${d.reason ? `: ${d.reason}` : ""}`, ev.time);
+  } else if (d.kind === "active_vehicle") {
+    addMessage("info", `active vehicle: ${d.system_id}`, ev.time);
+  } else if (d.kind === "config") {
+    addMessage("info", `settings changed: ${Object.keys(d.changed || {}).join(", ")}`, ev.time);
+  }
+}
+
+// ---- video, tracking and follow --------------------------------------------------------------
+
+function onTracker(t) {
+  ui.tracker = t;
+  const pending = ui.pendingTrack;
+  if (pending && t.frame_seq > pending.afterSeq && t.state === "locked") {
+    // the tracker's first answer after the request (older results carry older frame numbers)
+    ui.pendingTrack = null;
+    clearTimeout(pending.timer);
+    showResult("ok", `${pending.label}: locked (${t.tracker}${t.reason ? `, ${t.reason}` : ""})`);
+  }
+  const chip = $("track-state");
+  chip.dataset.state = t.state;
+  const text = t.state === "idle" ? `tracker idle · ${t.tracker}` : `${t.state} · ${t.tracker}${t.reason && t.state !== "locked" ? ` (${t.reason})` : ""}`;
+  if (chip.textContent !== text) chip.textContent = text;
+  const select = $("tracker-select");
+  if (select && document.activeElement !== select && [...select.options].some((o) => o.value === t.tracker)) {
+    select.value = t.tracker;
+  }
+  setSmart(String(t.tracker).toLowerCase() === "smart");
+}
+
+function setSmart(onOff) {
+  ui.smart = onOff;
+  const b = $("smart-toggle");
+  if (b) b.setAttribute("aria-pressed", String(onOff));
+}
+
+function onFollower(f) {
+  ui.follower = f;
+  const chip = $("follow-state");
+  const state = f.active ? (f.held ? "held" : "on") : "off";
+  chip.dataset.state = state;
+  const why = f.held && f.reasons?.length ? ` (${f.reasons.join(", ")})` : "";
+  const text = f.active ? `following · ${f.profile}${why}` : `follow off · ${f.profile}`;
+  if (chip.textContent !== text) chip.textContent = text;
+  const b = $("follow-toggle");
+  if (b) {
+    b.setAttribute("aria-pressed", String(!!f.active));
+    b.textContent = f.active ? "Stop following" : "Follow";
+  }
+  const select = $("profile-select");
+  if (select && document.activeElement !== select) select.value = f.profile;
+}
+
+function onVideoTransport(mode, state, retryInS) {
+  ui.conn.video = state;
+  setText("video-transport", mode === "mjpeg" ? "MJPEG" : "WebSocket");
+  updateConn();
+}
+
+async function requestTrack(label, path, body) {
+  if (ui.pendingTrack) clearTimeout(ui.pendingTrack.timer);
+  ui.pendingTrack = null;
+  const reply = await act(label, "POST", path, body, { describe: () => `${label}: sent — waiting for the tracker` });
+  if (!reply) return;
+  const pending = { label, afterSeq: reply.target?.frame_seq ?? -1 };
+  pending.timer = setTimeout(() => {
+    if (ui.pendingTrack !== pending) return;
+    ui.pendingTrack = null;
+    const state = ui.tracker ? `${ui.tracker.state}${ui.tracker.reason ? ` (${ui.tracker.reason})` : ""}` : "unknown";
+    showResult("bad", `${label}: no lock after 4 s — tracker ${state}`);
+  }, 4000);
+  ui.pendingTrack = pending;
+}
+
+function trackClick(x, y) {
+  if (ui.smart) requestTrack("SMART TRACK", "/commands/smart_click", { x, y, normalised: true });
+  else requestTrack("TRACK", "/commands/start_tracking", { x, y, normalised: true });
+}
+
+function trackBox(x, y, width, height) {
+  requestTrack("TRACK BOX", "/commands/start_tracking", { x, y, width, height, normalised: true });
+}
+
+// ---- metadata: trackers, profiles, links (replay), sessions -----------------------------------
+
+async function loadMeta() {
+  await Promise.allSettled([loadTrackers(), loadProfiles(), loadLinks(), loadSessions()]);
+}
+
+async function loadTrackers() {
+  const select = $("tracker-select");
+  if (!select) return;
+  try {
+    const schema = await api("GET", "/api/tracker/schema");
+    select.replaceChildren(
+      ...schema.trackers.map((t) => {
+        const o = new Option(t.name, t.name);
+        o.title = t.description;
+        return o;
+      }),
+    );
+    if (![...select.options].some((o) => o.value === schema.current)) select.append(new Option(schema.current, schema.current));
+    select.value = schema.current;
+    setSmart(schema.smart_mode);
+    select.disabled = false;
+  } catch (err) {
+    select.replaceChildren(new Option("no tracker", ""));
+    select.disabled = true;
+    select.title = err.message;
+  }
+}
+
+async function loadProfiles() {
+  const select = $("profile-select");
+  if (!select) return;
+  try {
+    const data = await api("GET", "/api/follower/profiles");
+    select.replaceChildren(
+      ...data.profiles.map((p) => {
+        const o = new Option(p.name, p.name);
+        o.title = p.description;
+        return o;
+      }),
+    );
+    select.value = data.current;
+  } catch (err) {
+    select.replaceChildren(new Option("–", ""));
+    select.title = err.message;
+  }
+}
+
+async function loadLinks() {
+  let status;
+  try {
+    status = await api("GET", "/status");
+  } catch {
+    return;
+  }
+  const replay = (status.links || []).find((l) => l.kind === "replay");
+  const panel = $("replay");
+  clearInterval(ui.replayTimer);
+  if (!replay) {
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = false;
+  setText("replay-file", String(replay.url).replace(/^replay:/, "").split("/").pop());
+  ui.replayTimer = setInterval(pollReplay, 1000);
+  pollReplay();
+}
+
+function replayField(r, ...names) {
+  for (const n of names) if (r && r[n] !== undefined && r[n] !== null) return r[n];
+  return null;
+}
+
+async function pollReplay() {
+  try {
+    const r = await api("GET", "/api/control");
+    $("replay-note").hidden = true;
+    $("replay-body").hidden = false;
+    const pos = replayField(r, "position_s", "position");
+    const dur = replayField(r, "duration_s", "duration");
+    const speed = replayField(r, "speed");
+    setText("replay-pos", duration(pos));
+    setText("replay-dur", duration(dur));
+    setText("replay-speed-now", `${r.playing ? "playing" : "paused"}${r.ended ? " · ended" : ""} · ${speed === null ? "max" : `${speed}×`}`);
+    const seek = $("replay-seek");
+    if (dur && document.activeElement !== seek) seek.value = String(Math.round((pos / dur) * 1000));
+  } catch (err) {
+    $("replay-note").hidden = false;
+    $("replay-body").hidden = err.status === 404;
+    setText("replay-note", err.status === 404 ? "This program does not offer replay control over the web (no /api/control)." : `Replay: ${err.message}`);
+  }
+}
+
+function replayCommand(label, cmd, value) {
+  const body = value === undefined ? { cmd } : { cmd, value };
+  return act(label, "POST", "/api/control", body, { describe: () => `${label}: done` }).then(pollReplay);
+}
+
+async function loadSessions() {
+  const panel = $("sessions");
+  let data;
+  try {
+    data = await api("GET", "/api/sessions");
+  } catch (err) {
+    panel.hidden = err.status === 404 || err.status === 0;
+    setText("sessions-note", err.message);
+    return;
+  }
+  panel.hidden = false;
+  const sessions = Array.isArray(data) ? data : data.sessions || [];
+  setText("sessions-note", sessions.length ? "" : "No flight sessions recorded yet.");
+  const rows = sessions.slice(0, 50).map((s) => {
+    const tr = document.createElement("tr");
+    const end = s.ended_s ?? s.updated_s ?? s.started_s;
+    const cells = [
+      new Date(s.started_s * 1000).toLocaleString([], { hour12: false }),
+      s.ended_s === null ? `${duration(end - s.started_s)} (open)` : duration(end - s.started_s),
+      `${s.autopilot || ""} ${String(s.vehicle_type || "").toLowerCase()}`.trim() || "–",
+      s.max_alt_m === null || s.max_alt_m === undefined ? "–" : `${num(s.max_alt_m, 0)} m`,
+    ];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    const td = document.createElement("td");
+    const b = document.createElement("button");
+    b.className = "btn small";
+    b.type = "button";
+    b.textContent = "tlog";
+    b.title = "Download this session's telemetry log";
+    b.addEventListener("click", () => downloadTlog(s, b));
+    td.append(b);
+    tr.append(td);
+    return tr;
+  });
+  $("sessions-body").replaceChildren(...rows);
+}
+
+async function downloadTlog(session, button) {
+  button.disabled = true;
+  try {
+    const response = await api("GET", `/api/sessions/${session.id}/tlog`, undefined, { raw: true, timeoutMs: 120000 });
+    const blob = await response.blob();
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = String(session.tlog_path || `session-${session.id}.tlog`).split("/").pop();
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    showResult("ok", `TLOG: downloaded ${a.download} (${Math.round(blob.size / 1024)} kB)`);
+  } catch (err) {
+    showResult("bad", `TLOG download refused: ${err.message}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- controls --------------------------------------------------------------------------------
+
+function bindControls() {
+  const cmd = (id, label, path, body) => on(id, "click", (e) => act(label, "POST", path, body, { button: e.currentTarget }));
+  cmd("btn-arm", "ARM", "/api/vehicle/arm");
+  cmd("btn-disarm", "DISARM", "/api/vehicle/disarm", { force: false });
+  cmd("btn-land", "LAND", "/api/vehicle/land");
+  cmd("btn-rtl", "RTL", "/api/vehicle/rtl");
+  cmd("btn-hold", "HOLD", "/api/vehicle/hold");
+  cmd("abort", "ABORT", "/commands/abort");
+  on("takeoff-form", "submit", (e) => {
+    e.preventDefault();
+    const altitude = Number($("takeoff-alt").value);
+    act("TAKEOFF", "POST", "/api/vehicle/takeoff", { altitude_m: altitude }, { button: $("btn-takeoff") });
+  });
+  on("track-stop", "click", (e) => act("STOP TRACK", "POST", "/commands/stop_tracking", undefined, { button: e.currentTarget }));
+  on("smart-toggle", "click", async (e) => {
+    const r = await act("SMART", "POST", "/commands/toggle_smart_mode", undefined, {
+      button: e.currentTarget,
+      describe: (r) => `SMART: ${r.smart_mode ? "on" : "off"} (tracker ${r.tracker})`,
+    });
+    if (r) {
+      setSmart(r.smart_mode);
+      $("tracker-select").value = r.tracker;
+    }
+  });
+  on("tracker-select", "change", async (e) => {
+    const name = e.currentTarget.value;
+    const r = await act("TRACKER", "POST", "/api/tracker/switch", { name }, { describe: (r) => `TRACKER: ${r.tracker}` });
+    if (!r && ui.tracker) e.target.value = ui.tracker.tracker; // refused: show the one still in use
+  });
+  on("profile-select", "change", async (e) => {
+    const name = e.currentTarget.value;
+    const r = await act("PROFILE", "POST", "/api/follower/switch-profile", { name }, { describe: (r) => `PROFILE: ${r.profile}` });
+    if (!r && ui.follower) e.target.value = ui.follower.profile;
+  });
+  on("follow-toggle", "click", (e) => {
+    if (ui.follower?.active) act("STOP FOLLOW", "POST", "/commands/stop_following", undefined, { button: e.currentTarget });
+    else act("FOLLOW", "POST", "/commands/start_following", undefined, { button: e.currentTarget });
+  });
+  on("replay-play", "click", () => replayCommand("PLAY", "play"));
+  on("replay-pause", "click", () => replayCommand("PAUSE", "pause"));
+  on("replay-step", "click", () => replayCommand("STEP", "step", 1));
+  on("replay-speed", "change", (e) => replayCommand("SPEED", "speed", Number(e.currentTarget.value)));
+  on("replay-seek", "change", (e) => {
+    const durText = $("replay-dur").textContent;
+    const parts = durText.split(":").map(Number);
+    const dur = parts.reduce((acc, v) => acc * 60 + v, 0);
+    replayCommand("SEEK", "seek", (Number(e.currentTarget.value) / 1000) * dur);
+  });
+  on("sessions-refresh", "click", loadSessions);
+  for (const id of ["logout", "logout-footer"]) {
+    on(id, "click", () => {
+      clearToken();
+      location.reload();
+    });
+  }
+}
+
+/** Remove every control the role may not use: absent, not merely disabled. */
+function applyRole(role) {
+  ui.role = role;
+  ui.rank = ROLE_RANK[role] || 1;
+  for (const el of document.querySelectorAll("[data-role]")) {
+    if ((ROLE_RANK[el.dataset.role] || 99) > ui.rank) el.remove();
+    else el.hidden = false;
+  }
+}
+
+// ---- sign-in ---------------------------------------------------------------------------------
+
+function showLogin(message = "") {
+  $("app").hidden = true;
+  $("who").hidden = true;
+  $("footer").hidden = true;
+  const abort = $("abort");
+  if (abort) abort.hidden = true;
+  $("login").hidden = false;
+  setText("login-error", message);
+  $("token-input").focus();
+}
+
+async function signIn(token) {
+  token = token.trim();
+  let claims;
+  try {
+    claims = decodeToken(token);
+  } catch (err) {
+    showLogin(err.message);
+    return;
+  }
+  if (claims.exp && claims.exp * 1000 < Date.now()) {
+    clearToken();
+    showLogin("This token has expired: ask for a new one.");
+    return;
+  }
+  let reachable = true;
+  try {
+    await api("GET", "/status", undefined, { token });
+  } catch (err) {
+    if (err.status === 401 || err.status === 403) {
+      clearToken();
+      showLogin(`The program refused this token: ${err.message}`);
+      return;
+    }
+    reachable = err.status !== 0;
+  }
+  saveToken(token);
+  start(token, claims, reachable);
+}
+
+function start(token, claims, reachable) {
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("who").hidden = false;
+  $("footer").hidden = false;
+  applyRole(claims.role);
+  const badge = $("role-badge");
+  badge.dataset.role = claims.role;
+  const days = claims.exp ? (claims.exp * 1000 - Date.now()) / 86400000 : null;
+  badge.textContent = claims.role;
+  const expires = days === null ? "" : `, expires in ${days >= 1 ? `${Math.floor(days)} d` : `${Math.max(0, Math.round(days * 24))} h`}`;
+  badge.title = `${claims.sub || "token"}${expires}`;
+  setText("signed-in", `Signed in as ${claims.role} (${claims.sub || "token"}${expires}).`);
+  if (!reachable) banner("warn", "The program does not answer yet — retrying.");
+
+  ui.plot = new StripChart($("plot"), [
+    { key: "alt", label: "alt", unit: "m", colour: "#f0a030", axis: "left" },
+    { key: "gs", label: "speed", unit: "m/s", colour: "#58a6ff", axis: "right" },
+    { key: "climb", label: "climb", unit: "m/s", colour: "#a371f7", axis: "right" },
+  ]);
+  bindControls();
+  ui.telemetry = new TelemetryStream({
+    token,
+    onEvent,
+    onState: onTelemetryState,
+    onAuthFailed,
+    transport: params.get("transport") === "sse" ? "sse" : "ws",
+  });
+  ui.telemetry.start();
+  ui.video = new VideoView({
+    wrap: $("video-wrap"),
+    canvas: $("video"),
+    img: $("mjpeg"),
+    statusEl: $("video-status"),
+    token,
+    interactive: ui.rank >= ROLE_RANK.operator,
+    mode: params.get("video") === "mjpeg" ? "mjpeg" : "ws",
+    callbacks: {
+      onClick: trackClick,
+      onBox: trackBox,
+      onTracker,
+      onFollower,
+      onVideoState: () => {},
+      onTransport: onVideoTransport,
+      onAuthFailed,
+    },
+  });
+  ui.video.start();
+  setInterval(() => {
+    const fps = ui.video.fps;
+    setText("video-fps", ui.video.mode === "mjpeg" ? "MJPEG" : `${num(fps, 0)} fps`);
+  }, 1000);
+  loadMeta();
+  setInterval(loadSessions, 30000);
+}
+
+function boot() {
+  setUnauthorizedHandler((reason) => {
+    // a REST call says the token is no longer good (expired, or the program got a new secret)
+    if (/expired|invalid|missing/i.test(reason)) onAuthFailed(reason);
+  });
+  on("login-form", "submit", (e) => {
+    e.preventDefault();
+    signIn($("token-input").value);
+  });
+  let token = loadToken();
+  if (location.hash.startsWith("#token=")) {
+    token = decodeURIComponent(location.hash.slice(7));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  const message = sessionStorage.getItem(LOGIN_MESSAGE_KEY);
+  sessionStorage.removeItem(LOGIN_MESSAGE_KEY);
+  if (token) signIn(token);
+  else showLogin(message || "");
+}
+
+boot();

@@ -1,0 +1,400 @@
+// Live video on a canvas: binary frames from /ws/video_feed (16-byte header: uint64 seq, float64
+// capture time, big-endian; then a JPEG), or the MJPEG stream /video_feed in an <img> under the
+// canvas when WebSockets cannot be used. The tracked box is drawn over the picture; an operator
+// clicks (track what is there) or drags (track that box). Reconnects by itself.
+
+import { api, wsUrl } from "./api.js";
+import { BACKOFF_S, serverAnswers } from "./telemetry.js";
+
+const HEADER_BYTES = 16;
+const DRAG_MIN_PX = 8; // pointer travel (screen px) before a press becomes a drag
+const STALL_MS = 3000;
+const AUTH_CLOSE = 1008;
+
+export class VideoView {
+  constructor({ wrap, canvas, img, statusEl, token, interactive, mode = "ws", callbacks }) {
+    this.wrap = wrap;
+    this.canvas = canvas;
+    this.ctx = canvas.getContext("2d");
+    this.img = img;
+    this.statusEl = statusEl;
+    this.token = token;
+    this.interactive = interactive;
+    this.mode = mode; // "ws" or "mjpeg"
+    this.cb = callbacks; // onClick, onBox, onTracker, onFollower, onVideoState, onTransport, onAuthFailed
+    this.attempt = 0;
+    this.everOpened = false;
+    this.bitmap = null;
+    this.pending = null;
+    this.decoding = false;
+    this.frames = 0;
+    this.frameSeq = -1;
+    this.lastFrameAt = 0;
+    this.fpsWindow = [];
+    this.tracker = null;
+    this.videoState = null;
+    this.linkText = "Connecting video…";
+    this.drag = null;
+    this.marker = null;
+    this.drawQueued = false;
+    this.timers = [];
+    this.pollTimers = [];
+    this.socket = null;
+    if (interactive) this.bindPointer();
+    this.timers.push(setInterval(() => this.refreshStatus(), 500));
+  }
+
+  start() {
+    this.connect();
+  }
+
+  connect() {
+    this.wrap.dataset.mode = this.mode;
+    this.cb.onTransport(this.mode, this.attempt ? "reconnecting" : "connecting");
+    if (this.mode === "mjpeg") this.connectMjpeg();
+    else this.connectWs();
+  }
+
+  async retry(reason) {
+    if (this.stopped) return;
+    if (this.mode === "ws" && !this.everOpened && this.attempt >= 1 && (await serverAnswers())) {
+      this.mode = "mjpeg"; // WebSockets blocked on the way: the plain HTTP stream may pass
+    }
+    const delay = BACKOFF_S[Math.min(this.attempt, BACKOFF_S.length - 1)];
+    this.attempt += 1;
+    this.linkText = `Video connection lost (${reason}) — reconnecting in ${delay} s`;
+    this.cb.onTransport(this.mode, "reconnecting", delay);
+    this.refreshStatus();
+    this.retryTimer = setTimeout(() => this.connect(), delay * 1000);
+  }
+
+  opened() {
+    this.everOpened = true;
+    this.attempt = 0;
+    this.linkText = "";
+    this.cb.onTransport(this.mode, "live");
+    this.refreshStatus();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    for (const t of [...this.timers, ...this.pollTimers]) clearInterval(t);
+    if (this.socket) this.socket.close(1000, "page closed");
+    this.img.removeAttribute("src");
+  }
+
+  // ---- WebSocket frames ---------------------------------------------------------------------
+
+  connectWs() {
+    const ws = new WebSocket(wsUrl("/ws/video_feed"));
+    ws.binaryType = "arraybuffer";
+    this.socket = ws;
+    let live = false;
+    ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: this.token }));
+    ws.onmessage = (msg) => {
+      if (!live) {
+        live = true;
+        this.opened();
+      }
+      if (typeof msg.data === "string") {
+        try {
+          this.onText(JSON.parse(msg.data));
+        } catch {
+          /* not ours */
+        }
+      } else {
+        this.onFrame(msg.data);
+      }
+    };
+    ws.onclose = (ev) => {
+      if (this.socket !== ws) return;
+      this.socket = null;
+      if (ev.code === AUTH_CLOSE) {
+        this.stopped = true;
+        this.cb.onAuthFailed(ev.reason || "the server refused the token");
+        return;
+      }
+      this.retry(ev.code === 1001 ? "the program is restarting" : "connection closed");
+    };
+  }
+
+  onText(message) {
+    const { type, data } = message;
+    if (type === "tracker") {
+      this.learnMotion(data);
+      this.tracker = data;
+      this.cb.onTracker(data);
+      this.queueDraw();
+    } else if (type === "follower") {
+      this.cb.onFollower(data);
+    } else if (type === "video") {
+      this.videoState = data;
+      this.cb.onVideoState(data);
+      this.refreshStatus();
+    }
+  }
+
+  onFrame(buffer) {
+    if (buffer.byteLength <= HEADER_BYTES) return;
+    const view = new DataView(buffer);
+    this.pending = { buffer, seq: Number(view.getBigUint64(0)), time: view.getFloat64(8) };
+    if (!this.decoding) this.decodeLatest();
+  }
+
+  /** Decode the newest frame only: frames that arrive during a decode replace each other. */
+  async decodeLatest() {
+    this.decoding = true;
+    while (this.pending) {
+      const { buffer, seq, time } = this.pending;
+      this.pending = null;
+      try {
+        const blob = new Blob([new Uint8Array(buffer, HEADER_BYTES)], { type: "image/jpeg" });
+        const bitmap = await createImageBitmap(blob);
+        if (this.bitmap) this.bitmap.close();
+        this.bitmap = bitmap;
+        this.frameSeq = seq;
+        this.frameTime = time;
+        this.countFrame();
+        this.queueDraw();
+      } catch {
+        /* a damaged JPEG: wait for the next one */
+      }
+    }
+    this.decoding = false;
+  }
+
+  // ---- MJPEG fallback -----------------------------------------------------------------------
+
+  connectMjpeg() {
+    const params = new URLSearchParams({ token: this.token, fps: "15" });
+    this.img.hidden = false;
+    let live = false;
+    this.img.onload = () => {
+      if (!live) {
+        live = true;
+        this.opened();
+      }
+      this.countFrame();
+    };
+    this.img.onerror = () => {
+      live = false;
+      this.img.removeAttribute("src");
+      this.retry("stream ended");
+    };
+    this.img.src = `/video_feed?${params}`;
+    // an <img> shows each part, but tells us little: watch it and poll the overlay state
+    for (const t of this.pollTimers) clearInterval(t);
+    this.pollTimers = [
+      setInterval(() => this.queueDraw(), 100),
+      setInterval(() => this.pollState(), 500),
+    ];
+  }
+
+  async pollState() {
+    try {
+      const [tracker, follower, video] = await Promise.all([
+        api("GET", "/telemetry/tracker_data").catch(() => null),
+        api("GET", "/telemetry/follower_data"),
+        api("GET", "/api/video/health"),
+      ]);
+      if (tracker) this.onText({ type: "tracker", data: tracker });
+      this.onText({ type: "follower", data: follower });
+      this.onText({ type: "video", data: video });
+      if (this.pollFailures > 0) {
+        // the program was away: an MJPEG <img> just freezes on its last part, so restart it
+        this.pollFailures = 0;
+        this.opened();
+        this.img.src = `/video_feed?${new URLSearchParams({ token: this.token, fps: "15", t: String(Date.now()) })}`;
+      }
+    } catch {
+      this.pollFailures = (this.pollFailures || 0) + 1;
+      if (this.pollFailures === 2) {
+        this.linkText = "Video connection lost — waiting for the program";
+        this.cb.onTransport(this.mode, "reconnecting");
+        this.refreshStatus();
+      }
+    }
+  }
+
+  // ---- drawing ------------------------------------------------------------------------------
+
+  countFrame() {
+    const now = performance.now();
+    this.frames += 1;
+    this.lastFrameAt = now;
+    this.fpsWindow.push(now);
+    while (this.fpsWindow.length && now - this.fpsWindow[0] > 2000) this.fpsWindow.shift();
+  }
+
+  get fps() {
+    const w = this.fpsWindow;
+    if (w.length < 2) return 0;
+    return ((w.length - 1) * 1000) / (w[w.length - 1] - w[0] || 1);
+  }
+
+  queueDraw() {
+    if (this.drawQueued) return;
+    this.drawQueued = true;
+    requestAnimationFrame(() => {
+      this.drawQueued = false;
+      this.draw();
+    });
+  }
+
+  frameSize() {
+    if (this.mode === "mjpeg") return [this.img.naturalWidth, this.img.naturalHeight];
+    return this.bitmap ? [this.bitmap.width, this.bitmap.height] : [0, 0];
+  }
+
+  draw() {
+    const [w, h] = this.frameSize();
+    if (!w || !h) return;
+    if (this.mode === "mjpeg" && this.frames === 0) {
+      this.countFrame(); // the first part has been shown: the stream is up
+      this.opened();
+    }
+    const c = this.canvas;
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+    }
+    const ctx = this.ctx;
+    if (this.mode === "mjpeg") ctx.clearRect(0, 0, w, h);
+    else ctx.drawImage(this.bitmap, 0, 0);
+    const scale = w / Math.max(1, c.clientWidth || w); // canvas px per screen px: keep lines crisp
+    this.drawTracker(ctx, w, h, scale);
+    this.drawSelection(ctx, w, h, scale);
+  }
+
+  /**
+   * The tracker answers for a frame a little older than the one on screen (its own processing
+   * time): keep a smoothed velocity of the box so it can be drawn where the target is now.
+   */
+  learnMotion(next) {
+    const prev = this.tracker;
+    const usable = (t) => t && t.box && t.state === "locked" && t.frame_time_s > 0;
+    if (!usable(prev) || !usable(next) || prev.frame_seq === next.frame_seq) {
+      if (!usable(next)) this.motion = null;
+      return;
+    }
+    const dt = next.frame_time_s - prev.frame_time_s;
+    if (dt <= 0 || dt > 1) {
+      this.motion = null;
+      return;
+    }
+    const vx = (next.box.x - prev.box.x) / dt;
+    const vy = (next.box.y - prev.box.y) / dt;
+    const m = this.motion;
+    this.motion = m ? { vx: m.vx + 0.4 * (vx - m.vx), vy: m.vy + 0.4 * (vy - m.vy) } : { vx, vy };
+  }
+
+  drawTracker(ctx, w, h, scale) {
+    const t = this.tracker;
+    if (!t || !t.box || !t.frame_w || !t.frame_h) return;
+    const sx = w / t.frame_w;
+    const sy = h / t.frame_h;
+    let { x, y, w: bw, h: bh } = t.box;
+    if (this.motion && this.mode === "ws" && this.frameTime > t.frame_time_s) {
+      const ahead = Math.min(0.5, this.frameTime - t.frame_time_s); // never guess far
+      x += this.motion.vx * ahead;
+      y += this.motion.vy * ahead;
+    }
+    const colour = t.state === "locked" ? "#3fb950" : t.state === "searching" ? "#e3b341" : "#f85149";
+    ctx.save();
+    ctx.lineWidth = 2.5 * scale;
+    ctx.strokeStyle = colour;
+    ctx.strokeRect(x * sx, y * sy, bw * sx, bh * sy);
+    const cx = (x + bw / 2) * sx;
+    const cy = (y + bh / 2) * sy;
+    ctx.beginPath();
+    ctx.moveTo(cx - 6 * scale, cy);
+    ctx.lineTo(cx + 6 * scale, cy);
+    ctx.moveTo(cx, cy - 6 * scale);
+    ctx.lineTo(cx, cy + 6 * scale);
+    ctx.stroke();
+    const label = `${t.state.toUpperCase()} ${t.tracker} ${Math.round((t.confidence || 0) * 100)}%`;
+    ctx.font = `${Math.round(12 * scale)}px system-ui, sans-serif`;
+    const ty = y * sy > 18 * scale ? y * sy - 5 * scale : (y + bh) * sy + 15 * scale;
+    const tw = ctx.measureText(label).width;
+    const lx = Math.max(2 * scale, Math.min(x * sx, w - tw - 6 * scale)); // keep the label inside the picture
+    ctx.fillStyle = "rgba(0,0,0,0.6)";
+    ctx.fillRect(lx - 2 * scale, ty - 13 * scale, tw + 6 * scale, 17 * scale);
+    ctx.fillStyle = colour;
+    ctx.fillText(label, lx + scale, ty);
+    ctx.restore();
+  }
+
+  drawSelection(ctx, w, h, scale) {
+    ctx.save();
+    ctx.setLineDash([6 * scale, 4 * scale]);
+    ctx.lineWidth = 2 * scale;
+    ctx.strokeStyle = "#58a6ff";
+    if (this.drag && this.drag.moved) {
+      const d = this.drag;
+      ctx.strokeRect(Math.min(d.x0, d.x1) * w, Math.min(d.y0, d.y1) * h, Math.abs(d.x1 - d.x0) * w, Math.abs(d.y1 - d.y0) * h);
+    } else if (this.marker && performance.now() - this.marker.at < 1500) {
+      ctx.beginPath();
+      ctx.arc(this.marker.x * w, this.marker.y * h, 14 * scale, 0, Math.PI * 2);
+      ctx.stroke();
+      this.queueDraw();
+    }
+    ctx.restore();
+  }
+
+  refreshStatus() {
+    let text = this.linkText;
+    const v = this.videoState;
+    if (!text && v && !v.running) text = `No video: ${v.reason || "not running"}`;
+    else if (!text && v && v.state && v.state !== "ok") text = `Video ${v.state}${v.reason ? `: ${v.reason}` : ""}`;
+    else if (!text && this.frames === 0) text = "Waiting for the first frame…";
+    else if (!text && performance.now() - this.lastFrameAt > STALL_MS && this.mode === "ws") {
+      text = `No new frame for ${Math.round((performance.now() - this.lastFrameAt) / 1000)} s`;
+    }
+    if (this.statusEl.textContent !== text) this.statusEl.textContent = text;
+  }
+
+  // ---- pointer: click to track, drag to box-track -------------------------------------------
+
+  bindPointer() {
+    const c = this.canvas;
+    this.wrap.dataset.operator = "";
+    const norm = (e) => {
+      const r = c.getBoundingClientRect();
+      return [Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)), Math.min(1, Math.max(0, (e.clientY - r.top) / r.height))];
+    };
+    c.addEventListener("pointerdown", (e) => {
+      if (e.button !== 0) return;
+      c.setPointerCapture(e.pointerId);
+      const [x, y] = norm(e);
+      this.drag = { x0: x, y0: y, x1: x, y1: y, cx: e.clientX, cy: e.clientY, moved: false };
+      e.preventDefault();
+    });
+    c.addEventListener("pointermove", (e) => {
+      const d = this.drag;
+      if (!d) return;
+      [d.x1, d.y1] = norm(e);
+      if (Math.hypot(e.clientX - d.cx, e.clientY - d.cy) >= DRAG_MIN_PX) d.moved = true;
+      this.queueDraw();
+    });
+    c.addEventListener("pointerup", (e) => {
+      const d = this.drag;
+      this.drag = null;
+      if (!d) return;
+      [d.x1, d.y1] = norm(e);
+      const bw = Math.abs(d.x1 - d.x0);
+      const bh = Math.abs(d.y1 - d.y0);
+      if (d.moved && bw > 0.005 && bh > 0.005) {
+        this.cb.onBox(Math.min(d.x0, d.x1), Math.min(d.y0, d.y1), bw, bh);
+      } else {
+        this.marker = { x: d.x0, y: d.y0, at: performance.now() };
+        this.cb.onClick(d.x0, d.y0);
+      }
+      this.queueDraw();
+    });
+    c.addEventListener("pointercancel", () => {
+      this.drag = null;
+      this.queueDraw();
+    });
+  }
+}

@@ -1,0 +1,98 @@
+"""The stream hub in-process: a slow client drops (and is told) without holding back a fast one;
+per-client rates; history and resume without duplicates. Publishers are real threads."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from embedded_api.stream.hub import Channel
+
+
+def _publish_from_thread(channel: Channel, n: int, type_: str = "log", hz: float | None = None) -> threading.Thread:
+    def run() -> None:
+        for i in range(n):
+            channel.publish(type_, {"i": i}, plain=lambda v: v)
+            if hz:
+                time.sleep(1.0 / hz)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_slow_client_drops_and_is_told_while_a_fast_one_gets_everything() -> None:
+    async def main() -> None:
+        channel = Channel("t", queue_size=8)
+        fast, _ = channel.connect("ws", 50)
+        slow, _ = channel.connect("ws", 50)
+        got: list[int] = []
+
+        async def read_fast() -> None:
+            deadline = time.monotonic() + 5
+            while len(got) < 200 and time.monotonic() < deadline:
+                got.extend(e.data()["i"] for e in await fast.get(timeout_s=1))
+
+        reader = asyncio.create_task(read_fast())
+        thread = _publish_from_thread(channel, 200, hz=1000)  # from a "link thread"
+        await reader
+        thread.join()
+        assert got == list(range(200))
+        late = await slow.get(timeout_s=1)  # never read until now: only the newest 8 are left
+        assert [e.data()["i"] for e in late] == list(range(192, 200))
+        assert slow.dropped == 192 and slow.take_drops() == 192 and slow.take_drops() == 0
+        assert fast.dropped == 0
+        stats = channel.stats()
+        assert stats["messages_dropped"] == 192 and stats["clients"] == 2 and stats["events_published"] == 200
+
+    asyncio.run(main())
+
+
+def test_throttled_types_follow_each_clients_rate_and_end_on_the_newest() -> None:
+    async def main() -> None:
+        channel = Channel("t", throttled=("telemetry",), queue_size=64)
+        ten, _ = channel.connect("sse", 10)
+        fifty, _ = channel.connect("ws", 50)
+        thread = _publish_from_thread(channel, 100, "telemetry", hz=200)  # ~0.5 s at 200 Hz
+        await asyncio.to_thread(thread.join)
+        await asyncio.sleep(0.3)  # let the trailing-edge timers fire
+        slow = [e.data()["i"] for e in await ten.get(timeout_s=1)]
+        quick = [e.data()["i"] for e in await fifty.get(timeout_s=1)]
+        assert 4 <= len(slow) <= 8, slow
+        assert 20 <= len(quick) <= 35, quick
+        assert slow[-1] == quick[-1] == 99  # the last value is never held back
+        assert slow == sorted(slow) and ten.dropped == 0
+
+    asyncio.run(main())
+
+
+def test_history_and_resume_give_the_ring_without_duplicates() -> None:
+    async def main() -> None:
+        channel = Channel("t", throttled=("telemetry",), ring_size=100, ring_rate_hz=1000)
+        for i in range(5):
+            channel.publish("log", {"i": i}, plain=lambda v: v)
+        client, history = channel.connect("ws", 50, history=3)
+        assert [e.data()["i"] for e in history] == [2, 3, 4] and client.after_id == 5
+        channel.publish("log", {"i": 5}, plain=lambda v: v)
+        live = await client.get(timeout_s=1)
+        assert [e.id for e in live] == [6]
+        resumed, backlog = channel.connect("sse", 50, after_id=3)
+        assert [e.id for e in backlog] == [4, 5, 6]
+        assert await resumed.get(timeout_s=0.05) == []  # nothing is delivered twice
+        channel.disconnect(client)
+        assert channel.stats()["clients"] == 1 and client.closed
+
+    asyncio.run(main())
+
+
+def test_publishing_after_the_loop_has_gone_is_harmless() -> None:
+    channel = Channel("t")
+
+    async def connect() -> None:
+        channel.connect("ws", 10)
+
+    asyncio.run(connect())  # the loop is closed when this returns; the client is still registered
+    channel.publish("log", {}, plain=lambda v: v)
+    channel.publish("log", {}, plain=lambda v: v)
+    assert channel.stats()["events_published"] == 2
