@@ -25,6 +25,7 @@ from embedded_api.routes import (
     health,
     ingest,
     jobs,
+    replay,
     status,
     streams,
     telemetry,
@@ -79,7 +80,7 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
     async def _gcs_error(_: Request, exc: GcsError) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=http_status(exc))
 
-    for module in (health, status, telemetry, vehicle, commands, config, streams, ingest, jobs):
+    for module in (health, status, telemetry, vehicle, commands, config, streams, ingest, jobs, replay):
         app.include_router(module.router)
     for module in (video, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
         app.include_router(module.router)

@@ -61,6 +61,11 @@ ROLES: dict[tuple[str, str], str] = {
             "stop_following",
         )
     },
+    ("GET", "/api/control"): "viewer",
+    ("POST", "/api/control"): "operator",
+    ("GET", "/api/sessions"): "viewer",
+    ("GET", "/api/sessions/{session_id}"): "viewer",
+    ("GET", "/api/sessions/{session_id}/tlog"): "viewer",
     ("GET", "/api/tracker/schema"): "viewer",
     ("POST", "/api/tracker/switch"): "operator",
     ("GET", "/api/follower/profiles"): "viewer",
@@ -80,6 +85,7 @@ PATH_VALUES = {
     "backup_id": "20240101-000000-000000",
     "kind": "tlog_summary",
     "job_id": "0123456789ab",
+    "session_id": "1",
 }
 RANK = {"viewer": 1, "operator": 2, "admin": 3}
 
