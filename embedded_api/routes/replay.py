@@ -21,7 +21,9 @@ from gcs.core.serialize import to_plain
 
 router = APIRouter(tags=["replay and sessions"])
 
-NO_REPLAY = {404: {"description": "no replay link is open (connect replay:PATH first)"}}
+NO_REPLAY: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no replay link is open (connect replay:PATH first)"}
+}
 
 
 class ControlBody(BaseModel):
