@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1
   libxcb-xfixes0 libxcb-xkb1 libxcb-glx0 libxkbcommon-x11-0 xvfb
+  chromium  # the dashboard's browser tests (Playwright drives /usr/bin/chromium; no browser download)
 )
 
 missing=()
@@ -51,7 +52,19 @@ want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages into $VENV (first time takes a few minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  # torch first, pinned to the CPU-usable wheels this platform's pip finds locally; ultralytics
+  # would otherwise pull a newer CUDA build of several GB.
+  if [ "$(uname -m)" = "aarch64" ]; then
+    "$VENV/bin/python" -m pip install -q "torch==2.9.1" "torchvision==0.24.1"
+  else
+    "$VENV/bin/python" -m pip install -q "torch==2.14.1" "torchvision==0.29.1"
+  fi
+  "$VENV/bin/python" -m pip install -q -e ".[dev,smart]"
+  # ultralytics pulls opencv-python, which writes the same cv2/ folder without CSRT/KCF:
+  # remove it and lay the contrib headless build back on top.
+  "$VENV/bin/python" -m pip uninstall -y -q opencv-python opencv-python-headless opencv-contrib-python 2>/dev/null || true
+  "$VENV/bin/python" -m pip install -q --no-deps --force-reinstall \
+    "opencv-contrib-python-headless==$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("opencv-contrib-python-headless"))')"
   # Fail loudly if another package swapped OpenCV for a build without CSRT/KCF.
   "$VENV/bin/python" -c "import cv2; cv2.TrackerCSRT_create" \
     || { echo "setup: OpenCV lacks the contrib trackers (CSRT); reinstall opencv-contrib-python-headless" >&2; exit 1; }
