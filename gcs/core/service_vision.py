@@ -21,7 +21,6 @@ from gcs.core.vehicle.commander import Commander
 from gcs.core.video import CaptureStats, Consumer, EncodedFrame, FanoutStats
 from gcs.core.vision import VisionPipeline
 
-
 SMART_TRACKER = "smart"
 
 
@@ -107,6 +106,8 @@ class VisionFacade:
         tracker stays in use and nothing else is affected.
         """
         classic = self.config.current.tracking.tracker
+        if enabled:
+            self.vision.preload_smart()
         return self.vision.switch_tracker(SMART_TRACKER if enabled else classic)
 
     def toggle_smart_mode(self) -> bool:

@@ -21,7 +21,9 @@ from gcs.core.follow.profiles import PROFILES, FollowParams, ProfileSpec
 from gcs.core.follow.safety import SafetyLimits
 from gcs.core.models import VehicleState
 from gcs.core.tracking.errors import TrackerError
+from gcs.core.tracking.opencv_trackers import default_registry
 from gcs.core.tracking.registry import TrackerSpec
+from gcs.core.tracking.smart import LazyDetector, register_smart_tracker
 from gcs.core.tracking.types import BBox, TrackedTarget
 from gcs.core.tracking.worker import TrackingWorker
 from gcs.core.vehicle.commander import Commander
@@ -76,6 +78,12 @@ class VisionPipeline:
         self._fanout: JpegFanout | None = None
         self._tracker: TrackingWorker | None = None
         cfg = config()
+        t = cfg.tracking
+        # One detector for the pipeline's life: a source change must not reload the model.
+        self.smart_detector = LazyDetector(
+            t.backend, t.model_path or None, confidence=t.confidence, image_size=t.image_size,
+            device=t.device, classes=t.classes,
+        )  # fmt: skip
         self.follow = FollowLoop(
             bus,
             commander,
@@ -98,12 +106,20 @@ class VisionPipeline:
             spec, bus=self._bus, options=options, stale_after_s=v.stale_after_s, max_backoff_s=v.reconnect_max_backoff_s
         )
         fanout = JpegFanout(capture, quality=v.jpeg_quality, min_quality=v.jpeg_quality_min)
+        registry = default_registry()
+        register_smart_tracker(registry, self.smart_detector)
+        with self._lock:  # a new source keeps the tracker the operator chose
+            previous = self._tracker.tracker_name if self._tracker is not None else None
+        smart = previous == "smart" if previous else cfg.tracking.smart_mode
         tracker = TrackingWorker(
             capture,
             bus=self._bus,
-            tracker_name=cfg.tracking.tracker,
+            tracker_name=previous or ("smart" if smart else cfg.tracking.tracker),
             lost_timeout_s=cfg.safety.target_lost_timeout_s,
+            registry=registry,
         )
+        if smart:
+            self.preload_smart()
         with self._lock:
             self._stop_workers()
             self._capture, self._fanout, self._tracker = capture, fanout, tracker
@@ -111,6 +127,18 @@ class VisionPipeline:
         fanout.start()
         self.follow.start()
         log.info("video source %s started", spec)
+
+    def preload_smart(self) -> None:
+        """Start loading the detector in the background (no-op once loaded)."""
+        if not self.smart_detector.loaded:
+            threading.Thread(target=self._preload_detector, name="detector-load", daemon=True).start()
+
+    def _preload_detector(self) -> None:
+        """Load the model off every other thread (ultralytics takes seconds) so the first click is quick."""
+        try:
+            self.smart_detector.get()
+        except TrackerError as exc:
+            log.error("smart mode unavailable: %s", exc)
 
     def close(self) -> None:
         self.follow.disable("shutting down")

@@ -41,3 +41,15 @@ class Tracker(Protocol):
     def init(self, frame: Image, box: BBox) -> None: ...
 
     def update(self, frame: Image) -> TrackUpdate: ...
+
+
+@runtime_checkable
+class SelectingTracker(Tracker, Protocol):
+    """A tracker that chooses its own target at start: smart mode snaps a click or a rough box to
+    the detected object there. The worker hands such a tracker the click itself (``init_click``)
+    and afterwards treats ``selected_box`` as the selection (appearance reference, first box)."""
+
+    @property
+    def selected_box(self) -> BBox | None: ...
+
+    def init_click(self, frame: Image, x: float, y: float) -> None: ...

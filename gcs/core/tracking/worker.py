@@ -10,6 +10,10 @@ Frames. ``wait_newer(seq, timeout)`` returns the newest frame after ``seq``; fra
 while the tracker is busy are simply never seen (dropped, not queued), so the latency of the
 published target is one tracker update, whatever the camera rate.
 
+Selection. A click becomes a square around it for the classic trackers; a tracker that picks
+its own target (``SelectingTracker``: smart mode) is handed the click itself, and the box it
+chose becomes the selection (first box, appearance reference, plausibility baseline).
+
 Topics. ``tracking.target``: a TrackedTarget for every processed frame while a track runs (and
 once when it ends). ``tracking.state``: a TrackStateChange when the state changes or a start fails.
 """
@@ -27,7 +31,7 @@ from gcs.core.tracking.appearance import AppearanceModel
 from gcs.core.tracking.errors import TrackerError
 from gcs.core.tracking.opencv_trackers import default_registry
 from gcs.core.tracking.plausibility import LossState, PlausibilityParams, assess
-from gcs.core.tracking.protocol import Tracker
+from gcs.core.tracking.protocol import SelectingTracker, Tracker
 from gcs.core.tracking.registry import TrackerRegistry
 from gcs.core.tracking.types import BBox, Image, TrackedTarget, TrackState, TrackStateChange
 
@@ -255,8 +259,14 @@ class TrackingWorker:
         image = frame.image
         h, w = image.shape[:2]
         try:
+            tracker = start.tracker
             box = start.resolve(w, h, self._click_size_frac)
-            start.tracker.init(image, box)
+            if start.click is not None and isinstance(tracker, SelectingTracker):
+                tracker.init_click(image, start.click[0], start.click[1])  # snaps the click to an object
+            else:
+                tracker.init(image, box)
+            if isinstance(tracker, SelectingTracker) and tracker.selected_box is not None:
+                box = tracker.selected_box  # the detected object, not the rough box or the click
             self._appearance.reset(image, box)
         except TrackerError as exc:
             log.warning("could not start %s (%s): %s", start.tracker.name, start.reason, exc)

@@ -1,0 +1,65 @@
+"""Smart mode through the service on the shipped model: click a car, stay locked; click grass: refused.
+
+(Locking through 5 s of vehicle motion and re-acquisition are shown by tests/unit/test_smart_tracking.py
+on rendered sequences; here the whole live path - service, worker, lazy model load - selects.)"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gcs.core.service import GcsService
+from gcs.core.tracking.types import TrackState
+from tests.conftest import wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def _far_from(boxes: list[tuple[int, int, int, int]], w: int = 640, h: int = 480) -> tuple[float, float]:
+    """A pixel at least 80 px from every target box (empty ground)."""
+    for y in range(60, h - 60, 40):
+        for x in range(60, w - 60, 40):
+            if all(x < bx - 80 or x > bx + bw + 80 or y < by - 80 or y > by + bh + 80 for bx, by, bw, bh in boxes):
+                return float(x), float(y)
+    raise AssertionError("no empty ground in view")
+
+
+def test_smart_click_locks_on_a_car_and_refuses_empty_ground(make_service) -> None:
+    service: GcsService = make_service("px4", video__enabled=True)
+    wait_until(lambda: service.vehicle_state().gps.has_fix, 5, "GPS fix")
+    service.arm()
+    service.takeoff(20.0)
+    wait_until(lambda: service.vehicle_state().global_position.alt_rel_m > 19.0, 20, "climb to 20 m")
+    assert service.set_smart_mode(True) == "smart" and service.smart_mode
+    wait_until(lambda: service.vision.smart_detector.loaded, 20, "detector loaded in the background")
+    service.start_video()  # restart the scene clock: car-1 on its straight; smart mode is kept
+    assert service.smart_mode
+    wait_until(lambda: service.latest_frame() is not None, 10, "first frame")
+    source = service.vision._require()[0].source
+    camera = source.camera  # type: ignore[attr-defined]
+    truth = {t.target_id: t.box for t in camera.targets_in_image(source.scene_time_s())}  # type: ignore[attr-defined]
+    x, y, w, h = truth["car-1"]
+    service.smart_click(x + w / 2, y + h / 2)
+    wait_until(lambda: service.tracker_data().state is TrackState.LOCKED, 15, "smart lock on car-1 (model load)")
+    assert service.tracker_data().tracker.lower() == "smart"
+    target = service.tracker_data()
+    assert target.box is not None
+    now_truth = {t.target_id: t.box for t in camera.targets_in_image(source.scene_time_s())}
+    cx, cy = target.box.centre
+    bx, by, bw, bh = now_truth["car-1"]
+    assert bx - 15 <= cx <= bx + bw + 15 and by - 15 <= cy <= by + bh + 15, "the lock is on car-1"
+
+    service.stop_tracking()
+    wait_until(lambda: service.tracker_data().state is TrackState.IDLE, 2, "tracking stopped")
+    changes: list[object] = []
+    service.subscribe("tracking.state", lambda _t, change: changes.append(change))
+    ex, ey = _far_from(list(now_truth.values()))
+    service.smart_click(ex, ey)
+    time.sleep(1.5)
+    assert service.tracker_data().state is not TrackState.LOCKED
+    reasons = [getattr(c, "reason", "") for c in changes]
+    assert any(reasons), f"a refused click says why: {reasons}"
+
+    assert service.set_smart_mode(False) == service.config.current.tracking.tracker
+    assert not service.smart_mode
