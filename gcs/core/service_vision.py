@@ -7,21 +7,31 @@ start_offboard_mode / stop_offboard_mode; the API maps those routes onto these m
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from gcs.core.config import ConfigStore
+from gcs.core.errors import RecordingError
 from gcs.core.follow.loop import FollowerStatus
 from gcs.core.follow.profiles import ProfileSpec
+from gcs.core.logs.paths import data_dir
 from gcs.core.models import CommandResult
 from gcs.core.tracking.registry import TrackerSpec
 from gcs.core.tracking.types import TrackedTarget
 from gcs.core.vehicle import offboard
 from gcs.core.vehicle.commander import Commander
-from gcs.core.video import CaptureStats, Consumer, EncodedFrame, FanoutStats
+from gcs.core.video import CaptureStats, Consumer, EncodedFrame, FanoutStats, RecorderStatus
 from gcs.core.vision import VisionPipeline
 
 SMART_TRACKER = "smart"
+log = logging.getLogger(__name__)
+
+
+def videos_dir() -> Path:
+    return data_dir() / "videos"
 
 
 class VisionFacade:
@@ -32,6 +42,7 @@ class VisionFacade:
     commander: Commander
     _run_command: Callable[[str, Callable[[], CommandResult]], CommandResult]
     _vehicle: Callable[[int | None], Any]
+    add_session_video: Callable[..., None]
 
     # ---- video -------------------------------------------------------------------------------
 
@@ -65,6 +76,26 @@ class VisionFacade:
 
     def latest_frame(self) -> Any:
         return self.vision.latest_frame()
+
+    # ---- recording ---------------------------------------------------------------------------
+
+    def start_video_recording(self, path: str | None = None) -> RecorderStatus:
+        """Record the video (default: <data dir>/videos/<time>.mp4) and attach it to the active
+        vehicle's flight session when one is being recorded."""
+        target = Path(path) if path else videos_dir() / time.strftime("%Y-%m-%d_%H-%M-%S.mp4")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        status = self.vision.start_recording(target)
+        try:
+            self.add_session_video(str(target))
+        except RecordingError as exc:
+            log.info("video %s not attached to a session: %s", target, exc)
+        return status
+
+    def stop_video_recording(self) -> RecorderStatus:
+        return self.vision.stop_recording()
+
+    def video_recording_status(self) -> RecorderStatus | None:
+        return self.vision.recording_status()
 
     # ---- tracking ----------------------------------------------------------------------------
 

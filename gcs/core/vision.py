@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import cv2
 
 from gcs.core.bus import MessageBus
 from gcs.core.config import GcsConfig
@@ -27,7 +30,18 @@ from gcs.core.tracking.smart import LazyDetector, register_smart_tracker
 from gcs.core.tracking.types import BBox, TrackedTarget
 from gcs.core.tracking.worker import TrackingWorker
 from gcs.core.vehicle.commander import Commander
-from gcs.core.video import CaptureStats, CaptureWorker, Consumer, EncodedFrame, FanoutStats, JpegFanout, VideoHealth
+from gcs.core.video import (
+    CaptureStats,
+    CaptureWorker,
+    Consumer,
+    EncodedFrame,
+    FanoutStats,
+    JpegFanout,
+    RecorderStatus,
+    VideoHealth,
+    VideoRecorder,
+)
+from gcs.core.video.errors import VideoError
 from gcs.core.video.sources import SourceOptions
 
 log = logging.getLogger(__name__)
@@ -61,6 +75,20 @@ def safety_limits(cfg: GcsConfig) -> SafetyLimits:
     )
 
 
+def _track_overlay(tracker: TrackingWorker) -> Callable[[Any, Any], None]:
+    """Draw the tracked box and its state on a recording's copy of each frame."""
+
+    def draw(image: Any, _frame: Any) -> None:
+        target = tracker.latest()
+        if target.box is not None:
+            x, y, w, h = target.box.as_int_rect()
+            cv2.rectangle(image, (x, y), (x + w, y + h), (60, 220, 60), 2)
+        cv2.putText(image, f"{target.tracker} {target.state.value}", (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    (255, 255, 255), 1, cv2.LINE_AA)  # fmt: skip
+
+    return draw
+
+
 class VisionPipeline:
     """Video, tracking and follow for the service; every method is safe from any non-GUI thread."""
 
@@ -77,6 +105,7 @@ class VisionPipeline:
         self._capture: CaptureWorker | None = None
         self._fanout: JpegFanout | None = None
         self._tracker: TrackingWorker | None = None
+        self._recorder: VideoRecorder | None = None
         cfg = config()
         t = cfg.tracking
         # One detector for the pipeline's life: a source change must not reload the model.
@@ -147,6 +176,9 @@ class VisionPipeline:
             self._stop_workers()
 
     def _stop_workers(self) -> None:
+        if self._recorder is not None:
+            self._recorder.stop()
+            self._recorder = None
         if self._tracker is not None:
             self._tracker.close()
         if self._fanout is not None:
@@ -227,6 +259,31 @@ class VisionPipeline:
         info = capture.source_info if capture is not None else None
         width, height = (info.width, info.height) if info else (v.width, v.height)
         return CameraModel(width, height, 70.0, 45.0)
+
+    # ---- recording ---------------------------------------------------------------------------
+
+    def start_recording(self, path: Path) -> RecorderStatus:
+        """Record the source to ``path`` (.mp4/.mkv) with the tracked box drawn, plus a per-frame
+        timestamp sidecar (``<name>.frames.csv``) so the video lines up with the flight's tlog."""
+        capture, _f, tracker = self._require()
+        with self._lock:
+            if self._recorder is not None and self._recorder.recording:
+                raise VideoError(f"already recording to {self._recorder.status().path}")
+            self._recorder = VideoRecorder(capture, overlay=_track_overlay(tracker))
+            recorder = self._recorder
+        return recorder.start(path)
+
+    def stop_recording(self) -> RecorderStatus:
+        with self._lock:
+            recorder = self._recorder
+        if recorder is None:
+            raise VideoError("not recording")
+        return recorder.stop()
+
+    def recording_status(self) -> RecorderStatus | None:
+        with self._lock:
+            recorder = self._recorder
+        return recorder.status() if recorder is not None else None
 
     # ---- tracking ----------------------------------------------------------------------------
 
