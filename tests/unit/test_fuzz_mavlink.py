@@ -105,9 +105,14 @@ def test_mutated_real_frames_are_counted_and_skipped(ops: list[tuple[int, str, i
     link.ingest(bytes(stream), 1.0)
     counters = link.counters()
     intact = sum(1 for _, op, _ in ops if op in ("keep",)) + 2 * sum(1 for _, op, _ in ops if op == "duplicate")
-    assert counters.received >= intact - damaged  # a damaged frame may swallow its neighbour
     if damaged == 0:
         assert counters.bad_frames == 0 and counters.received == intact
+    # A damaged frame can swallow its neighbours (its bogus length reaches into them), but the
+    # parser must find its feet again: most of a clean tail of 20 frames comes through.
+    tail = b"".join(FRAMES[i % len(FRAMES)] for i in range(20))
+    before = counters.received
+    link.ingest(tail, 2.0)
+    assert link.counters().received - before >= 10
     _assert_states_valid(fleet)
 
 
