@@ -15,7 +15,7 @@ APT_PACKAGES=(
   libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
   libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1
   libxcb-xfixes0 libxcb-xkb1 libxcb-glx0 libxkbcommon-x11-0 xvfb
-  chromium  # the dashboard's browser tests (Playwright drives /usr/bin/chromium; no browser download)
+  chromium fonts-liberation  # the dashboard's browser tests (Playwright drives /usr/bin/chromium; no browser download)
 )
 
 missing=()

@@ -40,7 +40,7 @@ def _file(relative: str) -> FileResponse:
     return FileResponse(path, media_type=media_type, headers=SECURITY_HEADERS)
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])
 def index() -> FileResponse:
     """The dashboard page."""
     return _file("index.html")

@@ -42,7 +42,7 @@ from embedded_api.ws import PolicyClose, authenticate
 from gcs.core.errors import GcsError
 from gcs.core.serialize import to_plain
 from gcs.core.service import GcsService
-from gcs.core.video import EncodedFrame
+from gcs.core.video import Consumer, EncodedFrame
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["video"])
@@ -53,6 +53,7 @@ FRAME, TRACKER, FOLLOWER, VIDEO = "frame", "tracker", "follower", "video"
 MAX_FPS = 60
 QUEUE_SIZE = 8  # events waiting per client (frames and overlay state) before the oldest is dropped
 STATE_EVERY_S = 1.0  # tracker/follower/video state is re-sent this often even when unchanged
+SLOW_STATE_EVERY_S = 0.2  # video health and follower state are looked at this often
 IDLE_EXIT_S = 5.0  # the pump thread ends after this long without clients
 
 Fps = Annotated[int | None, Query(ge=1, le=MAX_FPS, description="frames per second at most for this client")]
@@ -120,12 +121,16 @@ class VideoPump:
 
     # ---- pump thread -------------------------------------------------------------------------
 
+    def _tracker_state(self) -> dict[str, Any] | None:
+        try:
+            return target_plain(self.service.tracker_data())
+        except GcsError:  # no video source: no tracker either
+            return None
+
     def _overlay_state(self) -> list[tuple[str, dict[str, Any]]]:
-        out: list[tuple[str, dict[str, Any]]] = []
-        with contextlib.suppress(GcsError):  # no video source: no tracker either
-            out.append((TRACKER, target_plain(self.service.tracker_data())))
-        out.append((FOLLOWER, to_plain(self.service.follower_data())))
-        return out
+        tracker = self._tracker_state()
+        follower = to_plain(self.service.follower_data())
+        return [(TRACKER, tracker), (FOLLOWER, follower)] if tracker is not None else [(FOLLOWER, follower)]
 
     def _publish_changed(self, type_: str, value: dict[str, Any], key: Any, now: float) -> None:
         if self._keys.get(type_) == key and now - self._sent_at.get(type_, 0.0) < STATE_EVERY_S:
@@ -134,49 +139,64 @@ class VideoPump:
         self._sent_at[type_] = now
         self.channel.publish(type_, value, plain=lambda v: v)
 
-    def _publish_state(self, now: float) -> None:
+    def _publish_tracker(self, now: float) -> None:
+        """Every tracker result (a new frame number each), so the box follows the picture."""
+        data = self._tracker_state()
+        if data is not None:
+            key = (data["state"], data["frame_seq"], data["box_normalised"], data["tracker"], data["reason"])
+            self._publish_changed(TRACKER, data, key, now)
+
+    def _publish_slow_state(self, now: float) -> None:
+        """Video health and the follower: a few times a second is plenty."""
+        if now - self._sent_at.get("_slow", 0.0) < SLOW_STATE_EVERY_S:
+            return
+        self._sent_at["_slow"] = now
         video = video_state(self.service)
         self._publish_changed(VIDEO, video, (video["state"], video.get("reason")), now)
-        for type_, data in self._overlay_state():
-            if type_ == TRACKER:
-                key = (data["state"], data["frame_seq"], data["box_normalised"], data["tracker"], data["reason"])
-            else:
-                key = (data["active"], data["profile"], data["held"], tuple(data["reasons"]), data["velocity"])
-            self._publish_changed(type_, data, key, now)
+        data = to_plain(self.service.follower_data())
+        key = (data["active"], data["profile"], data["held"], tuple(data["reasons"]), data["velocity"])
+        self._publish_changed(FOLLOWER, data, key, now)
+
+    def _release(self, consumer: Consumer | None) -> None:
+        if consumer is not None:
+            with contextlib.suppress(GcsError):
+                self.service.unsubscribe_video(consumer)
 
     def _run(self) -> None:
-        consumer = None
-        try:
-            while True:
-                with self._cond:
+        consumer: Consumer | None = None
+        failures = 0
+        while True:
+            with self._cond:
+                if self._clients == 0:
+                    self._release(consumer)
+                    consumer = None
+                    self._cond.wait_for(lambda: self._clients > 0, IDLE_EXIT_S)
                     if self._clients == 0:
-                        if consumer is not None:
-                            self.service.unsubscribe_video(consumer)
-                            consumer = None
-                        self._cond.wait_for(lambda: self._clients > 0, IDLE_EXIT_S)
-                        if self._clients == 0:
-                            self._thread = None
-                            return
-                        continue
+                        self._thread = None
+                        return
+                    continue
+            try:
                 if consumer is None or consumer.closed:  # first time, or the pipeline was rebuilt
                     try:
                         consumer = self.service.subscribe_video()
-                    except GcsError:
+                    except GcsError:  # no video now: say so, look again shortly
                         consumer = None
-                        self._publish_state(time.monotonic())
+                        self._publish_slow_state(time.monotonic())
                         with self._cond:
                             self._cond.wait(0.5)
                         continue
                 frame: EncodedFrame | None = consumer.get(0.25)
                 if frame is not None:
                     self.channel.publish(FRAME, frame, plain=_frame_plain)
-                self._publish_state(time.monotonic())
-        except Exception:  # never let a broken frame kill every viewer's stream silently
-            log.exception("video pump failed")
-            with self._cond:
-                self._thread = None
-            if consumer is not None:
-                self.service.unsubscribe_video(consumer)
+                now = time.monotonic()
+                self._publish_tracker(now)
+                self._publish_slow_state(now)
+                failures = 0
+            except Exception:  # a bug must not end every viewer's stream: log, back off, carry on
+                failures += 1
+                if failures <= 3:
+                    log.exception("video pump failed (%d); carrying on", failures)
+                time.sleep(min(5.0, 0.2 * failures))
 
 
 def _frame_plain(frame: Any) -> dict[str, Any]:
@@ -196,7 +216,7 @@ def video_pump(app: FastAPI) -> VideoPump:
         return pump
 
 
-def _take_newest(client: StreamClient, events: list[HubEvent]) -> tuple[HubEvent | None, list[HubEvent], int]:
+def take_newest(client: StreamClient, events: list[HubEvent]) -> tuple[HubEvent | None, list[HubEvent], int]:
     """The newest frame, the newest event of each other type (in order), and frames skipped now."""
     frames = [e for e in events if e.type == FRAME]
     newest: dict[str, HubEvent] = {}
@@ -239,7 +259,7 @@ async def video_feed(
         sent = 0
         try:
             while not client.closed:
-                frame, _others, _skipped = _take_newest(client, await client.get())
+                frame, _others, _skipped = take_newest(client, await client.get())
                 client.take_drops()
                 if frame is None:
                     continue
@@ -259,9 +279,7 @@ async def video_feed(
         headers={
             "Cache-Control": "no-cache, no-store, must-revalidate",
             "Pragma": "no-cache",
-            "X-Accel-Buffering": "no",
-            # JPEGs do not compress: keep the gzip middleware out of this stream
-            "Content-Encoding": "identity",
+            "X-Accel-Buffering": "no",  # and app.STREAM_PATHS keeps gzip out: JPEGs do not compress
         },
     )
 
@@ -274,7 +292,7 @@ async def _ws_sender(
 ) -> None:
     sent = 0
     while not client.closed:
-        frame, others, _skipped = _take_newest(client, await client.get())
+        frame, others, _skipped = take_newest(client, await client.get())
         drops = client.take_drops()
         if overlay:
             if drops:

@@ -43,7 +43,11 @@ function setText(id, text, level) {
   else el.dataset.level = level;
 }
 
-const num = (v, digits = 1) => (v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(digits));
+function num(v, digits = 1) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "–";
+  const text = v.toFixed(digits);
+  return Number(text) === 0 ? (0).toFixed(digits) : text; // never "-0.0"
+}
 const clock = (tS) => new Date(tS * 1000).toLocaleTimeString([], { hour12: false });
 
 function duration(seconds) {
@@ -187,7 +191,8 @@ function showState(s, timeS) {
   const bat = s.battery || {};
   const gps = s.gps || {};
   const link = s.link || {};
-  setText("vehicle-name", `#${s.system_id} ${String(s.autopilot).toUpperCase()} ${String(s.vehicle_type).toLowerCase()} · ${String(s.landed_state || "").toLowerCase().replace(/_/g, " ")}`);
+  const landed = s.landed_state && s.landed_state !== "UNDEFINED" ? ` · ${s.landed_state.toLowerCase().replace(/_/g, " ")}` : "";
+  setText("vehicle-name", `#${s.system_id} ${String(s.autopilot).toUpperCase()} ${String(s.vehicle_type).toLowerCase()}${landed}`);
   setText("t-mode", s.mode || "–");
   setText("t-armed", s.armed ? "ARMED" : "disarmed", s.armed ? "warn" : undefined);
   setText("t-alt", `${num(gp.alt_rel_m)} m`);
@@ -200,7 +205,8 @@ function showState(s, timeS) {
   const fix = GPS_FIX[gps.fix_type] || `fix ${gps.fix_type}`;
   setText("t-gps", `${fix} · ${gps.satellites ?? 0} sat`, gps.fix_type >= 3 ? "ok" : "bad");
   const linkState = link.state || "–";
-  const loss = link.packet_loss_pct ? ` · ${num(link.packet_loss_pct, 0)}% loss` : "";
+  const lossPct = link.packet_loss_pct || 0;
+  const loss = lossPct >= 0.05 ? ` · ${num(lossPct, lossPct < 10 ? 1 : 0)}% loss` : "";
   setText("t-link", `${linkState}${loss}`, linkState === "ok" ? "ok" : linkState === "lost" ? "bad" : "warn");
   const age = link.last_heard_age_s;
   setText("vehicle-age", age === null || age === undefined ? "" : `heard ${num(age, 1)} s ago`);
@@ -241,7 +247,9 @@ function onTracker(t) {
     // the tracker's first answer after the request (older results carry older frame numbers)
     ui.pendingTrack = null;
     clearTimeout(pending.timer);
-    showResult("ok", `${pending.label}: locked (${t.tracker}${t.reason ? `, ${t.reason}` : ""})`);
+    const text = `${pending.label}: locked (${t.tracker}${t.reason ? `, ${t.reason}` : ""})`;
+    showResult("ok", text);
+    addMessage("ok", `you: ${text}`);
   }
   const chip = $("track-state");
   chip.dataset.state = t.state;
@@ -393,6 +401,11 @@ async function pollReplay() {
     setText("replay-speed-now", `${r.playing ? "playing" : "paused"}${r.ended ? " · ended" : ""} · ${speed === null ? "max" : `${speed}×`}`);
     const seek = $("replay-seek");
     if (dur && document.activeElement !== seek) seek.value = String(Math.round((pos / dur) * 1000));
+    const speedSelect = $("replay-speed");
+    const wanted = speed === null ? "max" : String(speed);
+    if (speedSelect && document.activeElement !== speedSelect && [...speedSelect.options].some((o) => o.value === wanted)) {
+      speedSelect.value = wanted;
+    }
   } catch (err) {
     $("replay-note").hidden = false;
     $("replay-body").hidden = err.status === 404;
@@ -400,8 +413,8 @@ async function pollReplay() {
   }
 }
 
-function replayCommand(label, cmd, value) {
-  const body = value === undefined ? { cmd } : { cmd, value };
+function replayCommand(label, cmd, value, extra = {}) {
+  const body = value === undefined ? { cmd, ...extra } : { cmd, value, ...extra };
   return act(label, "POST", "/api/control", body, { describe: () => `${label}: done` }).then(pollReplay);
 }
 
@@ -418,12 +431,13 @@ async function loadSessions() {
   panel.hidden = false;
   const sessions = Array.isArray(data) ? data : data.sessions || [];
   setText("sessions-note", sessions.length ? "" : "No flight sessions recorded yet.");
+  $("sessions").querySelector("table").hidden = !sessions.length;
   const rows = sessions.slice(0, 50).map((s) => {
     const tr = document.createElement("tr");
-    const end = s.ended_s ?? s.updated_s ?? s.started_s;
+    const length = s.duration_s ?? (s.ended_s ?? s.updated_s ?? s.started_s) - s.started_s;
     const cells = [
       new Date(s.started_s * 1000).toLocaleString([], { hour12: false }),
-      s.ended_s === null ? `${duration(end - s.started_s)} (open)` : duration(end - s.started_s),
+      s.ended_s === null ? `${duration(length)} (open)` : duration(length),
       `${s.autopilot || ""} ${String(s.vehicle_type || "").toLowerCase()}`.trim() || "–",
       s.max_alt_m === null || s.max_alt_m === undefined ? "–" : `${num(s.max_alt_m, 0)} m`,
     ];
@@ -509,13 +523,11 @@ function bindControls() {
   on("replay-play", "click", () => replayCommand("PLAY", "play"));
   on("replay-pause", "click", () => replayCommand("PAUSE", "pause"));
   on("replay-step", "click", () => replayCommand("STEP", "step", 1));
-  on("replay-speed", "change", (e) => replayCommand("SPEED", "speed", Number(e.currentTarget.value)));
-  on("replay-seek", "change", (e) => {
-    const durText = $("replay-dur").textContent;
-    const parts = durText.split(":").map(Number);
-    const dur = parts.reduce((acc, v) => acc * 60 + v, 0);
-    replayCommand("SEEK", "seek", (Number(e.currentTarget.value) / 1000) * dur);
+  on("replay-speed", "change", (e) => {
+    const v = e.currentTarget.value;
+    replayCommand("SPEED", "speed", v === "max" ? null : Number(v)); // null: as fast as possible
   });
+  on("replay-seek", "change", (e) => replayCommand("SEEK", "seek", Number(e.currentTarget.value) / 1000, { fraction: true }));
   on("sessions-refresh", "click", loadSessions);
   for (const id of ["logout", "logout-footer"]) {
     on(id, "click", () => {
@@ -533,6 +545,8 @@ function applyRole(role) {
     if ((ROLE_RANK[el.dataset.role] || 99) > ui.rank) el.remove();
     else el.hidden = false;
   }
+  const seek = $("replay-seek");
+  if (seek && ui.rank < ROLE_RANK.operator) seek.disabled = true; // shows the position; moving it needs an operator
 }
 
 // ---- sign-in ---------------------------------------------------------------------------------
@@ -611,6 +625,7 @@ function start(token, claims, reachable) {
     canvas: $("video"),
     img: $("mjpeg"),
     statusEl: $("video-status"),
+    warningEl: $("video-warning"),
     token,
     interactive: ui.rank >= ROLE_RANK.operator,
     mode: params.get("video") === "mjpeg" ? "mjpeg" : "ws",

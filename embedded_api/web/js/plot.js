@@ -107,7 +107,8 @@ export class StripChart {
       const lx = axis === "left" ? left - 4 : left + w + 4;
       for (let i = 0; i <= 4; i++) {
         const v = hi - ((hi - lo) * i) / 4;
-        ctx.fillText(v.toFixed(Math.abs(hi - lo) < 10 ? 1 : 0), lx, top + (h * i) / 4 + 4);
+        const label = v.toFixed(Math.abs(hi - lo) < 10 ? 1 : 0);
+        ctx.fillText(Number(label) === 0 ? label.replace("-", "") : label, lx, top + (h * i) / 4 + 4);
       }
     }
     // series
@@ -141,7 +142,8 @@ export class StripChart {
     const last = this.points[this.points.length - 1];
     for (const s of this.series) {
       const v = last ? last.values[s.key] : null;
-      const text = `${s.label} ${v === null || v === undefined ? "–" : v.toFixed(1)} ${s.unit}`;
+      const shown = v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(1);
+      const text = `${s.label} ${shown === "-0.0" ? "0.0" : shown} ${s.unit}`;
       ctx.fillStyle = s.colour;
       ctx.fillRect(lx, 5, 10, 3);
       ctx.fillText(text, lx + 14, 11);

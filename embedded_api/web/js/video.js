@@ -12,12 +12,13 @@ const STALL_MS = 3000;
 const AUTH_CLOSE = 1008;
 
 export class VideoView {
-  constructor({ wrap, canvas, img, statusEl, token, interactive, mode = "ws", callbacks }) {
+  constructor({ wrap, canvas, img, statusEl, warningEl, token, interactive, mode = "ws", callbacks }) {
     this.wrap = wrap;
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.img = img;
     this.statusEl = statusEl;
+    this.warningEl = warningEl;
     this.token = token;
     this.interactive = interactive;
     this.mode = mode; // "ws" or "mjpeg"
@@ -187,7 +188,7 @@ export class VideoView {
     for (const t of this.pollTimers) clearInterval(t);
     this.pollTimers = [
       setInterval(() => this.queueDraw(), 100),
-      setInterval(() => this.pollState(), 500),
+      setInterval(() => this.pollState(), 1000), // 3 requests a second: well inside the rate limit
     ];
   }
 
@@ -342,16 +343,19 @@ export class VideoView {
     ctx.restore();
   }
 
+  /** Blocking trouble (no picture) in the middle of the video; a warning (picture still flows) in a corner. */
   refreshStatus() {
     let text = this.linkText;
+    let warning = "";
     const v = this.videoState;
+    const sinceFrame = performance.now() - this.lastFrameAt;
     if (!text && v && !v.running) text = `No video: ${v.reason || "not running"}`;
-    else if (!text && v && v.state && v.state !== "ok") text = `Video ${v.state}${v.reason ? `: ${v.reason}` : ""}`;
+    else if (!text && v && v.state === "reconnecting") text = `Video reconnecting${v.reason ? `: ${v.reason}` : ""}`;
     else if (!text && this.frames === 0) text = "Waiting for the first frame…";
-    else if (!text && performance.now() - this.lastFrameAt > STALL_MS && this.mode === "ws") {
-      text = `No new frame for ${Math.round((performance.now() - this.lastFrameAt) / 1000)} s`;
-    }
+    else if (!text && sinceFrame > STALL_MS && this.mode === "ws") text = `No new frame for ${Math.round(sinceFrame / 1000)} s`;
+    else if (!text && v && v.state && v.state !== "ok") warning = `Video ${v.state}${v.reason ? `: ${v.reason}` : ""}`;
     if (this.statusEl.textContent !== text) this.statusEl.textContent = text;
+    if (this.warningEl && this.warningEl.textContent !== warning) this.warningEl.textContent = warning;
   }
 
   // ---- pointer: click to track, drag to box-track -------------------------------------------

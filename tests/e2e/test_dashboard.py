@@ -1,0 +1,335 @@
+"""The browser dashboard end to end: Chromium, the real API on uvicorn, the real core, simulator and camera.
+
+Tests run in this order on one program (a module fixture): watching as a viewer, refusals for a
+viewer, flying from the page as an operator, click- and drag-to-track on the video (the
+screenshots are taken there, with the tracked box on the picture), the SSE/MJPEG fallbacks, and
+a restart of the program's web face, which the page must notice, say, and recover from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from gcs.core.tracking.types import TrackState
+from tests.conftest import SHARED_DATA
+from tests.e2e.conftest import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    Program,
+    canvas_stats,
+    frames_seen,
+    running_program,
+    sign_in,
+    wait_js,
+    wait_state,
+)
+
+pytestmark = pytest.mark.slow
+
+CODELEVER = SHARED_DATA / "tlogs" / "copter_real_2013_codelever.tlog"
+
+OPERATOR_CONTROLS = (
+    "#abort",
+    "#btn-arm",
+    "#btn-disarm",
+    "#btn-takeoff",
+    "#takeoff-alt",
+    "#btn-land",
+    "#btn-rtl",
+    "#btn-hold",
+    "#tracker-select",
+    "#smart-toggle",
+    "#track-stop",
+    "#profile-select",
+    "#follow-toggle",
+)
+
+
+def text(page: Any, selector: str) -> str:
+    return str(page.locator(selector).inner_text())
+
+
+def grid_difference(a: dict[str, Any], b: dict[str, Any]) -> float:
+    return sum(abs(x - y) for x, y in zip(a["grid"], b["grid"], strict=True)) / len(a["grid"])
+
+
+def car_box(program: Program) -> tuple[float, float, float, float]:
+    """Ground truth of car-1 in the current frame (frame pixels), from the virtual camera."""
+    source = program.service.vision._require()[0].source
+    truth = {t.target_id: t.box for t in source.camera.targets_in_image(source.scene_time_s())}
+    assert "car-1" in truth, f"car-1 not in view: {sorted(truth)}"
+    return truth["car-1"]
+
+
+def to_page(page: Any, x: float, y: float) -> tuple[float, float]:
+    """Frame pixels (640x480) -> page coordinates on the video canvas."""
+    box = page.locator("#video").bounding_box()
+    size = page.evaluate("[document.getElementById('video').width, document.getElementById('video').height]")
+    return box["x"] + x / size[0] * box["width"], box["y"] + y / size[1] * box["height"]
+
+
+def ensure_flying(program: Program, altitude_m: float = 20.0) -> None:
+    """Hovering at ``altitude_m`` (the operator test flies there from the page; alone, do it here)."""
+    service = program.service
+    if service.vehicle_state().global_position.alt_rel_m < altitude_m - 1.0:
+        wait_state(lambda: service.vehicle_state().gps.fix_type >= 3, "GPS fix")
+        if not service.vehicle_state().armed:
+            service.arm()
+        service.takeoff(altitude_m)
+        wait_state(lambda: service.vehicle_state().global_position.alt_rel_m > altitude_m - 1.0, "climbed", 30)
+
+
+def test_page_loads_and_live_telemetry_changes(open_page: Any, program: Program) -> None:
+    page = open_page()
+    page.goto("/")
+    assert page.title() == "Kestrel GCS"
+    assert page.locator("#login").is_visible() and not page.locator("#app").is_visible()
+
+    sign_in(page, program, "viewer")
+    assert text(page, "#role-badge").lower() == "viewer"
+    state = program.service.vehicle_state()
+    assert text(page, "#t-mode") == state.mode
+    assert text(page, "#t-armed") == "disarmed"
+    wait_js(page, "document.getElementById('t-gps').textContent.startsWith('3D')")
+    assert text(page, "#t-link").startswith("ok")
+    assert "WebSocket" in text(page, "#conn-text")
+
+    # Values keep arriving and change on screen: the link's "heard ... ago", the message count.
+    count = page.evaluate("window.kestrel.telemetryCount")
+    heard = text(page, "#vehicle-age")
+    wait_js(page, f"window.kestrel.telemetryCount > {count + 10}")
+    wait_js(page, f"document.getElementById('vehicle-age').textContent !== {heard!r}")
+
+
+def test_video_frames_arrive_on_the_canvas(open_page: Any, program: Program) -> None:
+    page = open_page()
+    sign_in(page, program, "viewer")
+    wait_js(page, "window.kestrel.video.frames >= 5")
+    first_seq = page.evaluate("window.kestrel.video.frameSeq")
+    stats = canvas_stats(page)
+    assert (stats["width"], stats["height"]) == (640, 480)
+    assert stats["std"] > 8.0 and 20.0 < stats["mean"] < 235.0, f"the picture looks blank: {stats}"
+    wait_js(page, f"window.kestrel.video.frameSeq > {first_seq + 10}")
+    assert text(page, "#video-transport") == "WebSocket"
+    assert text(page, "#video-status") == ""
+    wait_js(page, "parseFloat(document.getElementById('video-fps').textContent) >= 5")  # the page counts them
+
+
+def test_viewer_sees_no_controls_and_the_api_refuses_them(open_page: Any, program: Program) -> None:
+    page = open_page(PHONE, phone=True)
+    sign_in(page, program, "viewer")
+    for selector in OPERATOR_CONTROLS:
+        assert page.locator(selector).count() == 0, f"{selector} is on a viewer's page"
+    wait_js(page, "window.kestrel.video.frames >= 2")
+    page.locator("#video").click()  # a viewer's click on the video does nothing
+    page.wait_for_timeout(300)
+    assert program.service.tracker_data().state is TrackState.IDLE
+
+    # The API refuses them anyway, to this very page.
+    refused = page.evaluate(
+        """async (token) => {
+        const calls = [["/api/vehicle/arm"], ["/api/vehicle/takeoff", {altitude_m: 10}], ["/api/vehicle/land"],
+                       ["/commands/abort"], ["/commands/start_tracking", {x: 0.5, y: 0.5}],
+                       ["/commands/start_following"], ["/api/video/reconnect"]];
+        const out = {};
+        for (const [path, body] of calls) {
+          const r = await fetch(path, {method: "POST", body: body ? JSON.stringify(body) : undefined,
+            headers: {Authorization: `Bearer ${token}`, "Content-Type": "application/json"}});
+          out[path] = [r.status, (await r.json()).detail];
+        }
+        return out;
+    }""",
+        program.token("viewer"),
+    )
+    for path, (status, detail) in refused.items():
+        assert status == 403 and "needs operator" in detail, (path, status, detail)
+    state = program.service.vehicle_state()
+    assert not state.armed and state.global_position.alt_rel_m < 0.5
+    assert program.service.tracker_data().state is TrackState.IDLE
+
+
+def test_operator_arms_and_takes_off_from_the_page(open_page: Any, program: Program) -> None:
+    service = program.service
+    page = open_page()
+    sign_in(page, program, "operator")
+    assert text(page, "#role-badge").lower() == "operator"
+    assert page.locator("#abort").is_visible()
+    wait_state(lambda: service.vehicle_state().gps.fix_type >= 3, "GPS fix")
+
+    page.locator("#btn-arm").click()
+    wait_state(lambda: service.vehicle_state().armed, "the vehicle armed by the page's Arm button")
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('ARM: accepted')")
+    wait_js(page, "document.getElementById('t-armed').textContent === 'ARMED'")
+    wait_js(page, "document.getElementById('messages').textContent.includes('COMPONENT_ARM_DISARM: accepted')")
+    wait_js(page, "window.kestrel.video.frames >= 3")
+    on_ground = canvas_stats(page)
+
+    page.locator("#takeoff-alt").fill("20")
+    page.locator("#btn-takeoff").click()
+    wait_state(lambda: service.vehicle_state().global_position.alt_rel_m > 3.0, "climbing after the page's Take off")
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('TAKEOFF: accepted')")
+    wait_js(page, "parseFloat(document.getElementById('t-alt').textContent) > 3")  # the page shows the climb
+    wait_js(page, "window.kestrel.plot.points.some(p => p.values.alt > 3)")
+    climbing = canvas_stats(page)
+    assert grid_difference(on_ground, climbing) > 6.0, "the camera climbed but the picture on the page did not change"
+    wait_state(lambda: service.vehicle_state().global_position.alt_rel_m > 19.0, "at 20 m", 30)
+    assert "TAKEOFF" in text(page, "#messages") or service.vehicle_state().mode in ("TAKEOFF", "LOITER")
+
+
+def test_click_and_drag_on_the_video_track_and_screenshots(open_page: Any, program: Program) -> None:
+    service = program.service
+    ensure_flying(program)
+    page = open_page(DESKTOP)
+    sign_in(page, program, "operator")
+    phone = open_page(PHONE, phone=True)  # a second operator, on a phone: it sees the same track
+    sign_in(phone, program, "operator")
+    wait_js(page, "window.kestrel.video.frames >= 3")
+
+    # Restart the camera (car-1 starts its straight in view); the page's video socket must carry on.
+    service.start_video()
+    frames = frames_seen(page)
+    wait_js(page, f"window.kestrel.video.frames > {frames + 10}")
+
+    x, y, w, h = car_box(program)
+    page.mouse.click(*to_page(page, x + w / 2, y + h / 2))
+    wait_state(lambda: service.tracker_data().state is TrackState.LOCKED, "locked after a click on the video")
+    with httpx.Client(base_url=program.url, headers=program.headers("viewer")) as client:
+        data = client.get("/telemetry/tracker_data").json()
+    assert data["state"] == "locked" and data["locked"], data
+    x, y, w, h = car_box(program)  # where the car is now: inside the tracked box (the tracker follows it)
+    box = data["box"]
+    assert box["x"] - 12 < x + w / 2 < box["x"] + box["w"] + 12, (box, (x, y, w, h))
+    assert box["y"] - 12 < y + h / 2 < box["y"] + box["h"] + 12, (box, (x, y, w, h))
+    page.wait_for_selector("#track-state[data-state='locked']")
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('TRACK: locked')")
+
+    # Drag a box around the car: it is tracked as that box.
+    x, y, w, h = car_box(program)
+    start, end = to_page(page, x - 4, y - 4), to_page(page, x + w + 4, y + h + 4)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + 12, start[1] + 12, steps=3)
+    page.mouse.move(*end, steps=5)
+    page.mouse.up()
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('TRACK BOX: ')")
+    wait_state(
+        lambda: (
+            service.tracker_data().state is TrackState.LOCKED
+            and service.tracker_data().reason == "selected box"
+            and service.tracker_data().box.w < 1.6 * w + 12
+        ),
+        "locked on the dragged box",
+    )
+    page.wait_for_selector("#track-state[data-state='locked']")
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('TRACK BOX: locked')")
+    page.wait_for_timeout(400)  # let the plot and the box settle for the picture
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "dashboard_desktop.png"))
+
+    wait_js(phone, "window.kestrel.video.frames >= 5")
+    phone.wait_for_selector("#track-state[data-state='locked']")
+    phone.wait_for_timeout(300)
+    phone.screenshot(path=str(SCREENSHOTS / "dashboard_phone.png"))
+
+    # Follow the car from the page, then ABORT from the page: the follower lets go and the vehicle holds.
+    page.locator("#follow-toggle").click()
+    wait_state(lambda: service.follower_data().active, "following after the page's Follow")
+    page.wait_for_selector("#follow-toggle[aria-pressed='true']")
+    wait_js(page, "/^(on|held)$/.test(document.getElementById('follow-state').dataset.state)")
+    page.locator("#abort").click()
+    wait_state(
+        lambda: not service.follower_data().active and not service.commander_status().engaged, "stopped by ABORT"
+    )
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('ABORT: accepted')")
+    page.wait_for_selector("#follow-toggle[aria-pressed='false']")
+
+    page.locator("#track-stop").click()
+    wait_state(lambda: service.tracker_data().state is TrackState.IDLE, "idle after Stop tracking")
+    page.wait_for_selector("#track-state[data-state='idle']")
+
+
+def test_sessions_list_downloads_the_tlog(open_page: Any, program: Program) -> None:
+    page = open_page()
+    sign_in(page, program, "viewer")
+    page.wait_for_selector("#sessions:not([hidden]) #sessions-body tr")
+    row = page.locator("#sessions-body tr").first
+    assert "(open)" in row.inner_text()  # the flight being recorded right now
+    with page.expect_download() as info:
+        row.locator("button").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".tlog")
+    with open(download.path(), "rb") as fh:
+        head = fh.read(9)
+    assert len(head) == 9 and head[8] in (0xFD, 0xFE), "a tlog: 8-byte timestamp, then a MAVLink frame"
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('TLOG: downloaded')")
+
+
+@pytest.fixture(scope="module")
+def replay_program(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Program]:
+    if not CODELEVER.exists():
+        pytest.skip(f"real tlog not found: {CODELEVER}")
+    with running_program(
+        tmp_path_factory.mktemp("replay"), demo=False, video=False, connect=(f"replay:{CODELEVER}",)
+    ) as p:
+        yield p
+
+
+def test_replay_controls_when_the_link_is_a_tlog(open_page: Any, replay_program: Program) -> None:
+    service = replay_program.service
+    page = open_page(base_url=replay_program.url)
+    sign_in(page, replay_program, "operator")
+    page.wait_for_selector("#replay:not([hidden])")
+    assert text(page, "#replay-file") == CODELEVER.name
+    assert text(page, "#video-status").startswith("No video")  # this program runs without a camera
+
+    page.locator("#replay-pause").click()
+    wait_state(lambda: not service.replay_status().playing, "paused from the page")
+    wait_js(page, "document.getElementById('replay-speed-now').textContent.startsWith('paused')")
+    page.locator("#replay-seek").fill("500")  # half-way: a range input's change event
+    wait_state(lambda: abs(service.replay_status().fraction - 0.5) < 0.05, "seeked to the middle from the page")
+    page.locator("#replay-speed").select_option("10")
+    wait_state(lambda: service.replay_status().speed == 10, "10x from the page")
+    before = service.replay_status().position_s
+    page.locator("#replay-play").click()
+    wait_state(lambda: service.replay_status().position_s > before + 5, "playing at 10x")
+    wait_js(page, "document.getElementById('replay-speed-now').textContent.startsWith('playing')")
+    page.locator("#btn-arm").click()  # a replay is read-only: the page says why the vehicle did not arm
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('ARM refused')")
+    assert "read-only" in text(page, "#action-result")
+
+
+def test_sse_and_mjpeg_fallbacks(open_page: Any, program: Program) -> None:
+    page = open_page()
+    sign_in(page, program, "viewer", query="?transport=sse&video=mjpeg")
+    assert "SSE" in text(page, "#conn-text")
+    count = page.evaluate("window.kestrel.telemetryCount")
+    wait_js(page, f"window.kestrel.telemetryCount > {count + 5}")
+    wait_js(page, "document.getElementById('mjpeg').naturalWidth === 640")
+    assert text(page, "#video-transport") == "MJPEG"
+    wait_js(page, "document.getElementById('video').width === 640")  # the overlay follows the picture
+    wait_js(page, "document.getElementById('video-status').textContent === ''")
+
+
+def test_the_page_reconnects_after_a_restart_and_says_so(open_page: Any, program: Program) -> None:
+    page = open_page()
+    sign_in(page, program, "operator")
+    wait_js(page, "window.kestrel.video.frames >= 3")
+    program.restart_api(down_s=2.0)
+    wait_js(
+        page, "document.getElementById('banner').textContent.includes('Connection to the program lost')", timeout=10_000
+    )
+    wait_js(page, "document.getElementById('banner').textContent.startsWith('Reconnected')", timeout=20_000)
+    page.wait_for_selector("#conn[data-state='live']", timeout=20_000)
+    frames = frames_seen(page)
+    wait_js(page, f"window.kestrel.video.frames > {frames + 5}", timeout=20_000)
+    count = page.evaluate("window.kestrel.telemetryCount")
+    wait_js(page, f"window.kestrel.telemetryCount > {count + 5}")
+    # the controls still work against the new server
+    page.locator("#btn-hold").click()
+    wait_js(page, "/^HOLD: accepted/.test(document.getElementById('action-result').textContent)", timeout=15_000)
