@@ -263,7 +263,7 @@ def test_tracking_routes_select_lock_switch_and_stop(video_api: LiveApi) -> None
         assert op.post("/commands/stop_tracking").json()["target"]["state"] == "idle"
         assert op.post("/commands/start_tracking", json={"x": 1, "width": 2}).status_code == 422  # names the field
 
-        smart = op.post("/commands/toggle_smart_mode")
+        smart = op.post("/commands/toggle_smart_mode", timeout=120)  # the first switch loads the model (seconds)
         assert smart.status_code == 200 or (smart.status_code == 400 and smart.json()["detail"]), smart.text
 
 
