@@ -12,8 +12,8 @@ import os
 os.environ.setdefault("MAVLINK20", "1")
 os.environ.setdefault("MAVLINK_DIALECT", "ardupilotmega")
 
-from pymavlink import mavutil  # noqa: E402
-from pymavlink.dialects.v20 import ardupilotmega as mavlink  # noqa: E402
+from pymavlink import mavutil
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 MAVLink = mavlink.MAVLink
 MAVLinkMessage = mavlink.MAVLink_message

@@ -160,7 +160,7 @@ class _OpenCvSource(abc.ABC):
                  info.width, info.height, info.backend, info.nominal_fps)
         return info
 
-    def _opened(self, info: SourceInfo) -> None:
+    def _opened(self, info: SourceInfo) -> None:  # noqa: B027 - an optional hook, not abstract
         """Hook for subclasses that need the delivered figures (file pacing)."""
 
     def read(self) -> Image | None:
