@@ -66,7 +66,10 @@ def test_ten_consumers_share_one_encode_per_frame(capture: CaptureWorker) -> Non
         stats = fanout.stats()
     seqs = {f.seq for frames in got for f in frames}
     assert len(seqs) >= 10
-    assert stats.encodes == stats.frames_encoded == len(seqs)  # one encode per distinct frame
+    # One encode per distinct frame (not one per consumer): the only slack is a last frame encoded
+    # while the consumers were unsubscribing, which nobody pulled.
+    assert stats.encodes == stats.frames_encoded
+    assert len(seqs) <= stats.encodes <= len(seqs) + 1
     by_seq: dict[int, set[int]] = {}
     for frames in got:
         assert [f.seq for f in frames] == sorted({f.seq for f in frames})  # no repeats, in order
