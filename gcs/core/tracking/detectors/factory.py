@@ -5,9 +5,9 @@ and .onnx); an ``.onnx`` (the shipped demo model included) runs on onnxruntime w
 ultralytics otherwise. onnxruntime is preferred because it starts in a fraction of a second, is
 faster on a CPU, and needs no torch: importing torch takes seconds and gigabytes, and doing it on
 a worker thread while OpenCV threads run has crashed (SIGFPE) and deadlocked here. Whether a
-backend is installed is asked with ``find_spec``, which imports nothing. Every failure (no runtime, no model file, a model the runtime cannot load)
-is a ``TrackerError`` that says what to install or which file is missing, so the caller can keep
-smart mode off and the rest of the program running.
+backend is installed is asked with ``find_spec``, which imports nothing. Every failure (no
+runtime, no model file, a model the runtime cannot load) is a ``TrackerError`` that says what to
+install or which file is missing, so the caller can keep smart mode off and the rest running.
 """
 
 from __future__ import annotations
