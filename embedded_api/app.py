@@ -26,6 +26,7 @@ from embedded_api.routes import (
     health,
     ingest,
     jobs,
+    recording,
     replay,
     status,
     streams,
@@ -83,7 +84,7 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
 
     for module in (health, status, telemetry, vehicle, commands, config, streams, ingest, jobs, replay):
         app.include_router(module.router)
-    for module in (video, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
+    for module in (video, recording, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
         app.include_router(module.router)
 
     app.include_router(auth_routes.router)
