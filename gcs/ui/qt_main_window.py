@@ -197,6 +197,7 @@ class QtMainWindow(QMainWindow):
         b.link_state.connect(hud.set_link_event)
         b.link_state.connect(self.messages.on_link_event)
         b.statustext.connect(self.messages.on_statustext)
+        b.recording.connect(self.messages.on_recording)
         b.command_result.connect(self.messages.on_command_result)
         for commander_slot in (hud.set_commander, plots.on_commander, self.controls.on_commander):
             b.commander.connect(commander_slot)
