@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from embedded_api.auth import TokenAuthority
 from embedded_api.errors import error_body, http_status
 from embedded_api.ratelimit import RateLimitMiddleware
+from embedded_api.routes import auth as auth_routes  # password sign-in (POST /api/auth/login)
 from embedded_api.routes import (
     commands,
     config,
@@ -25,6 +26,7 @@ from embedded_api.routes import (
     health,
     ingest,
     jobs,
+    recording,
     replay,
     status,
     streams,
@@ -82,9 +84,10 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
 
     for module in (health, status, telemetry, vehicle, commands, config, streams, ingest, jobs, replay):
         app.include_router(module.router)
-    for module in (video, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
+    for module in (video, recording, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
         app.include_router(module.router)
 
+    app.include_router(auth_routes.router)
     app.add_middleware(RateLimitMiddleware, limiter=runtime.limiter, keys=runtime.keys)
     origins = list(service.config.get("api", "cors_origins"))
     if origins:
