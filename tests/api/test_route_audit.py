@@ -53,6 +53,9 @@ ROLES: dict[tuple[str, str], str] = {
     ("GET", "/api/video/snapshot"): "viewer",
     ("GET", "/api/video/health"): "viewer",
     ("POST", "/api/video/reconnect"): "operator",
+    ("GET", "/api/video/recording"): "viewer",
+    ("POST", "/api/video/recording/start"): "operator",
+    ("POST", "/api/video/recording/stop"): "operator",
     **{
         ("POST", f"/commands/{n}"): "operator"
         for n in (
