@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from embedded_api.auth import TokenAuthority
+from embedded_api.docs import add_offline_docs
 from embedded_api.errors import error_body, http_status
 from embedded_api.ratelimit import RateLimitMiddleware
 from embedded_api.routes import auth as auth_routes  # password sign-in (POST /api/auth/login)
@@ -72,7 +73,10 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
         description="Everything the pilot sees and does, for remote browsers and scripts. "
         "Bearer tokens: `gcs token create --role viewer|operator|admin` (viewer reads and streams, "
         "operator also flies, admin also changes settings). Binary schema: resources/proto/kestrel.proto.",
+        docs_url=None,  # add_offline_docs serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
+    add_offline_docs(app)
     runtime = ApiRuntime(service, authority, settings)
     app.state.service = service
     app.state.authority = authority
