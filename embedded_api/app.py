@@ -16,8 +16,10 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from embedded_api.auth import TokenAuthority
+from embedded_api.docs import add_offline_docs
 from embedded_api.errors import error_body, http_status
 from embedded_api.ratelimit import RateLimitMiddleware
+from embedded_api.routes import auth as auth_routes  # password sign-in (POST /api/auth/login)
 from embedded_api.routes import (
     commands,
     config,
@@ -25,6 +27,7 @@ from embedded_api.routes import (
     health,
     ingest,
     jobs,
+    recording,
     replay,
     status,
     streams,
@@ -70,7 +73,10 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
         description="Everything the pilot sees and does, for remote browsers and scripts. "
         "Bearer tokens: `gcs token create --role viewer|operator|admin` (viewer reads and streams, "
         "operator also flies, admin also changes settings). Binary schema: resources/proto/kestrel.proto.",
+        docs_url=None,  # add_offline_docs serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
+    add_offline_docs(app)
     runtime = ApiRuntime(service, authority, settings)
     app.state.service = service
     app.state.authority = authority
@@ -82,9 +88,10 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
 
     for module in (health, status, telemetry, vehicle, commands, config, streams, ingest, jobs, replay):
         app.include_router(module.router)
-    for module in (video, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
+    for module in (video, recording, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
         app.include_router(module.router)
 
+    app.include_router(auth_routes.router)
     app.add_middleware(RateLimitMiddleware, limiter=runtime.limiter, keys=runtime.keys)
     origins = list(service.config.get("api", "cors_origins"))
     if origins:

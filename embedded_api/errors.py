@@ -14,6 +14,7 @@ from gcs.core.errors import (
     UnsupportedMode,
     VehicleNotFound,
 )
+from gcs.core.logs.ingest import DiskFull
 
 STATUS: tuple[tuple[type[GcsError], int], ...] = (
     (VehicleNotFound, 404),
@@ -23,6 +24,7 @@ STATUS: tuple[tuple[type[GcsError], int], ...] = (
     (UnsupportedMode, 422),
     (AuthError, 401),
     (LinkError, 502),
+    (DiskFull, 507),  # free disk below logging.min_free_disk_mb: nothing was stored
 )
 
 

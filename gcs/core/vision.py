@@ -9,6 +9,7 @@ the follow loop and its safety gate live as long as the pipeline.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from gcs.core.follow.loop import FollowerStatus, FollowLoop
 from gcs.core.follow.profiles import PROFILES, FollowParams, ProfileSpec
 from gcs.core.follow.safety import SafetyLimits
 from gcs.core.models import VehicleState
+from gcs.core.tracking.detectors.factory import import_runtime, resolve_backend
 from gcs.core.tracking.errors import TrackerError
 from gcs.core.tracking.opencv_trackers import default_registry
 from gcs.core.tracking.registry import TrackerSpec
@@ -147,6 +149,7 @@ class VisionPipeline:
             lost_timeout_s=cfg.safety.target_lost_timeout_s,
             registry=registry,
         )
+        self._import_heavy_runtime()
         if smart:
             self.preload_smart()
         with self._lock:
@@ -156,6 +159,20 @@ class VisionPipeline:
         fanout.start()
         self.follow.start()
         log.info("video source %s started", spec)
+
+    def _import_heavy_runtime(self) -> None:
+        """Import torch/ultralytics here, before capture threads run, when the config chose them.
+
+        Importing torch on the detector-load thread while OpenCV threads convert frames crashed
+        (SIGFPE) and deadlocked; on the starting thread it is safe. onnxruntime (auto's choice for
+        the shipped .onnx model) is light and needs nothing up front.
+        """
+        t = self._config().tracking
+        try:
+            if resolve_backend(t.backend, t.model_path or None) == "ultralytics" and "ultralytics" not in sys.modules:
+                import_runtime("ultralytics")
+        except TrackerError as exc:
+            log.warning("smart mode unavailable: %s", exc)
 
     def preload_smart(self) -> None:
         """Start loading the detector in the background (no-op once loaded)."""

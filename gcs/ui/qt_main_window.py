@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -44,12 +44,14 @@ from gcs.ui.qt_track_controls import QtTrackControls
 from gcs.ui.qt_video_panel import QtVideoPanel
 
 if TYPE_CHECKING:
+    from gcs.core.faces import Faces
     from gcs.core.service import GcsService
 
 WINDOW_TITLE = "Kestrel GCS"
 TRACK_LEVELS = {"locked": "ok", "searching": "warning", "lost": "error", "idle": "info"}
 LINK_LABELS = ("CONNECT", "REPLAY", "CLOSE_REPLAY")
 REPLAY_READ_ONLY = "the active vehicle is a replayed log: it cannot be commanded"
+FACES_POLL_MS = 1000
 
 
 class QtMainWindow(QMainWindow):
@@ -57,13 +59,14 @@ class QtMainWindow(QMainWindow):
 
     closed = Signal()  # after the window shut down its timers and subscriptions
 
-    def __init__(self, service: GcsService, *, api_url: str | None = None,
+    def __init__(self, service: GcsService, *, api_url: str | None = None, faces: Faces | None = None,
                  settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(1440, 900)
         self._service = service
         self._settings = settings
+        self._faces = faces
         self._closed = False
         self._video_running = False
         self._video_state = ""
@@ -119,6 +122,11 @@ class QtMainWindow(QMainWindow):
         self._wire()
         self._restore_layout()
         self.bridge.replay_latest()
+        self._faces_timer = QTimer(self)
+        self._faces_timer.timeout.connect(self._poll_faces)
+        if faces is not None:
+            self._faces_timer.start(FACES_POLL_MS)
+            self._poll_faces()
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -189,6 +197,7 @@ class QtMainWindow(QMainWindow):
         b.link_state.connect(hud.set_link_event)
         b.link_state.connect(self.messages.on_link_event)
         b.statustext.connect(self.messages.on_statustext)
+        b.recording.connect(self.messages.on_recording)
         b.command_result.connect(self.messages.on_command_result)
         for commander_slot in (hud.set_commander, plots.on_commander, self.controls.on_commander):
             b.commander.connect(commander_slot)
@@ -207,6 +216,20 @@ class QtMainWindow(QMainWindow):
         self.video.box_drawn.connect(tc.track_box)
 
     # ---- handlers (GUI thread) -------------------------------------------------------------
+
+    @Slot()
+    def _poll_faces(self) -> None:
+        """Ask (off the GUI thread) how many clients the API serves; the HUD shows it."""
+        faces = self._faces
+        if faces is not None:
+            self.runner.query("faces", faces.snapshot, self._on_faces)
+
+    def _on_faces(self, snapshot: Any, error: BaseException | None) -> None:
+        if error is not None:
+            return
+        api = next((face for face in snapshot if face.name == "api"), None)
+        self.hud.set_api_url(api.address if api is not None else None)
+        self.hud.set_api_clients(api.clients if api is not None else None)
 
     @Slot(object)
     def _on_state(self, state: Any) -> None:
@@ -387,6 +410,7 @@ class QtMainWindow(QMainWindow):
         if self._settings is not None:
             self._settings.setValue("main_window/geometry", self.saveGeometry())
             self._settings.setValue("main_window/state", self.saveState())
+        self._faces_timer.stop()
         self.bridge.close()
         self.plots.stop()
         self.video_panel.stop()

@@ -151,8 +151,9 @@ def test_health_overlay_and_smart_mode_reason(qtbot: Any, make_service: Callable
         assert not smart.isChecked()
 
     service.vision.close()  # the capture stops: its last health event is STOPPED
-    qtbot.waitUntil(lambda: view.banner == "NO VIDEO" and "stopped" in view.banner_reason, timeout=WAIT_MS)
-    assert "virtual" in view.banner_reason
+    # the reason names the source ("virtual: stopped"), once the panel has both
+    qtbot.waitUntil(lambda: view.banner == "NO VIDEO" and "virtual" in view.banner_reason
+                    and "stopped" in view.banner_reason, timeout=WAIT_MS)
     assert view.frame_size is not None  # the last picture stays, dimmed, under the banner
     track = window.track_controls.button("track_centre")
     qtbot.waitUntil(lambda: not track.isEnabled(), timeout=WAIT_MS)

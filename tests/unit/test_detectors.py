@@ -118,10 +118,12 @@ def test_missing_model_or_wrong_format_is_a_clear_error(tmp_path: Path) -> None:
         create_detector("tflite", ONNX_MODEL)
 
 
-def test_auto_prefers_ultralytics_and_the_shipped_models_exist() -> None:
+def test_auto_picks_by_model_and_the_shipped_models_exist() -> None:
     found = available_backends()
-    assert resolve_backend("auto") == found[0]
-    assert "onnxruntime" in found or "ultralytics" in found
+    assert resolve_backend("auto") == found[0] == "onnxruntime"  # light, no torch import
+    assert resolve_backend("auto", ONNX_MODEL) == "onnxruntime"
+    if "ultralytics" in found:
+        assert resolve_backend("auto", PT_MODEL) == "ultralytics"  # only ultralytics loads a .pt
     assert demo_model_path("onnxruntime") == ONNX_MODEL
     for path in (ONNX_MODEL, PT_MODEL):
         assert path.is_file() and path.stat().st_size < 15e6

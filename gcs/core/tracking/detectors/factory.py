@@ -1,11 +1,13 @@
 """One way to get a detector: ``create_detector(backend, model_path, ...)``; plus where the demo model lives.
 
-``auto`` picks ultralytics when it is installed (the reference, and it loads .pt and .onnx) and
-onnxruntime otherwise (the packaged app ships without torch). Whether a backend is installed is
-asked with ``find_spec``, which imports nothing: choosing never costs the seconds and gigabytes
-of importing torch. Every failure (no runtime, no model file, a model the runtime cannot load)
-is a ``TrackerError`` that says what to install or which file is missing, so the caller can keep
-smart mode off and the rest of the program running.
+``auto`` picks by the model: a ``.pt`` needs ultralytics (the reference backend, which loads .pt
+and .onnx); an ``.onnx`` (the shipped demo model included) runs on onnxruntime when it is installed,
+ultralytics otherwise. onnxruntime is preferred because it starts in a fraction of a second, is
+faster on a CPU, and needs no torch: importing torch takes seconds and gigabytes, and doing it on
+a worker thread while OpenCV threads run has crashed (SIGFPE) and deadlocked here. Whether a
+backend is installed is asked with ``find_spec``, which imports nothing. Every failure (no
+runtime, no model file, a model the runtime cannot load) is a ``TrackerError`` that says what to
+install or which file is missing, so the caller can keep smart mode off and the rest running.
 """
 
 from __future__ import annotations
@@ -31,25 +33,46 @@ def _installed(*modules: str) -> bool:
 
 
 def available_backends() -> tuple[str, ...]:
-    """Backends whose runtime is installed, in the order ``auto`` tries them."""
+    """Backends whose runtime is installed, in the order ``auto`` tries them for an .onnx model."""
     found = []
-    if _installed("ultralytics", "torch"):
-        found.append("ultralytics")
     if _installed("onnxruntime"):
         found.append("onnxruntime")
+    if _installed("ultralytics", "torch"):
+        found.append("ultralytics")
     return tuple(found)
 
 
-def resolve_backend(backend: str) -> str:
-    """``backend`` itself, or for ``auto`` the first installed one; TrackerError when none is."""
+def resolve_backend(backend: str, model_path: str | Path | None = None) -> str:
+    """``backend`` itself, or for ``auto`` the one that suits ``model_path``; TrackerError when none is."""
     if backend not in BACKENDS:
         raise TrackerError(f"unknown detector backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend != "auto":
         return backend
     found = available_backends()
+    if model_path and Path(model_path).suffix.lower() == ".pt":
+        if "ultralytics" not in found:
+            raise TrackerError(f"{Path(model_path).name} is a PyTorch model: pip install ultralytics, "
+                               "or export it with `yolo export format=onnx` for onnxruntime")
+        return "ultralytics"
     if not found:
         raise TrackerError("no detector runtime installed: pip install onnxruntime (light) or ultralytics (with torch)")
     return found[0]
+
+
+def import_runtime(backend: str, model_path: str | Path | None = None) -> str:
+    """Import the runtime ``backend`` resolves to, now, on the calling thread; returns its name.
+
+    Call it from the main thread before worker threads start: importing torch later, on a worker
+    thread beside OpenCV's, is what crashed and deadlocked. Cheap when already imported.
+    """
+    chosen = resolve_backend(backend, model_path)
+    if chosen == "ultralytics":
+        from gcs.core.tracking.detectors.ultralytics_backend import import_yolo
+
+        import_yolo()
+    else:
+        import onnxruntime  # noqa: F401  (fast; imported here for symmetry)
+    return chosen
 
 
 def model_dir() -> Path:
@@ -79,7 +102,7 @@ def create_detector(
     classes: Sequence[str | int] = (),
 ) -> Detector:
     """Load ``model_path`` (empty: the shipped demo model) on ``backend``; see the module docstring."""
-    chosen = resolve_backend(backend)
+    chosen = resolve_backend(backend, model_path)
     path = Path(model_path).expanduser() if model_path else demo_model_path(chosen)
     options = DetectorOptions(confidence, image_size, device, tuple(classes))
     if not path.is_file():

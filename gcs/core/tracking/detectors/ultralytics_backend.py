@@ -96,7 +96,8 @@ def prepare_ultralytics_env(config_dir: Path | None = None) -> Path:
     return root
 
 
-def _import_yolo() -> Any:
+def import_yolo() -> Any:
+    """ultralytics' YOLO class, importing ultralytics (and torch) offline on first call."""
     prepare_ultralytics_env()
     try:
         module = importlib.import_module("ultralytics")
@@ -126,7 +127,7 @@ class UltralyticsDetector:
     def __init__(self, model_path: Path, options: DetectorOptions) -> None:
         self._path = check_model_file(model_path, SUFFIXES, self.backend)
         self._options = options
-        yolo = _import_yolo()
+        yolo = import_yolo()
         self._device = _device(options.device)
         try:
             self._model = yolo(str(self._path), task="detect")
