@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -109,6 +110,30 @@ ADAPTERS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
 }
 
 
+CAMERA_FPS = 30.0  # the virtual camera's rate: what a per-frame step must keep up with
+
+
+def _trackers_text(text: str) -> list[Row]:
+    """bench_trackers' table: fps of each tracker on the 96 px click box."""
+    found = re.findall(r"^(\S+)\s+click 96x96(?:\s+[\d.]+){4}\s+([\d.]+)\s+\d+\s*$", text, re.M)
+    return [row(f"tracker fps, {name}, 96 px click box, 640x480", float(fps), "fps",
+                baseline="camera rate", baseline_value=CAMERA_FPS) for name, fps in found]
+
+
+def _detectors_text(text: str) -> list[Row]:
+    """bench_detectors' table: fps of each backend / model / input (the last column)."""
+    found = re.findall(r"^(\S.*?\S)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s*$", text, re.M)
+    return [row(f"detector fps, {' '.join(label.split())}", float(fps), "fps", baseline="camera rate",
+                baseline_value=CAMERA_FPS) for label, fps in found]
+
+
+# benches that print a table and take no --json: their figures are read off the text
+TEXT_ADAPTERS: dict[str, Callable[[str], list[Row]]] = {
+    "bench_trackers": _trackers_text,
+    "bench_detectors": _detectors_text,
+}
+
+
 def headline_rows(name: str, figures: dict[str, Any]) -> list[Row]:
     """The table rows of one bench: its own headline, else its adapter, else its top-level numbers."""
     if isinstance(figures.get("headline"), list):
@@ -156,21 +181,21 @@ def run_bench(script: Path, timeout_s: float) -> BenchResult:
     name = script.stem
     proc, took, error = call(["--json"])
     if proc is not None and proc.returncode == 2 and "unrecognized arguments: --json" in proc.stderr:
-        proc, took, error = call([])
-        if proc is not None:
-            result = BenchResult(name, proc.returncode, round(took, 1), text=proc.stdout,
-                                 error=proc.stderr[-2000:] if proc.returncode else "")
-            result.rows = [row("(no --json: figures only in its text output)", None)]
-            return result
+        proc, took, error = call([])  # a bench that prints a table only
     if proc is None:
         return BenchResult(name, -1, round(took, 1), error=error, rows=[row(f"(failed: {error})", None)])
     figures = _last_json(proc.stdout)
     result = BenchResult(name, proc.returncode, round(took, 1), figures=figures,
                          error=proc.stderr[-2000:] if proc.returncode else "")
-    if proc.returncode != 0 or figures is None:
+    if proc.returncode != 0:
         result.text = proc.stdout[-4000:]
-        why = f"exit {proc.returncode}" if proc.returncode else "no JSON line printed"
-        result.rows = [row(f"(failed: {why})", None)]
+        result.rows = [row(f"(failed: exit {proc.returncode})", None)]
+    elif figures is None:
+        result.text = proc.stdout
+        adapter = TEXT_ADAPTERS.get(name)
+        result.rows = (adapter(proc.stdout) if adapter else []) or [
+            row("(no --json: figures only in its text output)", None)
+        ]
     else:
         result.rows = headline_rows(name, figures)
     return result

@@ -151,6 +151,9 @@ def test_bundle_serves_health_telemetry_and_smart_mode_then_stops(running: Runni
     assert app.proc.poll() is None
     health = httpx.get(app.url + "/api/health", timeout=5).json()
     assert health["status"] == "ok" and health["active_vehicle"] == 1
+    assert "<html" in httpx.get(app.url + "/", timeout=10).text.lower(), "the dashboard is served"
+    docs_js = httpx.get(app.url + "/docs/static/swagger-ui-bundle.js", timeout=10)
+    assert docs_js.status_code == 200 and len(docs_js.content) > 100_000, "the offline API docs assets are bundled"
 
     first = _telemetry(app, lambda d: d.get("system_id") == 1, 30)
     assert first["armed"] is False

@@ -34,6 +34,12 @@ p = argparse.ArgumentParser(); p.add_argument("--frames", type=int, default=3); 
 print("KCF  6.9 ms per update")
 """
 
+TRACKERS_TEXT_BENCH = """
+print("tracker     box           init ms  mean ms  p50 ms  p95 ms    fps failed")
+print("KCF         cup 110x258       3.0      5.0     5.0     6.0  200.0      0")
+print("KCF         click 96x96       2.0      6.0     6.0     7.0  150.0      0")
+"""
+
 CRASHING_BENCH = """
 raise SystemExit("camera on fire")
 """
@@ -46,6 +52,7 @@ def _bench_dir(tmp_path: Path) -> Path:
     (folder / "bench_alpha.py").write_text(textwrap.dedent(HEADLINE_BENCH.format(root=root)), encoding="utf-8")
     (folder / "bench_ingest.py").write_text(textwrap.dedent(ADAPTED_BENCH), encoding="utf-8")
     (folder / "bench_text.py").write_text(textwrap.dedent(TEXT_ONLY_BENCH), encoding="utf-8")
+    (folder / "bench_trackers.py").write_text(textwrap.dedent(TRACKERS_TEXT_BENCH), encoding="utf-8")
     (folder / "bench_zcrash.py").write_text(textwrap.dedent(CRASHING_BENCH), encoding="utf-8")
     (folder / "helper.py").write_text("raise SystemExit('not a bench: never run')\n", encoding="utf-8")
     return folder
@@ -58,7 +65,7 @@ def test_runner_collects_every_bench_with_baselines_and_failures(tmp_path: Path)
     assert code == 1, "a crashing bench must make the run fail"
 
     doc = json.loads((out / "latest.json").read_text(encoding="utf-8"))
-    assert set(doc["benches"]) == {"bench_alpha", "bench_ingest", "bench_text", "bench_zcrash"}
+    assert set(doc["benches"]) == {"bench_alpha", "bench_ingest", "bench_text", "bench_trackers", "bench_zcrash"}
     machine = doc["machine"]
     assert machine["cores"] >= 1 and machine["python"].startswith("3.") and machine["cpu"]
 
@@ -80,6 +87,7 @@ def test_runner_collects_every_bench_with_baselines_and_failures(tmp_path: Path)
     assert "| ingest | MAVLink ingest (link+reducer+bus) | 50,000 msgs/s | raw pymavlink parse_buffer: 62,500 | 0.8 |" \
         in lines
     assert any(line.startswith("| text | (no --json") for line in lines)
+    assert "| trackers | tracker fps, KCF, 96 px click box, 640x480 | 150 fps | camera rate: 30 | 5 |" in lines
     assert any(line.startswith("| zcrash | (failed: exit 1)") for line in lines)
 
 
