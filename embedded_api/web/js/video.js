@@ -50,6 +50,7 @@ export class VideoView {
   }
 
   connect() {
+    this.retryTimer = null;
     this.wrap.dataset.mode = this.mode;
     this.cb.onTransport(this.mode, this.attempt ? "reconnecting" : "connecting");
     if (this.mode === "mjpeg") this.connectMjpeg();
@@ -58,8 +59,17 @@ export class VideoView {
 
   async retry(reason) {
     if (this.stopped) return;
+    clearTimeout(this.retryTimer);
     if (this.mode === "ws" && !this.everOpened && this.attempt >= 1 && (await serverAnswers())) {
-      this.mode = "mjpeg"; // WebSockets blocked on the way: the plain HTTP stream may pass
+      // WebSockets blocked on the way: the plain HTTP stream may pass. Try it now.
+      this.mode = "mjpeg";
+      this.fellBack = true;
+      this.attempt = 0;
+      this.linkText = "WebSocket video unavailable — switching to MJPEG";
+      this.cb.onTransport(this.mode, "reconnecting", 0, true);
+      this.refreshStatus();
+      this.connect();
+      return;
     }
     const delay = BACKOFF_S[Math.min(this.attempt, BACKOFF_S.length - 1)];
     this.attempt += 1;
@@ -69,11 +79,20 @@ export class VideoView {
     this.retryTimer = setTimeout(() => this.connect(), delay * 1000);
   }
 
+  /** Reconnect now if waiting out a backoff (the page learnt the program is back). */
+  wake() {
+    if (this.stopped || !this.retryTimer || this.socket) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.connect();
+  }
+
   opened() {
     this.everOpened = true;
     this.attempt = 0;
+    this.retryTimer = null;
     this.linkText = "";
-    this.cb.onTransport(this.mode, "live");
+    this.cb.onTransport(this.mode, "live", 0, !!this.fellBack);
     this.refreshStatus();
   }
 
