@@ -10,6 +10,7 @@ CORS (only when ``api.cors_origins`` lists origins: nothing is open by default),
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import WebSocketRequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
@@ -17,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from embedded_api.auth import TokenAuthority
 from embedded_api.docs import add_offline_docs
-from embedded_api.errors import error_body, http_status
+from embedded_api.errors import error_body, http_status, websocket_validation_denied
 from embedded_api.ratelimit import RateLimitMiddleware
 from embedded_api.routes import auth as auth_routes  # password sign-in (POST /api/auth/login)
 from embedded_api.routes import (
@@ -85,6 +86,8 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
     @app.exception_handler(GcsError)
     async def _gcs_error(_: Request, exc: GcsError) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=http_status(exc))
+
+    app.add_exception_handler(WebSocketRequestValidationError, websocket_validation_denied)
 
     for module in (health, status, telemetry, vehicle, commands, config, streams, ingest, jobs, replay):
         app.include_router(module.router)
