@@ -120,7 +120,8 @@ def run_program(tmp_path: Path) -> Iterator[object]:
             (config_dir / "config.yaml").write_text(config_text)
         port = free_port()
         log_path = tmp_path / f"{name}.log"
-        cmd = [sys.executable, "-m", "gcs", *(["--demo"] if demo else []), "--headless", "--api-port", str(port), *extra]
+        demo_args = ["--demo"] if demo else []
+        cmd = [sys.executable, "-m", "gcs", *demo_args, "--headless", "--api-port", str(port), *extra]
         with log_path.open("w") as out:
             proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=program_env(config_dir, data_dir), stdout=out, stderr=subprocess.STDOUT, text=True

@@ -15,8 +15,10 @@ stream (OFFBOARD):
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -96,3 +98,26 @@ def test_vehicle_frozen_then_killed_and_restarted_fails_closed_and_recovers(run_
         wait_until(lambda: c.post("/api/vehicle/arm", json={}).status_code == 200, 30, "re-arm accepted", 1.0)
     log = program.log()
     assert "link lost" in log and "heartbeats received" in log
+
+
+def test_a_second_program_on_a_taken_demo_port_takes_a_free_one_instead_of_sharing_it(make_service) -> None:
+    """Regression (found by the soak: the demo link flapped 'lost' while another GCS ran). pymavlink
+    binds udpin with SO_REUSEADDR, so two programs shared port 14550 and each datagram went to one
+    of them. Now a taken port is refused and ``--demo`` falls back to a free one."""
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # another GCS listening like QGC
+    other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    other.bind(("127.0.0.1", 0))
+    port = other.getsockname()[1]
+    try:
+        service = make_service(None, link__demo_port=port)
+        service.start_demo("px4")
+        service.wait_for_vehicle(10.0)
+        (counters,) = service.links()
+        assert service.link(counters.link_id).local_port != port
+        other.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            other.recv(2048)  # nothing of ours lands on the other program's socket
+        time.sleep(4.0)  # longer than the watchdog: the link must stay up
+        assert service.vehicle_state().link.state.value == "ok"
+    finally:
+        other.close()
