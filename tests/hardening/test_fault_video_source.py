@@ -54,7 +54,7 @@ def camera_factory() -> Iterator[Any]:
 def test_camera_killed_then_restarted_goes_reconnecting_then_ok_by_itself(run_program, camera_factory) -> None:
     port = free_port()
     camera = camera_factory(port)
-    config = "video:\n  reconnect_max_backoff_s: 1.0\n"
+    config = "video:\n  fps: 15\n  reconnect_max_backoff_s: 1.0\n"  # the camera serves 15 fps
     program = run_program("--video", f"http://127.0.0.1:{port}/stream.mjpg", config_text=config)
     with program.client("operator") as c:
         wait_until(lambda: c.get("/api/video/health").json()["state"] == "ok", 30, "video OK from the camera", 0.25)
@@ -75,6 +75,6 @@ def test_camera_killed_then_restarted_goes_reconnecting_then_ok_by_itself(run_pr
         wait_until(lambda: c.get("/api/video/health").json()["state"] == "ok", 30, "video OK again by itself", 0.25)
         snap = c.get("/api/video/snapshot")
         assert snap.status_code == 200 and snap.content[:2] == b"\xff\xd8", "a JPEG from the restarted camera"
-        stats = c.get("/stats").json()
         assert c.get("/api/health").json()["vehicles"] == {"1": "ok"}
-    print(f"\nvideo fault: reconnecting because {reason!r}; stats keys {sorted(stats)[:6]}")
+        assert c.get("/stats").json()["streams"] is not None
+    print(f"\nvideo fault: RECONNECTING because {reason!r}, then OK by itself")
