@@ -38,6 +38,7 @@ from gcs.ui.qt_hud import QtHud
 from gcs.ui.qt_messages import QtMessageLog, QtStatusLine
 from gcs.ui.qt_plots import QtTelemetryPlots
 from gcs.ui.qt_replay import REPLAY_SHORTCUTS
+from gcs.ui.qt_replay_open import QtReplayOpener
 from gcs.ui.qt_runner import CommandOutcome, QtCommandRunner
 from gcs.ui.qt_sessions import QtSessionsDialog
 from gcs.ui.qt_track_controls import QtTrackControls
@@ -74,6 +75,7 @@ class QtMainWindow(QMainWindow):
         self._replay_seeks: tuple[str, int] | None = None
         self.bridge = QtBridge(service.bus, parent=self)
         self.runner = QtCommandRunner(parent=self)
+        self.replay_opener = QtReplayOpener(service, self.runner, self)
 
         self.video_panel = QtVideoPanel(service, self.runner)
         self.video = self.video_panel.view
@@ -198,6 +200,7 @@ class QtMainWindow(QMainWindow):
         b.link_state.connect(self.messages.on_link_event)
         b.statustext.connect(self.messages.on_statustext)
         b.recording.connect(self.messages.on_recording)
+        self.replay_opener.refused.connect(self._on_replay_refused)
         b.command_result.connect(self.messages.on_command_result)
         for commander_slot in (hud.set_commander, plots.on_commander, self.controls.on_commander):
             b.commander.connect(commander_slot)
@@ -331,16 +334,21 @@ class QtMainWindow(QMainWindow):
     @Slot()
     def _on_show_sessions(self) -> None:
         if self.sessions_dialog is None:
-            self.sessions_dialog = QtSessionsDialog(self._service, self.runner, self)
+            self.sessions_dialog = QtSessionsDialog(self._service, self.runner, self, open_replay=self.open_replay)
         else:
             self.sessions_dialog.reload()
         self.sessions_dialog.show()
         self.sessions_dialog.raise_()
 
     def open_replay(self, path: str) -> None:
-        """Connect ``replay:path`` on a worker; the replay bar appears when it reports."""
-        if path:
-            self.runner.submit("REPLAY", self._service.connect, "replay:" + path)
+        """Replay ``path`` (asking first if it clashes with a live vehicle); the bar appears when it reports."""
+        self.replay_opener.open(path)
+
+    @Slot(str)
+    def _on_replay_refused(self, text: str) -> None:
+        self.messages.post(text, "warning")
+        if self.sessions_dialog is not None:
+            self.sessions_dialog.info_label.setText(text)
 
     @Slot()
     def _on_open_tlog(self) -> None:

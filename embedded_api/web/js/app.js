@@ -174,7 +174,9 @@ function onTelemetryState(s) {
     if (!ui.offlineSince) ui.offlineSince = Date.now();
     const since = ui.lastTelemetryAt ? ` Values shown are from ${clock(ui.lastTelemetryAt / 1000)}.` : "";
     const when = s.retryInS ? `retrying in ${s.retryInS} s` : "retrying now";
-    if (offline) {
+    if (offline && s.deviceOffline) {
+      banner("bad", `Offline: this device has lost its network — ${when}, attempt ${s.attempt}.${since}`);
+    } else if (offline) {
       banner("bad", `Offline: the program at ${location.host} does not answer (${s.reason || "no answer"}) — ${when}, attempt ${s.attempt}.${since}`);
     } else {
       banner("warn", `Connection to the program lost (${s.reason || "no answer"}) — ${when}, attempt ${s.attempt}.${since}`);
@@ -182,6 +184,7 @@ function onTelemetryState(s) {
   } else if (s.state === "live" && s.reconnected) {
     const away = ui.offlineSince ? ` after ${Math.max(1, Math.round((Date.now() - ui.offlineSince) / 1000))} s` : "";
     ui.offlineSince = 0;
+    ui.reconnectedAt = Date.now();
     banner("ok", `Reconnected${away} (${s.transport === "sse" ? "server-sent events" : "WebSocket"}).`, 4000);
     addMessage("ok", `reconnected to the program${away}`);
     ui.video?.wake(); // do not leave the video waiting out its backoff
