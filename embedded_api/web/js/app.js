@@ -730,6 +730,7 @@ async function signIn(token) {
 
 function start(token, claims, reachable) {
   $("login").hidden = true;
+  $("conn").hidden = false; // no connection to speak of before signing in
   $("login-password").value = "";
   $("app").hidden = false;
   $("who").hidden = false;
