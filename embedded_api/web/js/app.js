@@ -155,6 +155,14 @@ function updateConn() {
   setText("conn-text", text);
 }
 
+/** While the connection is down the cards keep their last values, dimmed and dated. */
+function markStale(stale) {
+  const cards = $("cards");
+  if (stale === cards.hasAttribute("data-stale")) return;
+  cards.toggleAttribute("data-stale", stale);
+  if (stale && ui.lastTelemetryAt) setText("vehicle-age", `last data ${clock(ui.lastTelemetryAt / 1000)}`);
+}
+
 /** Say once, in the message log, that a stream had to take its fallback route (and why). */
 function noteFallback(key, text) {
   if (ui.transportNotes.has(key)) return;
@@ -170,6 +178,7 @@ function onTelemetryState(s) {
   if (s.fellBack) {
     noteFallback("telemetry", "Telemetry: WebSocket unavailable (blocked on the way?) — using server-sent events (/sse/telemetry) instead.");
   }
+  markStale(s.state === "reconnecting");
   if (s.state === "reconnecting") {
     if (!ui.offlineSince) ui.offlineSince = Date.now();
     const since = ui.lastTelemetryAt ? ` Values shown are from ${clock(ui.lastTelemetryAt / 1000)}.` : "";
@@ -792,9 +801,11 @@ function start(token, claims, reachable) {
   });
   ui.video.start();
   setInterval(() => {
-    const fps = ui.video.fps;
-    setText("video-fps", ui.video.mode === "mjpeg" ? "MJPEG" : `${num(fps, 0)} fps`);
+    $("video-fps").hidden = ui.video.mode === "mjpeg"; // an <img> does not tell us its frame rate
+    setText("video-fps", `${num(ui.video.fps, 0)} fps`);
   }, 1000);
+  const topbar = document.querySelector(".topbar");
+  new ResizeObserver(() => document.documentElement.style.setProperty("--topbar-h", `${topbar.offsetHeight}px`)).observe(topbar);
   loadMeta();
   setInterval(loadSessions, 30000);
 }
