@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -121,32 +122,51 @@ async def run_cycle(base: str, token: str, clients: int, cycle: int) -> CycleRes
 
 @dataclass
 class Observer:
-    """One WebSocket client connected for the whole soak: telemetry must keep flowing, the link stay up."""
+    """One WebSocket client connected for the whole soak, on its own thread and event loop.
+
+    ``longest_core_gap_s`` is measured between the server's own timestamps of consecutive
+    telemetry events: a gap there means the core stopped publishing (what the pilot would
+    notice). ``longest_arrival_gap_s`` is what this client saw, which also counts the API loop
+    and this test process being busy with hundreds of connects."""
 
     telemetry: int = 0
-    longest_gap_s: float = 0.0
+    longest_core_gap_s: float = 0.0
+    longest_arrival_gap_s: float = 0.0
+    dropped: int = 0
     link_events: list[dict[str, object]] = field(default_factory=list)
     last_alt_m: float | None = None
     error: str | None = None
 
-    async def run(self, url: str, stop: asyncio.Event) -> None:
-        last = time.monotonic()
+    async def run(self, url: str, stop: threading.Event) -> None:
+        last_arrival = time.monotonic()
+        last_time: float | None = None
         try:
             async with ws_connect(url, open_timeout=30, max_queue=None) as ws:
                 while not stop.is_set():
                     try:
-                        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=1.0))
+                        message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.5))
                     except TimeoutError:
-                        self.longest_gap_s = max(self.longest_gap_s, time.monotonic() - last)
+                        self.longest_arrival_gap_s = max(self.longest_arrival_gap_s, time.monotonic() - last_arrival)
                         continue
                     if message["type"] == "telemetry":
                         now = time.monotonic()
-                        self.longest_gap_s = max(self.longest_gap_s, now - last)
-                        last = now
+                        self.longest_arrival_gap_s = max(self.longest_arrival_gap_s, now - last_arrival)
+                        last_arrival = now
+                        if last_time is not None:
+                            self.longest_core_gap_s = max(self.longest_core_gap_s, message["time"] - last_time)
+                        last_time = message["time"]
                         self.telemetry += 1
                         position = message["data"].get("global_position") or {}
                         self.last_alt_m = position.get("alt_rel_m", self.last_alt_m)
+                    elif message["type"] == "dropped":
+                        self.dropped += int(message["data"].get("dropped", 0))
                     elif message["type"] == "status" and message["data"].get("kind") == "link":
                         self.link_events.append(message["data"])
         except Exception as exc:  # noqa: BLE001 - reported by the test
             self.error = f"{type(exc).__name__}: {exc}"
+
+    def start(self, url: str) -> tuple[threading.Thread, threading.Event]:
+        stop = threading.Event()
+        thread = threading.Thread(target=lambda: asyncio.run(self.run(url, stop)), name="soak-observer", daemon=True)
+        thread.start()
+        return thread, stop

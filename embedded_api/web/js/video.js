@@ -280,7 +280,7 @@ export class VideoView {
 
   get fps() {
     const w = this.fpsWindow;
-    if (w.length < 2) return 0;
+    if (w.length < 2 || performance.now() - w[w.length - 1] > 2000) return 0; // nothing lately: not the old rate
     return ((w.length - 1) * 1000) / (w[w.length - 1] - w[0] || 1);
   }
 
