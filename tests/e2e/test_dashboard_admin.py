@@ -6,6 +6,7 @@ real POST /api/auth/login, the real config store behind PUT /api/config/..., Deb
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 PASSWORD = "kestrel-e2e-password"
 MESSAGES = "document.getElementById('messages').textContent"
-OPERATOR_ONLY = ("#abort", "#btn-arm", "#btn-takeoff", "#tracker-select", "#follow-toggle")
+OPERATOR_ONLY = ("#abort", "#btn-arm", "#btn-takeoff", "#tracker-select", "#follow-toggle", "#rec-toggle")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -233,3 +234,37 @@ def test_recording_status_shows_in_the_messages(open_page: Any, program: Program
     assert [s.recording for s in forwarded] == [True, False]
     line = page.locator("#messages li", has_text="video recording finished").first.inner_text()
     assert f"({finished.frames_written} frames" in line
+
+
+def test_operator_records_the_video_from_the_page_and_a_viewer_sees_it(open_page: Any, program: Program) -> None:
+    service = program.service
+    operator = open_page()
+    sign_in_password(operator, "otto", PASSWORD)
+    wait_live(operator)
+    viewer = open_page(PHONE, phone=True)
+    sign_in_password(viewer, "vera", PASSWORD)
+    wait_live(viewer)
+    assert viewer.locator("#rec-toggle").count() == 0
+    assert operator.locator("#rec-state").is_hidden()
+
+    operator.locator("#rec-toggle").click()
+    wait_state(lambda: (service.video_recording_status() or None) is not None
+               and service.video_recording_status().recording, "recording started from the page")
+    path = Path(service.video_recording_status().path)
+    wait_js(operator, f"document.getElementById('action-result').textContent === 'RECORD: recording to {path.name}'")
+    operator.wait_for_selector("#rec-toggle[aria-pressed='true']")
+    for page in (operator, viewer):  # the viewer learns it too (it polls the status; events when the feed has them)
+        page.wait_for_selector("#rec-state:not([hidden])")
+        wait_js(page, f"{MESSAGES}.includes('video recording started: {path.name}')")
+    wait_js(viewer, "/^● REC 0:0[2-9]/.test(document.getElementById('rec-state').textContent)")  # the clock runs
+
+    operator.locator("#rec-toggle").click()
+    wait_state(lambda: not service.video_recording_status().recording, "recording stopped from the page")
+    final = service.video_recording_status()
+    assert final.frames_written > 10 and final.error is None
+    assert path.exists() and path.stat().st_size > 10_000  # a real MP4 on disk
+    wait_js(operator, "document.getElementById('action-result').textContent.startsWith('STOP RECORDING: saved')")
+    for page in (operator, viewer):
+        page.wait_for_selector("#rec-state", state="hidden")
+        wait_js(page, f"{MESSAGES}.includes('video recording finished: {path.name} (')")
+        assert page.locator("#messages li", has_text=f"video recording started: {path.name}").count() == 1  # once
