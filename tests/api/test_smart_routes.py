@@ -54,13 +54,22 @@ def test_smart_click_over_the_api(make_live_api: Any) -> None:
         assert r.json() == {"smart_mode": True, "tracker": "smart"}
         assert viewer.post("/commands/smart_click", json={"x": 1, "y": 1}).status_code == 403
 
-        cars = {k: v for k, v in _truth(api).items() if k.startswith("car")}
-        assert cars, "no car in view"
-        name, (x, y, w, h) = next(iter(cars.items()))
-        r = op.post("/commands/smart_click", json={"x": x + w / 2, "y": y + h / 2}, timeout=60)
-        assert r.status_code == 200, r.text
-        assert r.json()["smart_mode"] is True
-        wait_until(lambda: viewer.get("/telemetry/tracker_data").json()["state"] == "locked", 20, "smart lock")
+        # click the middle of the biggest car in view; the car drives on while the click waits for the
+        # next detection, so on a loaded machine a click may land behind it: click again (3 tries)
+        for _attempt in range(3):
+            cars = {k: v for k, v in _truth(api).items() if k.startswith("car")}
+            assert cars, "no car in view"
+            name, (x, y, w, h) = max(cars.items(), key=lambda item: item[1][2] * item[1][3])
+            r = op.post("/commands/smart_click", json={"x": x + w / 2, "y": y + h / 2}, timeout=60)
+            assert r.status_code == 200, r.text
+            assert r.json()["smart_mode"] is True
+            try:
+                wait_until(lambda: viewer.get("/telemetry/tracker_data").json()["state"] == "locked", 8, "lock")
+                break
+            except AssertionError:
+                continue
+        else:
+            raise AssertionError(f"no smart lock after 3 clicks: {viewer.get('/telemetry/tracker_data').json()}")
         target = viewer.get("/telemetry/tracker_data").json()
         bx, by, bw, bh = _truth(api)[name]
         cx, cy = target["box"]["x"] + target["box"]["w"] / 2, target["box"]["y"] + target["box"]["h"] / 2
