@@ -90,6 +90,7 @@ def _fly(program: Any) -> None:
         wait_until(airborne, 90, f"the simulator climbed to ~{TAKEOFF_M} m", 0.5)
 
 
+@pytest.mark.timeout(max(300, 120 + CYCLES * CLIENTS // 25))  # the long soak outlasts the default 300 s
 def test_stream_clients_come_and_go_without_leaks_or_harm_to_the_flight(run_program) -> None:
     config = f"api:\n  rate_limit_per_minute: 100000\nlink:\n  demo_port: {free_port()}\n"
     program = run_program(config_text=config)
