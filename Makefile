@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench bundle clean
 
 setup:
 	@bash scripts/setup.sh
@@ -22,6 +22,10 @@ lint: setup
 
 bench: setup
 	$(PY) bench/run_all.py
+
+# the packaged app: dist/kestrel-gcs/kestrel-gcs (one folder, no Python needed beside it)
+bundle: setup
+	$(PY) tools/build_bundle.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -3,7 +3,7 @@
 Runs the real main window offscreen (QT_QPA_PLATFORM=offscreen unless set) over a GcsService
 with the built-in PX4 simulator and the virtual camera. A script thread flies what a pilot
 would: arm, take off to 20 m, restart the camera (the car drives into view), track the car, and
-follow it. Once following, the GUI is measured for ``--seconds`` (default 20):
+follow it. Once following, the GUI is measured for ``--seconds`` (default 30):
 
 - frames shown per second by the video view, beside the rate the camera captured;
 - the worst GUI-thread stall: the largest gap of a 10 ms QTimer beyond its period (and p99);
@@ -11,6 +11,11 @@ follow it. Once following, the GUI is measured for ``--seconds`` (default 20):
   plots go over their share of the GUI thread), their setData and paint times.
 
 The figures depend on what else the machine runs: the load average is printed with them.
+
+``--plots-only`` measures the plots alone: 8 series of 10,000 points each, redrawn and painted
+frame after frame as they scroll, through ``QtTelemetryPlots`` (a min/max per pixel column into
+``PlotCurveItem``) and, as the baseline in the same run, through plain pyqtgraph
+``PlotDataItem`` curves with its own peak downsampling and clip-to-view (what its docs advise).
 
 Prints figures only; nothing is asserted (tests never time things).
 """
@@ -66,6 +71,81 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100.0 * (len(ordered) - 1)))]
 
 
+EIGHT = (("Altitude", ("global_position.alt_rel_m", "hud.climb_mps")), ("Speed", ("hud.groundspeed_mps",)),
+         ("Attitude", ("derived.roll_deg", "derived.pitch_deg")), ("Battery", ("battery.voltage_v",)),
+         ("Tracker error", ("tracker.error_x", "tracker.error_y")))
+POINTS = 10_000
+
+
+def bench_plots(frames: int) -> dict[str, float]:
+    """ms per frame (wall, GUI-thread CPU) to redraw and paint 8 x 10k points, ours vs baseline."""
+    import numpy as np
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    rng = np.random.default_rng(1)
+    t = np.arange(POINTS) / 30.0
+    data = {name: np.sin(t / (3 + i)) * (10 + i) + rng.normal(0, 0.3, POINTS)
+            for i, name in enumerate(n for _title, names in EIGHT for n in names)}
+
+    ours = QtTelemetryPlots(capacity=POINTS, window_s=POINTS / 30.0 + 2, plots=EIGHT)
+    ours.stop()  # driven by hand below, frame by frame
+    ours.resize(1400, 420)
+    ours.show()
+    for name, values in data.items():
+        ours.series(name).buffer.extend(t, values)
+
+    base = pg.GraphicsLayoutWidget()
+    base.resize(1400 - 180, 420)
+    base_curves = []
+    for i, (title, names) in enumerate(EIGHT):
+        item = base.addPlot(row=i // 4, col=i % 4, title=title)
+        item.addLegend()
+        for name in names:
+            curve = item.plot(pen=pg.mkPen(PALETTE_BENCH[len(base_curves) % 8]), name=name, connect="finite")
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            base_curves.append((curve, data[name]))
+        item.setXRange(-POINTS / 30.0, 0, padding=0)
+    base.show()
+    app.processEvents()
+
+    def run(step: Callable[[float], None], widget: Any) -> tuple[float, float]:
+        wall, cpu = [], []
+        for k in range(frames):
+            now = t[-1] + k / 30.0
+            began, began_cpu = time.perf_counter(), time.thread_time()
+            step(now)
+            widget.grab()  # paint now, as a frame would
+            wall.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.thread_time() - began_cpu) * 1000)
+        return statistics.median(wall), statistics.median(cpu)
+
+    def ours_step(now: float) -> None:
+        ours._draw(now)
+        ours._follow()
+
+    def base_step(now: float) -> None:
+        for curve, values in base_curves:
+            curve.setData(t - now, values)
+
+    figures: dict[str, float] = {}
+    for label, step, widget in (("baseline", base_step, base), ("ours", ours_step, ours.graphics),
+                                ("baseline2", base_step, base), ("ours2", ours_step, ours.graphics)):
+        wall, cpu = run(step, widget)  # interleaved twice: a load spike hits both, not one
+        key = label.rstrip("2")
+        figures[f"{key}_wall_ms"] = min(figures.get(f"{key}_wall_ms", wall), wall)
+        figures[f"{key}_cpu_ms"] = min(figures.get(f"{key}_cpu_ms", cpu), cpu)
+    drawn = sum(len(s.curve.getData()[0]) for s in ours._series.values())
+    figures["points_drawn"] = drawn
+    figures["ratio_cpu"] = figures["baseline_cpu_ms"] / figures["ours_cpu_ms"]
+    base.close()
+    ours.close()
+    return figures
+
+
+PALETTE_BENCH = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
+
+
 def fly(service: Any, ready: threading.Event, log: list[str]) -> None:
     """Script thread: take off, put the car in view, track it and follow (as a pilot would)."""
     from gcs.core.tracking.types import TrackState
@@ -98,12 +178,28 @@ def fly(service: Any, ready: threading.Event, log: list[str]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=20.0, help="measured time while following")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measured time while following")
+    parser.add_argument("--plots-only", action="store_true", help="only the plots: 8 x 10k points, ours vs baseline")
+    parser.add_argument("--frames", type=int, default=60, help="frames per run with --plots-only")
     parser.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     parser.add_argument("--no-plots", action="store_true", help="close the plots dock (what do the plots cost?)")
     parser.add_argument("--switch-ms", type=float, default=None,
                         help="sys.setswitchinterval for this run (Python's default is 5 ms)")
     args = parser.parse_args()
+    if args.plots_only:
+        QApplication(sys.argv[:1])
+        f = bench_plots(args.frames)
+        load = os.getloadavg()[0]
+        print(f"Plots, 8 series x {POINTS:,} points each, 1400x420 px, {args.frames} frames per run "
+              f"(median of each run, best of two), load {load:.1f}:")
+        print(f"  baseline (PlotDataItem, peak downsampling + clip)  {f['baseline_wall_ms']:6.1f} ms/frame, "
+              f"CPU {f['baseline_cpu_ms']:.1f} ms")
+        print(f"  ours (min/max per pixel -> PlotCurveItem)          {f['ours_wall_ms']:6.1f} ms/frame, "
+              f"CPU {f['ours_cpu_ms']:.1f} ms ({int(f['points_drawn']):,} points drawn)")
+        print(f"  baseline / ours CPU: {f['ratio_cpu']:.2f}x   (a 30 fps frame is 33 ms)")
+        if args.json:
+            print(json.dumps({k: round(v, 2) for k, v in f.items()}))
+        return 0
     if args.switch_ms is not None:
         sys.setswitchinterval(args.switch_ms / 1000.0)
 

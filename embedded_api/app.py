@@ -10,14 +10,17 @@ CORS (only when ``api.cors_origins`` lists origins: nothing is open by default),
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import WebSocketRequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from embedded_api.auth import TokenAuthority
-from embedded_api.errors import error_body, http_status
+from embedded_api.docs import add_offline_docs
+from embedded_api.errors import error_body, http_status, websocket_validation_denied
 from embedded_api.ratelimit import RateLimitMiddleware
+from embedded_api.routes import auth as auth_routes  # password sign-in (POST /api/auth/login)
 from embedded_api.routes import (
     commands,
     config,
@@ -25,6 +28,7 @@ from embedded_api.routes import (
     health,
     ingest,
     jobs,
+    recording,
     replay,
     status,
     streams,
@@ -70,7 +74,10 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
         description="Everything the pilot sees and does, for remote browsers and scripts. "
         "Bearer tokens: `gcs token create --role viewer|operator|admin` (viewer reads and streams, "
         "operator also flies, admin also changes settings). Binary schema: resources/proto/kestrel.proto.",
+        docs_url=None,  # add_offline_docs serves /docs and /redoc without a CDN
+        redoc_url=None,
     )
+    add_offline_docs(app)
     runtime = ApiRuntime(service, authority, settings)
     app.state.service = service
     app.state.authority = authority
@@ -80,11 +87,14 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
     async def _gcs_error(_: Request, exc: GcsError) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=http_status(exc))
 
+    app.add_exception_handler(WebSocketRequestValidationError, websocket_validation_denied)
+
     for module in (health, status, telemetry, vehicle, commands, config, streams, ingest, jobs, replay):
         app.include_router(module.router)
-    for module in (video, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
+    for module in (video, recording, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
         app.include_router(module.router)
 
+    app.include_router(auth_routes.router)
     app.add_middleware(RateLimitMiddleware, limiter=runtime.limiter, keys=runtime.keys)
     origins = list(service.config.get("api", "cors_origins"))
     if origins:

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import WebSocketRequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.websockets import WebSocket, WebSocketState
+
 from gcs.core.errors import (
     AuthError,
     CommandRejected,
@@ -14,6 +19,7 @@ from gcs.core.errors import (
     UnsupportedMode,
     VehicleNotFound,
 )
+from gcs.core.logs.ingest import DiskFull
 
 STATUS: tuple[tuple[type[GcsError], int], ...] = (
     (VehicleNotFound, 404),
@@ -23,6 +29,7 @@ STATUS: tuple[tuple[type[GcsError], int], ...] = (
     (UnsupportedMode, 422),
     (AuthError, 401),
     (LinkError, 502),
+    (DiskFull, 507),  # free disk below logging.min_free_disk_mb: nothing was stored
 )
 
 
@@ -40,3 +47,17 @@ def error_body(exc: GcsError) -> dict[str, Any]:
     if command:
         body["command"] = command
     return body
+
+
+async def websocket_validation_denied(websocket: WebSocket, exc: Exception) -> None:
+    """A WebSocket whose query is invalid (``?rate=0``) is refused at the handshake with HTTP 422 and
+    the same field-naming body as REST, instead of FastAPI's bare 1008 (which a client sees as 403)."""
+    assert isinstance(exc, WebSocketRequestValidationError)
+    errors = jsonable_encoder(exc.errors())
+    can_deny = "websocket.http.response" in websocket.scope.get("extensions", {})
+    if can_deny and websocket.client_state is WebSocketState.CONNECTING:
+        await websocket.send_denial_response(JSONResponse({"detail": errors}, status_code=422))
+        return
+    first = errors[0] if errors else {}
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    await websocket.close(1008, f"{where}: {first.get('msg', 'invalid request')}"[:120])

@@ -18,9 +18,11 @@ from embedded_api.ratelimit import ClientKeys, RateLimiter
 from embedded_api.settings import ApiSettings, default_tlog_dir
 from embedded_api.stream import Channel, StreamHub, TelemetryFeed
 from embedded_api.stream.telemetry_feed import TELEMETRY
+from gcs.core.logs.ingest import INGEST_TOPIC
 from gcs.core.service import GcsService
 
-INGEST_TOPIC = "ingest.telemetry"  # each accepted protobuf record, as plain data
+__all__ = ["INGEST_TOPIC", "ApiRuntime", "IngestCounters", "tlog_roots"]
+
 
 
 @dataclass

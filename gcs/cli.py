@@ -1,10 +1,12 @@
-"""Command line: `gcs [options]` runs the program; `gcs token create --role R` prints a token."""
+"""Command line: `gcs [options]` runs the program; `gcs token create --role R` prints a token;
+`gcs user add|list|remove` manages the accounts that may sign in to the dashboard with a password."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gcs",
         description="Kestrel GCS: ground-control station for camera drones "
         "(MAVLink vehicle link, live video, click-to-track, follow, embedded web API).",
-        epilog="Other commands: `gcs token create --role viewer|operator|admin` prints an API token. "
+        epilog="Other commands: `gcs token create --role viewer|operator|admin` prints an API token; "
+        "`gcs user add NAME --role R`, `gcs user list`, `gcs user remove NAME` manage dashboard sign-in accounts. "
         "Examples: `gcs --demo` (built-in simulator), `gcs --connect udpin:0.0.0.0:14550` (like QGC), "
         "`gcs --headless --connect tcp:127.0.0.1:5760 --api-port 8080`.",
     )
@@ -74,6 +77,66 @@ def build_token_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_user_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gcs user",
+        description="Accounts that may sign in to the dashboard with a password "
+        "(kept in <data dir>/users.json, mode 0600, scrypt hashes; KESTREL_DATA_DIR moves it)",
+    )
+    sub = parser.add_subparsers(dest="action", required=True)
+    add = sub.add_parser("add", help="create an account (asks for the password twice)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["viewer", "operator", "admin"])
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin (scripts)"
+    )
+    add.add_argument("--replace", action="store_true", help="set a new password and role for an existing account")
+    sub.add_parser("list", help="print every account and its role")
+    remove = sub.add_parser("remove", help="delete an account (its tokens stay valid until they expire)")
+    remove.add_argument("name")
+    return parser
+
+
+def _read_password(from_stdin: bool) -> str:
+    """From stdin's first line, or typed twice at a prompt that does not echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise ValueError("no terminal to ask for the password: pass --password-stdin and pipe it in")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("the two passwords differ; nothing changed")
+    return first
+
+
+def user_main(argv: Sequence[str]) -> int:
+    from gcs.core.accounts import AccountError, AccountStore
+
+    args = build_user_parser().parse_args(list(argv))
+    store = AccountStore()
+    try:
+        if args.action == "list":
+            users = store.users()
+            if not users:
+                print(f"no accounts in {store.path} (gcs user add NAME --role viewer|operator|admin)")
+            for user in users:
+                created = time.strftime("%Y-%m-%d %H:%M", time.localtime(user.created_s))
+                print(f"{user.name}\t{user.role}\tcreated {created}")
+        elif args.action == "remove":
+            store.remove(args.name)
+            print(f"removed {args.name!r} from {store.path}")
+        else:
+            password = _read_password(args.password_stdin)
+            user = store.add(args.name, password, args.role, replace=args.replace)
+            print(f"{'replaced' if args.replace else 'added'} {user.name!r} ({user.role}) in {store.path}")
+    except (AccountError, ValueError) as exc:
+        print(f"gcs user: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def has_display() -> bool:
     if sys.platform in ("win32", "darwin"):
         return True
@@ -106,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] == "token":
         return token_main(args_list[1:])
+    if args_list and args_list[0] == "user":
+        return user_main(args_list[1:])
     args = build_parser().parse_args(args_list)
     from gcs.app import run
 

@@ -1,4 +1,4 @@
-"""Job kind ``tlog_summary``: read a tlog with pymavlink and report what is in it, with progress.
+"""Job kind ``tlog_summary``: what is in a tlog (``GcsService.summarize_tlog``), with progress.
 
 The file is named relative to one of the allowed tlog folders (``ApiSettings.tlog_roots``: the
 configured ``logging.tlog_dir`` unless the program says otherwise); absolute paths and paths
@@ -10,14 +10,12 @@ first/last time and duration, and the autopilot/vehicle type of the first vehicl
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedded_api.jobs.registry import JobContext, JobKind, JobRefused, register
-from gcs.core.mavlink_env import enum_name, mavlink, mavutil
 
 NAME = "tlog_summary"
 
@@ -56,51 +54,8 @@ def _prepare(ctx: JobContext, params: Any) -> None:
 def _run(ctx: JobContext, params: Any) -> dict[str, Any]:
     assert isinstance(params, TlogSummaryParams)
     path = resolve_tlog(ctx.tlog_roots, params.path)
-    size = path.stat().st_size
-    log = mavutil.mavlink_connection(str(path), robust_parsing=True)
-    counts: Counter[str] = Counter()
-    systems: set[int] = set()
-    first_s: float | None = None
-    last_s: float | None = None
-    vehicle: dict[str, Any] | None = None
-    try:
-        while True:
-            msg = log.recv_msg()
-            if msg is None:
-                break
-            kind = msg.get_type()
-            counts[kind] += 1
-            if kind == "BAD_DATA":
-                continue
-            stamp = getattr(msg, "_timestamp", None)
-            if stamp:
-                first_s = stamp if first_s is None else first_s
-                last_s = stamp
-            systems.add(msg.get_srcSystem())
-            if vehicle is None and kind == "HEARTBEAT" and msg.type != mavlink.MAV_TYPE_GCS:
-                vehicle = {
-                    "system_id": msg.get_srcSystem(),
-                    "autopilot": enum_name("MAV_AUTOPILOT", msg.autopilot),
-                    "type": enum_name("MAV_TYPE", msg.type),
-                }
-            if counts.total() % 2000 == 0:
-                ctx.progress(log.f.tell() / size if size else 1.0, f"{counts.total()} messages")
-    finally:
-        log.close()
-    ctx.progress(1.0, f"{counts.total()} messages")
-    bad = counts.pop("BAD_DATA", 0)
-    return {
-        "path": params.path,
-        "size_bytes": size,
-        "messages": counts.total(),
-        "bad_frames": bad,
-        "by_type": dict(counts.most_common()),
-        "systems": sorted(systems),
-        "first_time_s": first_s,
-        "last_time_s": last_s,
-        "duration_s": round(last_s - first_s, 3) if first_s is not None and last_s is not None else 0.0,
-        "vehicle": vehicle,
-    }
+    summary = ctx.service.summarize_tlog(path, progress=ctx.progress)
+    return {"path": params.path, **summary}
 
 
 KIND = register(

@@ -1,4 +1,9 @@
-"""Protobuf telemetry ingest for edge devices and companion computers (operator role)."""
+"""Protobuf telemetry ingest for edge devices and companion computers (operator role).
+
+The body is decoded and checked here (``embedded_api.ingest``: wire format only); keeping the
+records (JSONL under <data dir>/ingest) and publishing them is the core's ``ingest_records``.
+Low disk answers 507 Insufficient Storage and nothing is kept or published.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from starlette.concurrency import run_in_threadpool
 
 from embedded_api.deps import Operator, RuntimeDep, ServiceDep
 from embedded_api.ingest import IngestedBatch, IngestRefused, decode_batch
-from embedded_api.runtime import INGEST_TOPIC, ApiRuntime
+from embedded_api.runtime import ApiRuntime
+from gcs.core.logs.ingest import DiskFull
 from gcs.core.service import GcsService
 
 router = APIRouter(tags=["ingest"])
@@ -18,9 +24,8 @@ CONTENT_TYPES = ("application/x-protobuf", "application/protobuf", "application/
 
 
 def _publish(service: GcsService, runtime: ApiRuntime, batch: IngestedBatch, nbytes: int) -> int:
-    """Worker thread: bus subscribers run on the publisher's thread, never on the API loop."""
-    for record in batch.records:
-        service.bus.publish(INGEST_TOPIC, record)
+    """Worker thread: the write and the bus subscribers (run on the publisher's thread) stay off the API loop."""
+    service.ingest_records(batch.records)
     counters = runtime.ingest
     with counters.lock:
         counters.batches += 1
@@ -47,7 +52,12 @@ def _refuse(runtime: ApiRuntime, code: int, detail: str) -> HTTPException:
             "description": "one serialized kestrel.v1.TelemetryBatch (resources/proto/kestrel.proto)",
         }
     },
-    responses={400: {"description": "malformed or invalid batch; nothing stored"}, 413: {}, 415: {}},
+    responses={
+        400: {"description": "malformed or invalid batch; nothing stored"},
+        413: {"description": "body too large"},
+        415: {"description": "not application/x-protobuf"},
+        507: {"description": "free disk below logging.min_free_disk_mb; nothing stored"},
+    },
 )
 async def ingest(request: Request, service: ServiceDep, runtime: RuntimeDep, _: Operator) -> dict[str, Any]:
     """Accept a protobuf TelemetryBatch: every record is checked, then all are published, or none."""
@@ -68,5 +78,8 @@ async def ingest(request: Request, service: ServiceDep, runtime: RuntimeDep, _: 
         batch = decode_batch(bytes(body), max_records=runtime.settings.ingest_max_records)
     except IngestRefused as exc:
         raise _refuse(runtime, status.HTTP_400_BAD_REQUEST, str(exc)) from None
-    total = await run_in_threadpool(_publish, service, runtime, batch, len(body))
+    try:
+        total = await run_in_threadpool(_publish, service, runtime, batch, len(body))
+    except DiskFull as exc:
+        raise _refuse(runtime, status.HTTP_507_INSUFFICIENT_STORAGE, str(exc)) from None
     return {"accepted": len(batch.records), "device_id": batch.device_id, "kinds": batch.kinds, "total_records": total}

@@ -14,32 +14,25 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from gcs.core.bus import MessageBus, Subscription, Topics
 from gcs.core.config import ConfigStore, GcsConfig
 from gcs.core.errors import CommandError, LinkError, RecordingError, VehicleNotFound
 from gcs.core.logs import (
-    FlightEvent,
     FlightRecorder,
-    FlightSession,
     RecorderSettings,
-    RecordingStatus,
     ReplayLink,
-    ReplayStatus,
     SessionStore,
-    import_tlog,
     recover_open_sessions,
 )
 from gcs.core.logs.paths import sessions_db_path, tlog_dir
-from gcs.core.mavlink_env import enum_name, mavlink
 from gcs.core.models import CommandIntent, CommandResult, LinkState, VehicleState, VelocityIntent
+from gcs.core.service_logs import LogsFacade
 from gcs.core.service_vision import VisionFacade
 from gcs.core.sim import SimConfig, SimVehicle
 from gcs.core.vehicle import offboard
 from gcs.core.vehicle.commander import Commander, CommanderStatus
-from gcs.core.vehicle.commands import command_name
 from gcs.core.vehicle.connection import LinkKind, parse_connection_string
 from gcs.core.vehicle.fleet import Fleet
 from gcs.core.vehicle.forwarding import Forwarding, ForwardStatus
@@ -52,7 +45,7 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 
-class GcsService(VisionFacade):
+class GcsService(VisionFacade, LogsFacade):
     """Facade over the core; construct, ``start()``, use from any non-GUI thread, ``close()``."""
 
     def __init__(self, config: ConfigStore, bus: MessageBus | None = None) -> None:
@@ -362,51 +355,6 @@ class GcsService(VisionFacade):
     def commander_status(self) -> CommanderStatus:
         return self.commander.status()
 
-    # ---- replay (a tlog opened with connect("replay:PATH")) --------------------------------
-
-    def _publish_replay(self, status: ReplayStatus) -> None:
-        self.bus.publish(Topics.REPLAY, status)
-
-    def _publish_replayed_ack(self, ack: Any) -> None:
-        """A COMMAND_ACK in the log: shown like a live command's outcome, marked as replayed."""
-        result = enum_name("MAV_RESULT", ack.result)
-        accepted = ack.result in (mavlink.MAV_RESULT_ACCEPTED, mavlink.MAV_RESULT_IN_PROGRESS)
-        self.bus.publish(
-            Topics.COMMAND_RESULT,
-            CommandResult(command_name(ack.command), accepted, result, "replayed from the log"),
-        )
-
-    def _replay(self, link_id: str | None) -> ReplayLink:
-        """That replay, or the newest one when ``link_id`` is None."""
-        with self._links_lock:
-            replays = [link for link in self._links.values() if isinstance(link, ReplayLink)]
-        for replay in reversed(replays):
-            if link_id is None or replay.link_id == link_id:
-                return replay
-        raise LinkError(f"no replay {link_id!r} open" if link_id else "no replay open: connect replay:PATH first")
-
-    def replay_play(self, link_id: str | None = None) -> ReplayStatus:
-        return self._replay(link_id).play()
-
-    def replay_pause(self, link_id: str | None = None) -> ReplayStatus:
-        return self._replay(link_id).pause()
-
-    def replay_seek(
-        self, *, time_s: float | None = None, fraction: float | None = None, link_id: str | None = None
-    ) -> ReplayStatus:
-        """Go to ``time_s`` seconds from the log's start or a ``fraction`` of it; the state is rebuilt."""
-        return self._replay(link_id).seek(time_s=time_s, fraction=fraction)
-
-    def replay_speed(self, speed: float | None, link_id: str | None = None) -> ReplayStatus:
-        """0.1x to 100x; None plays as fast as possible."""
-        return self._replay(link_id).set_speed(speed)
-
-    def replay_step(self, count: int = 1, link_id: str | None = None) -> ReplayStatus:
-        return self._replay(link_id).step(count)
-
-    def replay_status(self, link_id: str | None = None) -> ReplayStatus:
-        return self._replay(link_id).status()
-
     # ---- forwarding (MAVProxy --out) -------------------------------------------------------
 
     def add_forward(self, url: str) -> ForwardStatus:
@@ -428,40 +376,3 @@ class GcsService(VisionFacade):
                 pass
         with self._links_lock:
             return [link for link in self._links.values() if link.spec.kind is not LinkKind.REPLAY]
-
-    # ---- recordings and flight sessions ----------------------------------------------------
-
-    def _sessions(self) -> SessionStore:
-        if self.sessions is None:
-            raise RecordingError("flight sessions are not available (the database could not be opened; see the log)")
-        return self.sessions
-
-    def recordings(self) -> list[RecordingStatus]:
-        return self.recorder.statuses() if self.recorder is not None else []
-
-    def flight_sessions(self, limit: int = 100, offset: int = 0) -> list[FlightSession]:
-        """Newest first."""
-        return self._sessions().sessions(limit, offset)
-
-    def flight_session(self, session_id: int) -> FlightSession:
-        return self._sessions().get(session_id)
-
-    def flight_session_events(self, session_id: int) -> list[FlightEvent]:
-        return self._sessions().events(session_id)
-
-    def import_tlog(self, path: str) -> FlightSession:
-        """Add a session for an existing tlog (reads the whole file: seconds for a long flight)."""
-        session = import_tlog(
-            self._sessions(), Path(path), watchdog_timeout_s=self.config.current.link.watchdog_timeout_s
-        )
-        self.bus.publish(Topics.SESSIONS, session.id)
-        return session
-
-    def add_session_video(self, path: str, session_id: int | None = None) -> None:
-        """Attach a video recording to a session (default: the active vehicle's open session)."""
-        if session_id is None:
-            session_id = self.recorder.session_of(None) if self.recorder is not None else None
-            if session_id is None:
-                raise RecordingError("no flight session is being recorded for the active vehicle")
-        self._sessions().add_video(session_id, path)
-        self.bus.publish(Topics.SESSIONS, session_id)

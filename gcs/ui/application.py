@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 from gcs.ui.qt_main_window import QtMainWindow
 
 if TYPE_CHECKING:
+    from gcs.core.faces import Faces
     from gcs.core.service import GcsService
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,8 @@ def _install_interrupt(window: QtMainWindow) -> QTimer | None:
     return wake
 
 
-def run_gui(service: GcsService, *, api_url: str | None, run_for: float | None = None) -> int:
+def run_gui(service: GcsService, *, api_url: str | None, run_for: float | None = None,
+            faces: Faces | None = None) -> int:
     """Show the main window over a started ``service`` until it closes; returns the exit code."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -107,7 +109,7 @@ def run_gui(service: GcsService, *, api_url: str | None, run_for: float | None =
     asyncio.set_event_loop(loop)
     layout_file = service.config.directory / "window.ini"
     settings = QSettings(str(layout_file), QSettings.Format.IniFormat)
-    window = QtMainWindow(service, api_url=api_url, settings=settings)
+    window = QtMainWindow(service, api_url=api_url, faces=faces, settings=settings)
     watchdog = None
     if log.isEnabledFor(logging.DEBUG) or os.environ.get("KESTREL_GUI_WATCHDOG") == "1":
         watchdog = QtStallWatchdog(parent=window)

@@ -257,3 +257,34 @@ def finite_bounds(values: np.ndarray) -> tuple[float, float] | None:
     if finite.size == 0:
         return None
     return float(finite.min()), float(finite.max())
+
+
+def peak_decimate(t: np.ndarray, v: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ~2 x ``buckets`` points that draw the same picture at that many pixels across.
+
+    The samples are cut into ``buckets`` runs of equal count (samples come at a steady rate, so
+    a run is about one pixel wide) and each run keeps its lowest and highest sample, in time
+    order: spikes and dips survive, unlike striding or averaging. A run with no finite value
+    stays a gap (NaN). Short series are returned as they are.
+    """
+    n = len(t)
+    if buckets < 1 or n <= 2 * buckets:
+        return t, v
+    per = n // buckets
+    used = per * buckets
+    rows = v[:used].reshape(buckets, per)
+    finite = np.isfinite(rows)
+    lo = np.where(finite, rows, np.inf).argmin(axis=1)
+    hi = np.where(finite, rows, -np.inf).argmax(axis=1)
+    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+    base = np.arange(buckets) * per
+    picks = np.empty(2 * buckets, dtype=np.intp)
+    picks[0::2], picks[1::2] = base + first, base + second
+    out_t, out_v = t[picks], v[picks].copy()
+    empty = ~finite.any(axis=1)
+    if empty.any():
+        out_v.reshape(buckets, 2)[empty] = np.nan
+    if used < n:  # the newest few samples that did not fill a run: as they are
+        out_t = np.concatenate((out_t, t[used:]))
+        out_v = np.concatenate((out_v, v[used:]))
+    return out_t, out_v

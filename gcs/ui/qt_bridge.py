@@ -37,6 +37,8 @@ TRACKING_HZ = 30.0
 FOLLOWER_HZ = 20.0
 REPLAY_HZ = 10.0
 TRACKING_STATE_TOPIC = "tracking.state"  # gcs.core.tracking.worker.STATE_TOPIC (that module loads OpenCV)
+VIDEO_RECORDING_TOPIC = "video.recording"  # a video RecorderStatus, when the core publishes one
+RECORDING_TOPICS = (Topics.RECORDING, VIDEO_RECORDING_TOPIC)
 _NOTHING = object()
 
 
@@ -69,6 +71,7 @@ class QtBridge(QObject):
     video_health = Signal(object)  # HealthEvent
     tracking_state = Signal(object)  # TrackStateChange
     sessions_changed = Signal(object)  # id of a flight session that was opened, changed or closed
+    recording = Signal(str, object)  # topic, RecordingStatus (tlog, logs.recording) or RecorderStatus (video)
     other_topic = Signal(str, object)  # any topic added with watch()
 
     _ready = Signal(str)  # internal: a core thread stored a new value of a throttled topic
@@ -103,7 +106,7 @@ class QtBridge(QObject):
             Topics.SESSIONS: self.sessions_changed,
         }
         self._subs: list[Subscription] = [bus.subscribe(t, self._on_core_latest) for t in self._throttled]
-        for topic in (*self._routes, Topics.STATUSTEXT):
+        for topic in (*self._routes, Topics.STATUSTEXT, *RECORDING_TOPICS):
             self._subs.append(bus.subscribe(topic, self._on_core_event))
 
     # ---- core threads ----------------------------------------------------------------------
@@ -138,6 +141,10 @@ class QtBridge(QObject):
             value = self._bus.latest(topic)
             if value is not None and signal is not self.other_topic:
                 signal.emit(value)
+        for topic in RECORDING_TOPICS:
+            value = self._bus.latest(topic)
+            if value is not None:
+                self.recording.emit(topic, value)
         for topic in self._throttled:
             value = self._bus.latest(topic)
             if value is not None:
@@ -169,6 +176,9 @@ class QtBridge(QObject):
         if topic == Topics.STATUSTEXT:
             sysid, text = value
             self.statustext.emit(int(sysid), text)
+            return
+        if topic in RECORDING_TOPICS:
+            self.recording.emit(topic, value)
             return
         signal = self._routes.get(topic)
         if signal is self.other_topic or signal is None:

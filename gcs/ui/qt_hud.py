@@ -100,6 +100,8 @@ class QtHud(QWidget):
         self.api_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.api_label.setOpenExternalLinks(True)
         self._vehicle_ids: tuple[int, ...] = ()
+        self._api_url: str | None = None
+        self._api_clients: int | None = None
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
@@ -237,10 +239,32 @@ class QtHud(QWidget):
         _styled(self.video_label, colour, bold=colour in (AMBER, RED))
 
     def set_api_url(self, url: str | None) -> None:
-        if url:
-            self.api_label.setText(f'<a href="{url}/docs" style="color:#6cb6ff">{url}</a>')
-        else:
-            self.api_label.setText("off")
+        self._api_url = url
+        self._show_api()
+
+    def set_api_clients(self, clients: int | None) -> None:
+        """Clients connected to the API's streams now (None: not known)."""
+        if clients != self._api_clients:
+            self._api_clients = clients
+            self._show_api()
+
+    def _show_api(self) -> None:
+        url, n = self._api_url, self._api_clients
+        if not url:
+            _set_text(self.api_label, "off")
+            return
+        count = "" if n is None else f" · {n} client{'' if n == 1 else 's'}"
+        _set_text(self.api_label, f'<a href="{url}/docs" style="color:#6cb6ff">{url}</a>{count}')
+        self.api_label.setToolTip(f"Web API and dashboard at {url} (docs at {url}/docs); "
+                                  "clients = open telemetry and video streams")
+
+    @property
+    def api_text(self) -> str:
+        """The API row as plain text ("http://127.0.0.1:8080 · 2 clients")."""
+        url, n = self._api_url, self._api_clients
+        if not url:
+            return "off"
+        return url + ("" if n is None else f" · {n} client{'' if n == 1 else 's'}")
 
     # ---- helpers ---------------------------------------------------------------------------
 

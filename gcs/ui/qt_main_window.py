@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -38,18 +38,21 @@ from gcs.ui.qt_hud import QtHud
 from gcs.ui.qt_messages import QtMessageLog, QtStatusLine
 from gcs.ui.qt_plots import QtTelemetryPlots
 from gcs.ui.qt_replay import REPLAY_SHORTCUTS
+from gcs.ui.qt_replay_open import QtReplayOpener
 from gcs.ui.qt_runner import CommandOutcome, QtCommandRunner
 from gcs.ui.qt_sessions import QtSessionsDialog
 from gcs.ui.qt_track_controls import QtTrackControls
 from gcs.ui.qt_video_panel import QtVideoPanel
 
 if TYPE_CHECKING:
+    from gcs.core.faces import Faces
     from gcs.core.service import GcsService
 
 WINDOW_TITLE = "Kestrel GCS"
 TRACK_LEVELS = {"locked": "ok", "searching": "warning", "lost": "error", "idle": "info"}
 LINK_LABELS = ("CONNECT", "REPLAY", "CLOSE_REPLAY")
 REPLAY_READ_ONLY = "the active vehicle is a replayed log: it cannot be commanded"
+FACES_POLL_MS = 1000
 
 
 class QtMainWindow(QMainWindow):
@@ -57,13 +60,14 @@ class QtMainWindow(QMainWindow):
 
     closed = Signal()  # after the window shut down its timers and subscriptions
 
-    def __init__(self, service: GcsService, *, api_url: str | None = None,
+    def __init__(self, service: GcsService, *, api_url: str | None = None, faces: Faces | None = None,
                  settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(1440, 900)
         self._service = service
         self._settings = settings
+        self._faces = faces
         self._closed = False
         self._video_running = False
         self._video_state = ""
@@ -71,6 +75,7 @@ class QtMainWindow(QMainWindow):
         self._replay_seeks: tuple[str, int] | None = None
         self.bridge = QtBridge(service.bus, parent=self)
         self.runner = QtCommandRunner(parent=self)
+        self.replay_opener = QtReplayOpener(service, self.runner, self)
 
         self.video_panel = QtVideoPanel(service, self.runner)
         self.video = self.video_panel.view
@@ -119,6 +124,11 @@ class QtMainWindow(QMainWindow):
         self._wire()
         self._restore_layout()
         self.bridge.replay_latest()
+        self._faces_timer = QTimer(self)
+        self._faces_timer.timeout.connect(self._poll_faces)
+        if faces is not None:
+            self._faces_timer.start(FACES_POLL_MS)
+            self._poll_faces()
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -189,6 +199,8 @@ class QtMainWindow(QMainWindow):
         b.link_state.connect(hud.set_link_event)
         b.link_state.connect(self.messages.on_link_event)
         b.statustext.connect(self.messages.on_statustext)
+        b.recording.connect(self.messages.on_recording)
+        self.replay_opener.refused.connect(self._on_replay_refused)
         b.command_result.connect(self.messages.on_command_result)
         for commander_slot in (hud.set_commander, plots.on_commander, self.controls.on_commander):
             b.commander.connect(commander_slot)
@@ -207,6 +219,20 @@ class QtMainWindow(QMainWindow):
         self.video.box_drawn.connect(tc.track_box)
 
     # ---- handlers (GUI thread) -------------------------------------------------------------
+
+    @Slot()
+    def _poll_faces(self) -> None:
+        """Ask (off the GUI thread) how many clients the API serves; the HUD shows it."""
+        faces = self._faces
+        if faces is not None:
+            self.runner.query("faces", faces.snapshot, self._on_faces)
+
+    def _on_faces(self, snapshot: Any, error: BaseException | None) -> None:
+        if error is not None:
+            return
+        api = next((face for face in snapshot if face.name == "api"), None)
+        self.hud.set_api_url(api.address if api is not None else None)
+        self.hud.set_api_clients(api.clients if api is not None else None)
 
     @Slot(object)
     def _on_state(self, state: Any) -> None:
@@ -308,16 +334,21 @@ class QtMainWindow(QMainWindow):
     @Slot()
     def _on_show_sessions(self) -> None:
         if self.sessions_dialog is None:
-            self.sessions_dialog = QtSessionsDialog(self._service, self.runner, self)
+            self.sessions_dialog = QtSessionsDialog(self._service, self.runner, self, open_replay=self.open_replay)
         else:
             self.sessions_dialog.reload()
         self.sessions_dialog.show()
         self.sessions_dialog.raise_()
 
     def open_replay(self, path: str) -> None:
-        """Connect ``replay:path`` on a worker; the replay bar appears when it reports."""
-        if path:
-            self.runner.submit("REPLAY", self._service.connect, "replay:" + path)
+        """Replay ``path`` (asking first if it clashes with a live vehicle); the bar appears when it reports."""
+        self.replay_opener.open(path)
+
+    @Slot(str)
+    def _on_replay_refused(self, text: str) -> None:
+        self.messages.post(text, "warning")
+        if self.sessions_dialog is not None:
+            self.sessions_dialog.info_label.setText(text)
 
     @Slot()
     def _on_open_tlog(self) -> None:
@@ -387,6 +418,7 @@ class QtMainWindow(QMainWindow):
         if self._settings is not None:
             self._settings.setValue("main_window/geometry", self.saveGeometry())
             self._settings.setValue("main_window/state", self.saveState())
+        self._faces_timer.stop()
         self.bridge.close()
         self.plots.stop()
         self.video_panel.stop()

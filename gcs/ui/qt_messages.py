@@ -6,7 +6,9 @@ Sources (all delivered on the GUI thread):
 - ``on_outcome``: the GUI's own calls from ``QtCommandRunner``; they carry the pilot's label
   ("ARM"), so the status line says "ARM accepted". Failures the core did not publish (no
   vehicle, bad connection string...) are logged from here too;
-- ``on_statustext``: the vehicle's own messages, coloured by MAV_SEVERITY.
+- ``on_statustext``: the vehicle's own messages, coloured by MAV_SEVERITY;
+- ``on_recording``: tlog (``logs.recording``) and video (``video.recording``) recordings starting,
+  stopping or failing; a failure also goes to the status line.
 """
 
 from __future__ import annotations
@@ -68,6 +70,24 @@ def describe_outcome(outcome: CommandOutcome) -> tuple[str, str]:
     return outcome.describe(), "error"
 
 
+def recording_line(topic: str, status: Any) -> tuple[str, str] | None:
+    """(text, level) for a recording status: "Video recording started: /x.mp4", errors first."""
+    video = topic.startswith("video")
+    what = "Video recording" if video else f"Flight log ({getattr(status, 'url', '') or 'link'})"
+    path = getattr(status, "path" if video else "tlog_path", None)
+    where = f": {path}" if path else ""
+    error = getattr(status, "error", None)
+    if error:
+        return f"{what} error: {error}", "error"
+    if getattr(status, "recording", False):
+        return f"{what} started{where}", "ok"
+    if path:
+        count = getattr(status, "frames_written" if video else "frames", None)
+        unit = "frames" if video else "messages"
+        return f"{what} stopped{where}" + (f" ({count} {unit})" if count is not None else ""), "info"
+    return None
+
+
 class QtStatusLine(QLabel):
     """One line in the status bar: the newest outcome, coloured; the tooltip says when."""
 
@@ -106,6 +126,7 @@ class QtMessageLog(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
         layout.addWidget(self.list)
+        self._recordings: dict[str, tuple[bool, str | None]] = {}
 
     # ---- GUI thread ------------------------------------------------------------------------
 
@@ -154,6 +175,18 @@ class QtMessageLog(QWidget):
         reason = event.get("reason") or ""
         level = {"ok": "ok", "lost": "error", "closed": "warning"}.get(state, "info")
         self.post(f"link to vehicle {event.get('system_id')}: {state.upper()} {reason}".rstrip(), level)
+
+    @Slot(str, object)
+    def on_recording(self, topic: str, status: Any) -> None:
+        """A recording status: logged when it starts, stops or fails (not for every frame count)."""
+        key = f"{topic}:{getattr(status, 'link_id', '')}"
+        recording, error = bool(getattr(status, "recording", False)), getattr(status, "error", None)
+        if self._recordings.get(key) == (recording, error):
+            return
+        self._recordings[key] = (recording, error)
+        line = recording_line(topic, status)
+        if line is not None:
+            self.post(*line, status=line[1] == "error")
 
     def entries(self) -> list[tuple[str, str]]:
         """(text, level) of every line, oldest first (tests, export)."""

@@ -40,6 +40,7 @@ from gcs.ui.plot_data import (
     field_reader,
     field_source,
     finite_bounds,
+    peak_decimate,
     telemetry_fields,
     unit_of,
 )
@@ -47,7 +48,7 @@ from gcs.ui.plot_data import (
 REDRAW_FPS = 30
 PLOT_BUDGET = 0.3  # share of the GUI thread the plots may take; above it they redraw less often
 DEFAULT_CAPACITY = 20_000  # samples per series: 60 s at 30 Hz needs 1,800; room for long windows
-DOWNSAMPLE_ABOVE = 2_000  # samples; fewer are drawn as they are
+MIN_BUCKETS = 100  # decimation runs per curve, at least (normally one per pixel of plot width)
 NEW_PLOT = "New plot"
 CONTROLS_WIDTH = 180  # px: the control column left of the plots
 PALETTE = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
@@ -76,12 +77,11 @@ class Series:
 
     field: str
     buffer: RingBuffer
-    curve: pg.PlotDataItem
+    curve: pg.PlotCurveItem
     plot: pg.PlotItem
     colour: str
     source: str = "state"  # "state", "tracker" or "follower": which event samples it
     dirty: bool = False
-    downsampled: bool = False
 
 
 @dataclass
@@ -243,7 +243,9 @@ class QtTelemetryPlots(QWidget):
         colour = next((c for c in PALETTE[self._colour % len(PALETTE):] + PALETTE if c not in used),
                       PALETTE[self._colour % len(PALETTE)])
         self._colour += 1
-        curve = slot.item.plot(pen=pg.mkPen(colour, width=1), name=legend_name(name), connect="finite")
+        curve = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1), name=legend_name(name), connect="finite",
+                                 skipFiniteCheck=True)
+        slot.item.addItem(curve)
         series = Series(name, RingBuffer(self.capacity), curve, slot.item, colour, source)
         self._series[name] = series
         slot.fields.append(name)
@@ -407,20 +409,20 @@ class QtTelemetryPlots(QWidget):
         """Hand each curve the samples of the window (or all of them), as seconds before ``now``.
 
         Only the window's slice goes to pyqtgraph, so its bounds (for the y auto-range) and its
-        path cover what is shown, not the whole ring: cheaper than clip-to-view, same picture.
+        path cover what is shown, not the whole ring; then it is cut to a min and a max per pixel
+        column (``peak_decimate``): 10k samples in a 400-pixel plot draw as 800 points, spikes
+        kept. Paused, every sample is handed over once, for zooming in.
         """
         oldest = now - self.window_s - 1.0
         bounds: dict[int, tuple[float, float]] = {}
+        columns = {id(slot.item): max(MIN_BUCKETS, int(slot.item.getViewBox().width())) for slot in self._plots}
         for series in self._series.values():
             t, v = series.buffer.view()
             if not whole and len(t) and t[0] < oldest:
                 first = int(np.searchsorted(t, oldest))
                 t, v = t[first:], v[first:]
-            big = len(t) > DOWNSAMPLE_ABOVE
-            if big != series.downsampled:  # pyqtgraph's auto downsampling drops short bursts entirely
-                series.downsampled = big
-                series.curve.setDownsampling(auto=big, method="peak")
-                series.curve.setClipToView(big)
+            if not whole:
+                t, v = peak_decimate(t, v, columns.get(id(series.plot), MIN_BUCKETS))
             series.curve.setData(t - now, v)
             series.dirty = False
             span = finite_bounds(v)

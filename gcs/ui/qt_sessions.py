@@ -9,6 +9,7 @@ outcomes reach the status line like any command. GUI thread only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,8 +54,10 @@ def session_row(session: Any) -> tuple[str, ...]:
 class QtSessionsDialog(QDialog):
     """The flight sessions list with open-as-replay and import."""
 
-    def __init__(self, service: GcsService, runner: QtCommandRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, service: GcsService, runner: QtCommandRunner, parent: QWidget | None = None,
+                 open_replay: Callable[[str], None] | None = None) -> None:
         super().__init__(parent)
+        self._open_replay = open_replay  # the window's (asks about clashes with live vehicles)
         self.setWindowTitle("Flight sessions — Kestrel GCS")
         self.resize(900, 440)
         self._service = service
@@ -159,7 +162,10 @@ class QtSessionsDialog(QDialog):
         session = self.selected_session()
         if session is None or not Path(session.tlog_path).exists():
             return
-        self._runner.submit("REPLAY", self._service.connect, "replay:" + session.tlog_path)
+        if self._open_replay is not None:
+            self._open_replay(session.tlog_path)
+        else:
+            self._runner.submit("REPLAY", self._service.connect, "replay:" + session.tlog_path)
         self.info_label.setText(f"Opening {Path(session.tlog_path).name} as a replay…")
 
     @Slot()

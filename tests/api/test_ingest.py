@@ -1,13 +1,19 @@
-"""POST /api/ingest: a protobuf batch round-trips onto the bus; a malformed one is refused whole."""
+"""POST /api/ingest: a protobuf batch round-trips onto the bus and into <data dir>/ingest as JSON
+lines; a malformed one, or one that meets a full disk (507), is refused whole and nothing is stored."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import threading
 import time
 from typing import Any
 
+import pytest
+
 from embedded_api.proto import kestrel_pb2 as pb
 from embedded_api.runtime import INGEST_TOPIC
+from gcs.core.logs.ingest import ingest_dir
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
@@ -63,6 +69,13 @@ def test_a_batch_round_trips_onto_the_bus(live_api) -> None:
         stats = c.get("/stats").json()["ingest"]
         assert stats["batches"] == 1 and stats["records"] == 3 and stats["last_device"] == "companion-1"
         assert stats["by_kind"] == {"vehicle": 1, "tracker": 1, "follower": 1}
+    # and it was recorded: one JSON line per record in today's (UTC) file, with the time it arrived
+    files = list(ingest_dir().glob("*.jsonl"))
+    assert [f.name for f in files] == [time.strftime("%Y-%m-%d.jsonl", time.gmtime())]
+    lines = [json.loads(line) for line in files[0].read_text().splitlines()]
+    assert [line["kind"] for line in lines] == ["vehicle", "tracker", "follower"]
+    assert lines[0]["data"]["lat_deg"] == 47.39 and lines[0]["device_id"] == "companion-1"
+    assert all(abs(line["received_s"] - time.time()) < 60 for line in lines)
 
 
 def test_malformed_and_invalid_batches_are_refused_and_nothing_is_stored(live_api) -> None:
@@ -100,3 +113,25 @@ def test_malformed_and_invalid_batches_are_refused_and_nothing_is_stored(live_ap
     with live_api.client("viewer") as c:
         assert c.post("/api/ingest", content=_batch().SerializeToString(), headers=PROTOBUF).status_code == 403
     assert got == [] and live_api.service.bus.latest(INGEST_TOPIC) is None
+    assert not ingest_dir().exists() or not list(ingest_dir().glob("*.jsonl"))
+
+
+def test_a_full_disk_refuses_the_batch_with_507_and_keeps_nothing(make_live_api, tmp_path) -> None:
+    free_mb = shutil.disk_usage(tmp_path).free // 2**20
+    # ask for more free space than the disk has (the setting's bound is 100000 MB)
+    needed = min(free_mb + 1024, 100_000)
+    if needed <= free_mb:
+        pytest.skip(f"the disk has {free_mb} MB free: more than logging.min_free_disk_mb can ask for")
+    live_api = make_live_api(logging__min_free_disk_mb=needed)
+    got, _ = _collect(live_api)
+    with live_api.client("operator") as c:
+        r = c.post("/api/ingest", content=_batch().SerializeToString(), headers=PROTOBUF)
+        assert r.status_code == 507, r.text
+        assert "nothing stored" in r.json()["detail"] and "min_free_disk_mb" in r.json()["detail"]
+        stats = c.get("/stats").json()["ingest"]
+        assert stats["records"] == 0 and stats["refused"] == 1
+        # room again (a live setting): the same batch is accepted and kept
+        live_api.service.config.set("logging", "min_free_disk_mb", 0, source="test")
+        assert c.post("/api/ingest", content=_batch().SerializeToString(), headers=PROTOBUF).status_code == 200
+    lines = next(ingest_dir().glob("*.jsonl")).read_text().splitlines()
+    assert len(lines) == 3 and len(got) == 3

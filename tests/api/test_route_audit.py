@@ -17,10 +17,13 @@ from tests.api.conftest import ws_connect
 from tests.api.test_telemetry_ws import _close_code
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+# Mutating routes open without a token, each named here on purpose (and tested in its own file).
+OPEN_MUTATING = {("POST", "/api/auth/login")}  # password sign-in: rate-limited group "login"
 ROLES: dict[tuple[str, str], str] = {
     ("GET", "/api/health"): "public",
     ("GET", "/health/live"): "public",
     ("GET", "/health/ready"): "public",
+    ("POST", "/api/auth/login"): "open",
     ("GET", "/status"): "viewer",
     ("GET", "/stats"): "viewer",
     ("GET", "/api/telemetry"): "viewer",
@@ -50,6 +53,9 @@ ROLES: dict[tuple[str, str], str] = {
     ("GET", "/api/video/snapshot"): "viewer",
     ("GET", "/api/video/health"): "viewer",
     ("POST", "/api/video/reconnect"): "operator",
+    ("GET", "/api/video/recording"): "viewer",
+    ("POST", "/api/video/recording/start"): "operator",
+    ("POST", "/api/video/recording/stop"): "operator",
     **{
         ("POST", f"/commands/{n}"): "operator"
         for n in (
@@ -124,7 +130,33 @@ def test_every_route_is_classified_and_documented_in_one_line(live_api) -> None:
         assert (role == "public") == (path in PUBLIC_PATHS), path
         assert (role == "static") == (isinstance(route, APIRoute) and not route.include_in_schema), path
         if method in MUTATING:
-            assert role not in ("public", "static"), f"{method} {path}: no mutating route is open"
+            assert role not in ("public", "static"), f"{method} {path}: no mutating route is public"
+            assert (role == "open") == ((method, path) in OPEN_MUTATING), f"{method} {path}: open only if listed"
+
+
+# Plain Starlette routes and mounts (not FastAPI routes, so outside ROLES): the API docs only, read-only
+DOCS_ROUTES = {
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/docs/redoc.standalone.js",
+    "/docs/static",  # mount: Swagger UI / ReDoc assets
+}
+
+
+def test_the_only_other_routes_are_the_read_only_docs(live_api) -> None:
+    others: dict[str, set[str]] = {}
+    for route, path in _walk(live_api.app):
+        if isinstance(route, (APIRoute, APIWebSocketRoute)):
+            continue
+        methods = getattr(route, "methods", None) or {"GET"}  # a mount serves files: GET/HEAD
+        others[path] = set(methods) - {"HEAD"}
+    assert set(others) == DOCS_ROUTES, f"unexpected non-API routes: {set(others) - DOCS_ROUTES}"
+    assert all(methods == {"GET"} for methods in others.values()), others
+    with live_api.client() as anonymous:
+        assert anonymous.post("/docs", json={}).status_code == 405
+        assert anonymous.get("/docs/static/swagger-ui.css").status_code == 200
 
 
 def test_every_route_refuses_a_missing_token_and_mutating_ones_a_viewer(live_api) -> None:
@@ -133,6 +165,10 @@ def test_every_route_refuses_a_missing_token_and_mutating_ones_a_viewer(live_api
     with live_api.client() as anonymous, live_api.client("viewer") as viewer, live_api.client("operator") as operator:
         for (method, path), role in ROLES.items():
             if method == "WS" or role in ("public", "static"):
+                continue
+            if role == "open":  # no token needed, but nothing is given for an empty request either
+                r = anonymous.request(method, _url(path), json={})
+                assert r.status_code == 422 and "token" not in r.json(), f"{method} {path}: {r.text}"
                 continue
             url = _url(path)
             r = anonymous.request(method, url, json={})

@@ -116,6 +116,9 @@ def running_program(
         store = ConfigStore(config_dir / "config.yaml")
         store.load()
         store.set("video", "enabled", video, source="test")
+        # Smart mode through onnxruntime and the shipped ONNX model: no torch import in the program
+        # (what the packaged app uses, and it keeps ultralytics' background import out of these tests).
+        store.set("tracking", "backend", "onnxruntime", source="test")
         service = GcsService(store)
         service.start()
         try:
@@ -189,8 +192,23 @@ def open_page(chromium: Any, program: Program) -> Iterator[Callable[..., Any]]:
 def sign_in(page: Any, program: Program, role: str, query: str = "") -> None:
     """Open the dashboard, paste the token like a user, and wait until telemetry is live."""
     page.goto(f"/{query}")
+    page.locator("#tab-token").click()
     page.locator("#token-input").fill(program.token(role))
     page.locator("#login-button").click()
+    wait_live(page)
+
+
+def sign_in_password(page: Any, username: str, password: str, query: str = "") -> None:
+    """Open the dashboard and sign in with a user name and password like a user."""
+    page.goto(f"/{query}")
+    page.locator("#tab-password").click()
+    page.locator("#login-user").fill(username)
+    page.locator("#login-password").fill(password)
+    page.locator("#password-button").click()
+
+
+def wait_live(page: Any) -> None:
+    """Telemetry is live and the first values are on screen."""
     page.wait_for_selector("#conn[data-state='live']")
     wait_js(page, "document.getElementById('t-mode').textContent !== '\\u2013'")  # no longer the dash
 

@@ -25,7 +25,15 @@ from gcs.core.models import (
 )
 from gcs.core.tracking.types import BBox, TrackedTarget, TrackState
 from gcs.core.video import HealthEvent, VideoHealth
-from gcs.ui.plot_data import RingBuffer, YRange, event_reader, field_source, read_field, telemetry_fields
+from gcs.ui.plot_data import (
+    RingBuffer,
+    YRange,
+    event_reader,
+    field_source,
+    peak_decimate,
+    read_field,
+    telemetry_fields,
+)
 from gcs.ui.qt_bridge import QtBridge
 from gcs.ui.qt_plots import QtTelemetryPlots
 
@@ -150,8 +158,10 @@ def test_eight_series_of_ten_thousand_points_redraw(qtbot: Any) -> None:
     plots.resize(1400, 420)
     plots.show()
     t = np.arange(10_000) / 30.0
+    spiky = np.sin(t)
+    spiky[6_543] = 25.0  # one sample: decimation must keep it
     for name in plots.series_names:
-        plots.series(name).buffer.extend(t, np.sin(t))
+        plots.series(name).buffer.extend(t, spiky)
     assert len(plots.series_names) == 8
     plots._t0 = time.monotonic() - t[-1]
     began = time.perf_counter()
@@ -159,8 +169,28 @@ def test_eight_series_of_ten_thousand_points_redraw(qtbot: Any) -> None:
         plots._on_redraw()
         plots.graphics.grab()
     print(f"8 x 10k points: {(time.perf_counter() - began) * 100:.1f} ms per redraw+paint")
-    assert len(plots.series("battery.voltage_v").curve.getData()[0]) > 0
+    x, y = plots.series("battery.voltage_v").curve.getData()
+    width = plots.series("battery.voltage_v").plot.getViewBox().width()
+    assert 0 < len(x) <= 2 * max(width, 100) + 100, (len(x), width)  # ~ two points per pixel column
+    assert np.nanmax(y) == 25.0 and np.nanmin(y) == pytest.approx(-1.0, abs=1e-3)
     plots.stop()
+
+
+def test_peak_decimation_keeps_spikes_gaps_and_order() -> None:
+    t = np.arange(10_000, dtype=float)
+    v = np.sin(t / 50.0)
+    v[1234] = 7.0
+    v[4000:4100] = np.nan  # a gap of 100 samples: wider than a run of 10 at 1000 runs
+    v[8000] = -7.0
+    dt, dv = peak_decimate(t, v, 1000)
+    assert len(dt) == 2000 and np.all(np.diff(dt) >= 0)
+    assert np.nanmax(dv) == 7.0 and np.nanmin(dv) == -7.0
+    assert np.isnan(dv[(dt >= 4010) & (dt < 4090)]).all()  # the gap stays a gap
+    assert set(dt.tolist()) <= set(t.tolist())  # real samples, never invented ones
+    short_t, short_v = peak_decimate(t[:500], v[:500], 1000)
+    assert len(short_t) == 500 and len(short_v) == 500  # few samples: drawn as they are
+    tail_t, _ = peak_decimate(t[:2005], v[:2005], 100)
+    assert tail_t[-1] == 2004.0  # the newest samples are never dropped
 
 
 def test_bridge_hops_to_the_gui_thread_and_throttles(qtbot: Any) -> None:

@@ -101,3 +101,38 @@ def test_sessions_dialog_lists_an_imported_tlog_and_replays_it(qtbot: Any, make_
     assert any(c.kind == "replay" for c in service.links())
     dialog.grab().save("/tmp/kestrel_gui_sessions.png")
     dialog.close()
+
+
+@needs_tlog
+def test_replaying_a_log_of_a_live_system_id_asks_first(qtbot: Any, make_service: Callable[..., Any],
+                                                        window_factory: Callable[..., Any]) -> None:
+    """The 2013 flight is system 1, like the live demo vehicle: the pilot is told, and decides."""
+    from gcs.core.replay_conflicts import replay_conflict, tlog_vehicle_ids
+
+    assert tlog_vehicle_ids(TLOG) == (1,)
+    assert replay_conflict(TLOG, [2, 3]) is None
+    service = make_service("px4")
+    window = window_factory(service)
+    qtbot.waitUntil(lambda: window.hud.mode_label.text() not in ("NO VEHICLE", "UNKNOWN"), timeout=WAIT_MS)
+
+    window.open_replay(str(TLOG))
+    qtbot.waitUntil(lambda: window.replay_opener.prompt is not None, timeout=WAIT_MS)
+    prompt = window.replay_opener.prompt
+    assert prompt.isVisible() and "system id 1" in prompt.text() and "live vehicle" in prompt.text()
+    prompt.reject()  # Cancel
+    qtbot.waitUntil(lambda: window.status_line.text().startswith("REPLAY cancelled"), timeout=WAIT_MS)
+    assert "system id 1" in window.status_line.text() and window.status_line.level == "warning"
+    assert not any(c.kind == "replay" for c in service.links())
+
+    window.open_replay(str(TLOG))
+    qtbot.waitUntil(lambda: window.replay_opener.prompt is not None, timeout=WAIT_MS)
+    prompt = window.replay_opener.prompt
+    anyway = next(b for b in prompt.buttons() if b.text() == "Replay anyway")
+    qtbot.mouseClick(anyway, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(c.kind == "replay" for c in service.links()), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: logged(window, "REPLAY accepted"), timeout=WAIT_MS)
+    assert service.active_vehicle_id == 1 and service.vehicle_state().autopilot.value == "px4"  # still the live one
+
+    window.open_replay(str(TLOG.parent / "missing.tlog"))
+    qtbot.waitUntil(lambda: window.status_line.text().startswith("REPLAY refused"), timeout=WAIT_MS)
+    assert "missing.tlog" in window.status_line.text()

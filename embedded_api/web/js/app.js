@@ -1,13 +1,15 @@
 // Kestrel GCS dashboard: sign-in, live telemetry and video, controls by role, results of every action.
 
-import { ROLE_RANK, api, clearToken, decodeToken, loadToken, saveToken, setUnauthorizedHandler } from "./api.js";
+import { ROLE_RANK, api, clearToken, decodeToken, describeError, loadToken, saveToken, setUnauthorizedHandler } from "./api.js";
 import { StripChart } from "./plot.js";
+import { SettingsEditor } from "./settings.js";
 import { TelemetryStream } from "./telemetry.js";
 import { VideoView } from "./video.js";
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const LOGIN_MESSAGE_KEY = "kestrel.loginMessage";
+const LOGIN_TAB_KEY = "kestrel.loginTab";
 const MAX_MESSAGES = 200;
 const GPS_FIX = ["no GPS", "no fix", "2D", "3D", "DGPS", "RTK float", "RTK fixed", "static", "PPP"];
 
@@ -25,6 +27,9 @@ const ui = {
   seen: new Set(),
   replayTimer: null,
   telemetryCount: 0,
+  settings: null,
+  transportNotes: new Set(),
+  offlineSince: 0,
 };
 window.kestrel = ui; // read-only handle for people debugging in the console (and the browser tests)
 
@@ -136,8 +141,11 @@ function updateConn() {
   const el = $("conn");
   let state = "live";
   let text = `live · ${ui.telemetry?.transport === "sse" ? "SSE" : "WebSocket"}`;
-  if (telemetry !== "live") {
-    state = telemetry === "connecting" ? "reconnecting" : telemetry;
+  if (telemetry === "offline") {
+    state = "offline";
+    text = "offline";
+  } else if (telemetry !== "live") {
+    state = "reconnecting";
     text = telemetry === "connecting" ? "connecting…" : "reconnecting…";
   } else if (video !== "live") {
     state = "degraded";
@@ -147,18 +155,53 @@ function updateConn() {
   setText("conn-text", text);
 }
 
+/** While the connection is down the cards keep their last values, dimmed and dated. */
+function markStale(stale) {
+  const cards = $("cards");
+  if (stale === cards.hasAttribute("data-stale")) return;
+  cards.toggleAttribute("data-stale", stale);
+  if (stale && ui.lastTelemetryAt) setText("vehicle-age", `last data ${clock(ui.lastTelemetryAt / 1000)}`);
+}
+
+/** Say once, in the message log, that a stream had to take its fallback route (and why). */
+function noteFallback(key, text) {
+  if (ui.transportNotes.has(key)) return;
+  ui.transportNotes.add(key);
+  addMessage("warn", text);
+  banner("warn", text, 8000);
+}
+
 function onTelemetryState(s) {
-  ui.conn.telemetry = s.state;
+  const offline = s.state === "reconnecting" && s.reachable === false;
+  ui.conn.telemetry = offline ? "offline" : s.state;
   updateConn();
+  if (s.fellBack) {
+    noteFallback("telemetry", "Telemetry: WebSocket unavailable (blocked on the way?) — using server-sent events (/sse/telemetry) instead.");
+  }
+  markStale(s.state === "reconnecting");
   if (s.state === "reconnecting") {
+    if (!ui.offlineSince) ui.offlineSince = Date.now();
     const since = ui.lastTelemetryAt ? ` Values shown are from ${clock(ui.lastTelemetryAt / 1000)}.` : "";
-    const when = s.retryInS ? `reconnecting in ${s.retryInS} s` : "reconnecting now";
-    banner("warn", `Connection to the program lost (${s.reason || "no answer"}) — ${when}, attempt ${s.attempt}.${since}`);
+    const when = s.retryInS ? `retrying in ${s.retryInS} s` : "retrying now";
+    if (offline && s.deviceOffline) {
+      banner("bad", `Offline: this device has lost its network — ${when}, attempt ${s.attempt}.${since}`);
+    } else if (offline) {
+      banner("bad", `Offline: the program at ${location.host} does not answer (${s.reason || "no answer"}) — ${when}, attempt ${s.attempt}.${since}`);
+    } else {
+      banner("warn", `Connection to the program lost (${s.reason || "no answer"}) — ${when}, attempt ${s.attempt}.${since}`);
+    }
   } else if (s.state === "live" && s.reconnected) {
-    banner("ok", `Reconnected (${s.transport === "sse" ? "server-sent events" : "WebSocket"}).`, 4000);
+    const away = ui.offlineSince ? ` after ${Math.max(1, Math.round((Date.now() - ui.offlineSince) / 1000))} s` : "";
+    ui.offlineSince = 0;
+    ui.reconnectedAt = Date.now();
+    banner("ok", `Reconnected${away} (${s.transport === "sse" ? "server-sent events" : "WebSocket"}).`, 4000);
+    addMessage("ok", `reconnected to the program${away}`);
+    ui.video?.wake(); // do not leave the video waiting out its backoff
     loadMeta(); // the program may have restarted: trackers, profiles, links, sessions again
+    ui.settings?.onConfigChanged();
   } else if (s.state === "live") {
-    banner("", "");
+    ui.offlineSince = 0;
+    if (!s.fellBack) banner("", ""); // else the fallback note stays up a few seconds
   }
 }
 
@@ -235,6 +278,72 @@ function showLogEvent(ev) {
     addMessage("info", `active vehicle: ${d.system_id}`, ev.time);
   } else if (d.kind === "config") {
     addMessage("info", `settings changed: ${Object.keys(d.changed || {}).join(", ")}`, ev.time);
+    ui.settings?.onConfigChanged();
+  } else if (d.kind === "video_recording" || d.kind === "recording") {
+    if (d.kind === "video_recording") ui.recEpoch = (ui.recEpoch || 0) + 1;
+    showRecording(d, ev.time);
+  } else if (d.text || d.message) {
+    // a kind this page does not know yet: still show what it says rather than drop it
+    addMessage(d.level || (d.error ? "bad" : "info"), `${d.kind ? `${d.kind}: ` : ""}${d.text || d.message}`, ev.time);
+  } else if (d.kind) {
+    addMessage("info", `${d.kind}${d.state ? ` ${d.state}` : ""}`, ev.time);
+  }
+}
+
+const fileName = (p) => String(p || "").split(/[\\/]/).pop();
+
+/**
+ * Recording status: the video (MP4) and the link's telemetry log (tlog); errors stand out. Fed by
+ * status events from the telemetry stream and by polling GET /api/video/recording, so each change
+ * is said once whichever path tells us first.
+ */
+function showRecording(d, timeS, { quiet = false } = {}) {
+  const video = d.kind !== "recording";
+  const what = video ? "video recording" : "telemetry log";
+  const file = fileName(d.path || d.tlog_path);
+  if (video) showRecordingChip(d, file);
+  const key = `${what}|${file}|${!!d.recording}|${d.error || ""}`;
+  const seenKey = video ? "videoRecKey" : `tlogKey:${d.link_id || ""}`;
+  if (ui[seenKey] === key) return;
+  const first = ui[seenKey] === undefined;
+  ui[seenKey] = key;
+  if (quiet && first && !d.recording && !d.error) return; // the state at page load: nothing happened
+  let text;
+  let level = "info";
+  if (d.error) {
+    text = `${what} stopped: ${d.error}`;
+    level = "bad";
+  } else if (d.recording) {
+    text = `${what} ${first && quiet ? "in progress" : "started"}${file ? `: ${file}` : ""}`;
+  } else {
+    const frames = d.frames_written ?? d.frames;
+    const length = d.duration_s ? `, ${duration(d.duration_s)}` : "";
+    text = `${what} finished${file ? `: ${file}` : ""}${frames !== undefined ? ` (${frames} frames${length})` : ""}`;
+  }
+  addMessage(level, text, timeS);
+}
+
+function showRecordingChip(d, file) {
+  const chip = $("rec-state");
+  chip.hidden = !d.recording && !d.error;
+  chip.dataset.state = d.error ? "lost" : "rec";
+  chip.textContent = d.error ? "REC error" : `● REC ${duration(d.duration_s || 0)}`;
+  chip.title = d.error || file;
+  const b = $("rec-toggle");
+  if (b) {
+    b.setAttribute("aria-pressed", String(!!d.recording));
+    b.textContent = d.recording ? "Stop recording" : "Record";
+  }
+}
+
+async function pollRecording() {
+  const epoch = ui.recEpoch || 0;
+  try {
+    const d = await api("GET", "/api/video/recording");
+    if ((ui.recEpoch || 0) !== epoch) return; // asked before a newer answer arrived: it may be stale
+    showRecording({ kind: "video_recording", ...d }, Date.now() / 1000, { quiet: true });
+  } catch (err) {
+    if (err.status === 404) clearInterval(ui.recTimer); // a program without recording over the web
   }
 }
 
@@ -285,10 +394,11 @@ function onFollower(f) {
   if (select && document.activeElement !== select) select.value = f.profile;
 }
 
-function onVideoTransport(mode, state, retryInS) {
+function onVideoTransport(mode, state, retryInS, fellBack) {
   ui.conn.video = state;
   setText("video-transport", mode === "mjpeg" ? "MJPEG" : "WebSocket");
   updateConn();
+  if (fellBack) noteFallback("video", "Video: WebSocket unavailable — showing the MJPEG stream (/video_feed) instead.");
 }
 
 async function requestTrack(label, path, body) {
@@ -529,6 +639,19 @@ function bindControls() {
   });
   on("replay-seek", "change", (e) => replayCommand("SEEK", "seek", Number(e.currentTarget.value) / 1000, { fraction: true }));
   on("sessions-refresh", "click", loadSessions);
+  on("rec-toggle", "click", async (e) => {
+    const recording = e.currentTarget.getAttribute("aria-pressed") === "true";
+    const label = recording ? "STOP RECORDING" : "RECORD";
+    const r = await act(label, "POST", `/api/video/recording/${recording ? "stop" : "start"}`, recording ? undefined : {}, {
+      button: e.currentTarget,
+      describe: (r) => `${label}: ${r.recording ? "recording to" : "saved"} ${r.file}${r.recording ? "" : ` (${r.frames_written} frames)`}`,
+    });
+    if (r) {
+      ui.recEpoch = (ui.recEpoch || 0) + 1;
+      showRecording({ kind: "video_recording", ...r }, Date.now() / 1000);
+    }
+  });
+  on("settings-open", "click", () => ui.settings?.open());
   for (const id of ["logout", "logout-footer"]) {
     on(id, "click", () => {
       clearToken();
@@ -551,7 +674,7 @@ function applyRole(role) {
 
 // ---- sign-in ---------------------------------------------------------------------------------
 
-function showLogin(message = "") {
+function showLogin(message = "", tab) {
   $("app").hidden = true;
   $("who").hidden = true;
   $("footer").hidden = true;
@@ -559,7 +682,72 @@ function showLogin(message = "") {
   if (abort) abort.hidden = true;
   $("login").hidden = false;
   setText("login-error", message);
-  $("token-input").focus();
+  let wanted = tab;
+  if (!wanted) {
+    try {
+      wanted = localStorage.getItem(LOGIN_TAB_KEY) || "password";
+    } catch {
+      wanted = "password";
+    }
+  }
+  selectLoginTab(wanted);
+}
+
+function selectLoginTab(tab) {
+  const password = tab !== "token";
+  $("tab-password").setAttribute("aria-selected", String(password));
+  $("tab-token").setAttribute("aria-selected", String(!password));
+  $("password-form").hidden = !password;
+  $("login-form").hidden = password;
+  try {
+    localStorage.setItem(LOGIN_TAB_KEY, password ? "password" : "token");
+  } catch {
+    /* private mode: fine */
+  }
+  (password ? $("login-user") : $("token-input")).focus();
+}
+
+/** User name and password -> a token from POST /api/auth/login, then the same path as a pasted token. */
+async function passwordSignIn() {
+  const username = $("login-user").value.trim();
+  const password = $("login-password").value;
+  if (!username || !password) {
+    setText("login-error", !username ? "Enter your user name." : "Enter your password.");
+    return;
+  }
+  const button = $("password-button");
+  button.disabled = true;
+  setText("login-error", "");
+  let response;
+  let body = null;
+  try {
+    response = await fetch("/api/auth/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username, password }),
+      cache: "no-store",
+    });
+    body = await response.json().catch(() => null);
+  } catch {
+    setText("login-error", "Cannot reach the program: is it running, and is this its address?");
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  $("login-password").value = "";
+  if (response.ok && body?.token) {
+    signIn(body.token);
+  } else if (response.status === 404) {
+    showLogin("This program does not offer password sign-in: paste a token instead.", "token");
+  } else if (response.status === 429) {
+    const wait = response.headers.get("Retry-After");
+    setText("login-error", `Too many attempts: wait ${wait || "a minute"} s and try again.`);
+  } else {
+    const text = describeError(response.status, body);
+    if (/no user accounts/.test(text)) showLogin(text, "token");
+    else setText("login-error", text);
+    $("login-password").focus();
+  }
 }
 
 async function signIn(token) {
@@ -593,6 +781,8 @@ async function signIn(token) {
 
 function start(token, claims, reachable) {
   $("login").hidden = true;
+  $("conn").hidden = false; // no connection to speak of before signing in
+  $("login-password").value = "";
   $("app").hidden = false;
   $("who").hidden = false;
   $("footer").hidden = false;
@@ -605,6 +795,18 @@ function start(token, claims, reachable) {
   badge.title = `${claims.sub || "token"}${expires}`;
   setText("signed-in", `Signed in as ${claims.role} (${claims.sub || "token"}${expires}).`);
   if (!reachable) banner("warn", "The program does not answer yet — retrying.");
+  if (ui.rank >= ROLE_RANK.admin) {
+    ui.settings = new SettingsEditor({
+      onResult: (kind, text) => {
+        showResult(kind, text);
+        addMessage(kind, `you: ${text}`);
+      },
+      onOpen: (open) => {
+        $("app").hidden = open;
+        $("settings-open").setAttribute("aria-pressed", String(open));
+      },
+    });
+  }
 
   ui.plot = new StripChart($("plot"), [
     { key: "alt", label: "alt", unit: "m", colour: "#f0a030", axis: "left" },
@@ -641,11 +843,15 @@ function start(token, claims, reachable) {
   });
   ui.video.start();
   setInterval(() => {
-    const fps = ui.video.fps;
-    setText("video-fps", ui.video.mode === "mjpeg" ? "MJPEG" : `${num(fps, 0)} fps`);
+    $("video-fps").hidden = ui.video.mode === "mjpeg"; // an <img> does not tell us its frame rate
+    setText("video-fps", `${num(ui.video.fps, 0)} fps`);
   }, 1000);
+  const topbar = document.querySelector(".topbar");
+  new ResizeObserver(() => document.documentElement.style.setProperty("--topbar-h", `${topbar.offsetHeight}px`)).observe(topbar);
   loadMeta();
   setInterval(loadSessions, 30000);
+  pollRecording();
+  ui.recTimer = setInterval(pollRecording, 2000);
 }
 
 function boot() {
@@ -657,6 +863,12 @@ function boot() {
     e.preventDefault();
     signIn($("token-input").value);
   });
+  on("password-form", "submit", (e) => {
+    e.preventDefault();
+    passwordSignIn();
+  });
+  on("tab-password", "click", () => selectLoginTab("password"));
+  on("tab-token", "click", () => selectLoginTab("token"));
   let token = loadToken();
   if (location.hash.startsWith("#token=")) {
     token = decodeURIComponent(location.hash.slice(7));

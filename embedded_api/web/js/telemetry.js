@@ -5,9 +5,10 @@
 import { wsUrl } from "./api.js";
 
 export const BACKOFF_S = [1, 1, 2, 3, 5, 8, 10];
-const PING_EVERY_MS = 3000;
-const SILENCE_MS = 9000; // no message at all (not even a pong) for this long: the connection is dead
+const PING_EVERY_MS = 2000;
+const SILENCE_MS = 6000; // no message at all (not even a pong) for this long: the connection is dead
 const AUTH_CLOSE = 1008;
+const WAKE_POLL_MS = 1000; // while waiting to reconnect, ask /health/live this often: back as soon as it answers
 
 export async function serverAnswers() {
   try {
@@ -22,7 +23,8 @@ export class TelemetryStream {
   /**
    * @param {object} opts
    * @param {(event: object) => void} opts.onEvent  every {type, id, time, data} (history unpacked)
-   * @param {(state: object) => void} opts.onState  {state: connecting|live|reconnecting, transport, attempt, retryInS, reason}
+   * @param {(state: object) => void} opts.onState  {state: connecting|live|reconnecting, transport, attempt,
+   *   retryInS, reason, reachable (false: the program itself does not answer), fellBack (switched to SSE)}
    * @param {(reason: string) => void} opts.onAuthFailed  the server refused the token
    */
   constructor({ token, onEvent, onState, onAuthFailed, rateHz = 10, transport = "ws" }) {
@@ -43,6 +45,24 @@ export class TelemetryStream {
 
   start() {
     this.stopped = false;
+    // The browser knows first when this device loses its network: act on it, do not wait for silence.
+    window.addEventListener("offline", () => this.networkLost());
+    window.addEventListener("online", () => this.networkBack());
+    this.connect();
+  }
+
+  networkLost() {
+    if (this.stopped) return;
+    const ws = this.socket;
+    const source = this.source;
+    this.socket = this.source = null; // their close handlers must not schedule a second retry
+    if (ws) ws.close(4001, "offline");
+    if (source) source.close();
+    this.retry("this device has no network");
+  }
+
+  networkBack() {
+    if (this.stopped || this.socket || this.source) return;
     this.connect();
   }
 
@@ -72,22 +92,46 @@ export class TelemetryStream {
   async retry(reason) {
     if (this.stopped) return;
     this.clearTimers();
+    const reachable = await serverAnswers();
     // WebSockets failed twice though the program answers HTTP (a proxy in the way?): use SSE.
-    if (this.transport === "ws" && !this.everOpened && this.attempt >= 1 && (await serverAnswers())) {
+    if (this.transport === "ws" && !this.everOpened && this.attempt >= 1 && reachable) {
       this.transport = "sse";
+      this.fellBack = true;
+      this.attempt = 0; // a new route: try it at once
+      if (this.stopped) return;
+      this.onState({ state: "reconnecting", transport: "sse", attempt: 1, retryInS: 0, reason, reachable, fellBack: true });
+      this.connect();
+      return;
     }
     if (this.stopped) return;
     const delay = BACKOFF_S[Math.min(this.attempt, BACKOFF_S.length - 1)];
     this.attempt += 1;
-    this.onState({ state: "reconnecting", transport: this.transport, attempt: this.attempt, retryInS: delay, reason });
+    this.onState({
+      state: "reconnecting", transport: this.transport, attempt: this.attempt, retryInS: delay, reason, reachable,
+      deviceOffline: navigator.onLine === false,
+    });
     this.timers.push(setTimeout(() => this.connect(), delay * 1000));
+    if (!reachable) this.pollUntilBack(delay * 1000);
+  }
+
+  /** The program was away: connect as soon as it answers again instead of sitting out the backoff. */
+  pollUntilBack(delayMs) {
+    if (delayMs <= WAKE_POLL_MS) return;
+    const poll = setInterval(async () => {
+      if (this.stopped || this.socket || this.source) return;
+      if (await serverAnswers()) {
+        if (this.stopped || this.socket || this.source) return;
+        this.connect(); // clears this interval with the other timers
+      }
+    }, WAKE_POLL_MS);
+    this.timers.push(poll);
   }
 
   opened() {
     this.everOpened = true;
     const wasRetrying = this.attempt > 0;
     this.attempt = 0;
-    this.onState({ state: "live", transport: this.transport, reconnected: wasRetrying });
+    this.onState({ state: "live", transport: this.transport, reconnected: wasRetrying, fellBack: !!this.fellBack });
   }
 
   deliver(message) {

@@ -10,6 +10,8 @@ const HEADER_BYTES = 16;
 const DRAG_MIN_PX = 8; // pointer travel (screen px) before a press becomes a drag
 const STALL_MS = 3000;
 const AUTH_CLOSE = 1008;
+const PING_EVERY_MS = 2000; // the server answers pings even when the camera has no frame to send
+const SILENCE_MS = 6000; // nothing at all for this long: the socket is dead though not closed (a network drop)
 
 export class VideoView {
   constructor({ wrap, canvas, img, statusEl, warningEl, token, interactive, mode = "ws", callbacks }) {
@@ -46,10 +48,18 @@ export class VideoView {
   }
 
   start() {
+    window.addEventListener("offline", () => {
+      const ws = this.socket;
+      this.socket = null;
+      if (ws) ws.close(4001, "offline");
+      if (!this.stopped && ws) this.retry("this device has no network");
+    });
+    window.addEventListener("online", () => this.wake());
     this.connect();
   }
 
   connect() {
+    this.retryTimer = null;
     this.wrap.dataset.mode = this.mode;
     this.cb.onTransport(this.mode, this.attempt ? "reconnecting" : "connecting");
     if (this.mode === "mjpeg") this.connectMjpeg();
@@ -58,8 +68,17 @@ export class VideoView {
 
   async retry(reason) {
     if (this.stopped) return;
+    clearTimeout(this.retryTimer);
     if (this.mode === "ws" && !this.everOpened && this.attempt >= 1 && (await serverAnswers())) {
-      this.mode = "mjpeg"; // WebSockets blocked on the way: the plain HTTP stream may pass
+      // WebSockets blocked on the way: the plain HTTP stream may pass. Try it now.
+      this.mode = "mjpeg";
+      this.fellBack = true;
+      this.attempt = 0;
+      this.linkText = "WebSocket video unavailable — switching to MJPEG";
+      this.cb.onTransport(this.mode, "reconnecting", 0, true);
+      this.refreshStatus();
+      this.connect();
+      return;
     }
     const delay = BACKOFF_S[Math.min(this.attempt, BACKOFF_S.length - 1)];
     this.attempt += 1;
@@ -69,17 +88,27 @@ export class VideoView {
     this.retryTimer = setTimeout(() => this.connect(), delay * 1000);
   }
 
+  /** Reconnect now if waiting out a backoff (the page learnt the program is back). */
+  wake() {
+    if (this.stopped || !this.retryTimer || this.socket) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.connect();
+  }
+
   opened() {
     this.everOpened = true;
     this.attempt = 0;
+    this.retryTimer = null;
     this.linkText = "";
-    this.cb.onTransport(this.mode, "live");
+    this.cb.onTransport(this.mode, "live", 0, !!this.fellBack);
     this.refreshStatus();
   }
 
   stop() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
     for (const t of [...this.timers, ...this.pollTimers]) clearInterval(t);
     if (this.socket) this.socket.close(1000, "page closed");
     this.img.removeAttribute("src");
@@ -92,8 +121,29 @@ export class VideoView {
     ws.binaryType = "arraybuffer";
     this.socket = ws;
     let live = false;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: this.token }));
+    let lastHeard = Date.now();
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (this.socket !== ws) {
+        clearInterval(this.pingTimer);
+        return;
+      }
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - lastHeard > SILENCE_MS) {
+        this.socket = null;
+        clearInterval(this.pingTimer);
+        ws.close(4000, "silent");
+        this.retry("no data from the program");
+        return;
+      }
+      ws.send(JSON.stringify({ type: "ping" }));
+    }, PING_EVERY_MS);
+    ws.onopen = () => {
+      lastHeard = Date.now();
+      ws.send(JSON.stringify({ type: "auth", token: this.token }));
+    };
     ws.onmessage = (msg) => {
+      lastHeard = Date.now();
       if (!live) {
         live = true;
         this.opened();
@@ -230,7 +280,7 @@ export class VideoView {
 
   get fps() {
     const w = this.fpsWindow;
-    if (w.length < 2) return 0;
+    if (w.length < 2 || performance.now() - w[w.length - 1] > 2000) return 0; // nothing lately: not the old rate
     return ((w.length - 1) * 1000) / (w[w.length - 1] - w[0] || 1);
   }
 

@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS videos (
     added_s REAL NOT NULL
 );
 """
+SQLITE_INT_MAX = 2**63 - 1  # SQLite INTEGER is 64-bit signed; a larger Python int raises OverflowError
 _COLUMNS = (
     "id, started_s, ended_s, updated_s, source, link_url, tlog_path, vehicle_ids, autopilot, "
     "vehicle_type, max_alt_m, distance_m, messages, recovered, pid"
@@ -217,10 +218,13 @@ class SessionStore:
         return [_session(row, videos.get(row[0], [])) for row in rows]
 
     def sessions(self, limit: int = 100, offset: int = 0) -> list[FlightSession]:
-        """Newest first."""
+        """Newest first. An offset past every row (however large) is simply an empty page."""
+        limit, offset = min(limit, SQLITE_INT_MAX), min(offset, SQLITE_INT_MAX)
         return self._sessions("ORDER BY started_s DESC, id DESC LIMIT ? OFFSET ?", (limit, offset))
 
     def get(self, session_id: int) -> FlightSession:
+        if not -SQLITE_INT_MAX <= session_id <= SQLITE_INT_MAX:  # no row can have it (and SQLite can't take it)
+            raise RecordingError(f"no flight session {session_id}")
         found = self._sessions("WHERE id=?", (session_id,))
         if not found:
             raise RecordingError(f"no flight session {session_id}")
