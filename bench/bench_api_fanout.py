@@ -116,7 +116,7 @@ def _client_main(args: dict[str, Any], queue: Any) -> None:
 
 def _age_window(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """Server share of the latency (bus publish -> socket write) within the measured window."""
-    from embedded_api.stream.hub import AgeHistogram
+    from embedded_api.stream.meters import AgeHistogram
 
     window = AgeHistogram()
     old, new = before["age_at_send"]["buckets_ms"], after["age_at_send"]["buckets_ms"]

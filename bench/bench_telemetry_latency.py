@@ -8,7 +8,7 @@ machine, same clock). Baseline in the same run: a bare uvicorn/Starlette server 
 process that pushes a message of the same size from a publisher thread at the same rate through
 the same kind of thread -> loop hand-off: the floor any Python server here has.
 
-    .venv/bin/python bench/bench_telemetry_latency.py [--seconds 10] [--rate 50] [--json]
+    .venv/bin/python bench/bench_telemetry_latency.py [--seconds 10] [--rate 20] [--json]
 """
 
 from __future__ import annotations
@@ -208,7 +208,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time per server")
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--rate", type=int, default=50, help="telemetry Hz asked by the client (1-50)")
+    parser.add_argument("--rate", type=int, default=20, help="telemetry Hz asked by the client (1-50)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 

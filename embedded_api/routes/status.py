@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from embedded_api.deps import RuntimeDep, ServiceDep, Viewer
 from gcs import __version__
-from gcs.core.errors import VehicleNotFound
+from gcs.core.errors import GcsError, VehicleNotFound
 from gcs.core.serialize import to_plain
 from gcs.core.service import GcsService
 
@@ -59,12 +59,46 @@ def system_status(service: ServiceDep, runtime: RuntimeDep, _: Viewer) -> dict[s
     }
 
 
+def video_figures(service: GcsService, streams: dict[str, Any]) -> dict[str, Any]:
+    """Web video clients (frames sent/dropped, bandwidth) beside the core's capture and encoder."""
+    stream = streams.get("video", {})
+    out: dict[str, Any] = {
+        "running": service.video_running,
+        "clients": stream.get("clients", 0),
+        "frames_sent": stream.get("frames_sent", 0),
+        "frames_dropped": stream.get("messages_dropped", 0),
+        "bandwidth_bytes_per_s": stream.get("bandwidth_bytes_per_s", 0),
+        "encoder": None,
+        "capture": None,
+    }
+    if service.video_running:
+        try:
+            capture, encoder = service.video_stats()
+        except GcsError:  # stopped between the two calls
+            return out
+        out["capture"] = {"fps": round(capture.fps, 1), "captured": capture.captured, "dropped": capture.dropped}
+        out["encoder"] = {
+            "frames_encoded": encoder.frames_encoded,
+            "encodes": encoder.encodes,
+            "quality": encoder.quality,
+            "encode_ms": round(encoder.encode_ms, 2),
+            "bytes_encoded": encoder.bytes_encoded,
+            "consumers": len(encoder.consumers),
+            "frames_dropped": encoder.frames_dropped,
+        }
+    return out
+
+
 @router.get("/stats")
-def stream_stats(runtime: RuntimeDep, _: Viewer) -> dict[str, Any]:
-    """Streaming statistics per channel (clients, messages sent/dropped, bytes), ingest, limits, jobs."""
+def stream_stats(service: ServiceDep, runtime: RuntimeDep, _: Viewer) -> dict[str, Any]:
+    """Streaming statistics: clients, frames/messages sent and dropped, bandwidth, encoder, ingest, jobs."""
+    streams = runtime.hub.stats()
     return {
         "time": time.time(),
-        "streams": runtime.hub.stats(),
+        "clients": sum(int(c["clients"]) for c in streams.values()),
+        "bandwidth_bytes_per_s": sum(int(c["bandwidth_bytes_per_s"]) for c in streams.values()),
+        "streams": streams,
+        "video": video_figures(service, streams),
         "ingest": runtime.ingest.as_dict(),
         "rate_limit": runtime.limiter.stats(),
         "jobs": runtime.jobs.stats(),

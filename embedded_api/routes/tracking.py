@@ -19,6 +19,7 @@ from embedded_api.deps import Operator, ServiceDep, Viewer
 from embedded_api.routes.video import target_plain
 from gcs.core.serialize import to_plain
 from gcs.core.service import GcsService
+from gcs.core.tracking.worker import STATE_TOPIC as TRACKING_STATE
 
 router = APIRouter(tags=["tracking"])
 
@@ -93,8 +94,8 @@ def smart_click(service: ServiceDep, _: Operator, body: ClickBody) -> dict[str, 
 @router.post("/commands/toggle_smart_mode", responses=REFUSED)
 def toggle_smart_mode(service: ServiceDep, _: Operator) -> dict[str, Any]:
     """Switch between the detector-backed smart tracker and the configured classic one."""
-    on = service.toggle_smart_mode()
-    return {"smart_mode": on, "tracker": _tracker_name(service)}
+    tracker = service.set_smart_mode(not service.smart_mode)  # the tracker now in use (the target's may lag)
+    return {"smart_mode": service.smart_mode, "tracker": tracker}
 
 
 @router.post("/commands/start_following", responses=REFUSED)
@@ -143,8 +144,11 @@ def switch_follower_profile(service: ServiceDep, _: Operator, body: ProfileBody)
 
 @router.get("/telemetry/tracker_data", responses=REFUSED)
 def tracker_data(service: ServiceDep, _: Viewer) -> dict[str, Any]:
-    """The tracker's latest result: state, box (pixels and normalised), confidence, errors, reason."""
-    return target_plain(service.tracker_data())
+    """The tracker's latest result: state, box, confidence, errors, and the last state change with its reason."""
+    data = target_plain(service.tracker_data())
+    change = service.bus.latest(TRACKING_STATE)
+    data["last_change"] = to_plain(change) if change is not None else None  # e.g. why a click was refused
+    return data
 
 
 @router.get("/telemetry/follower_data")

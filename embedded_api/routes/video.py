@@ -265,7 +265,7 @@ async def video_feed(
                     continue
                 data = _mjpeg_part(frame.value)
                 yield data
-                client.sent_one(len(data), frame.time_s)
+                client.sent_one(len(data), frame.time_s, frame=True)
                 sent += 1
                 if max_frames is not None and sent >= max_frames:
                     return
@@ -306,7 +306,7 @@ async def _ws_sender(
         if frame is not None:
             value: EncodedFrame = frame.value
             await websocket.send_bytes(FRAME_HEADER.pack(value.seq, value.capture_time_s) + value.jpeg)
-            client.sent_one(FRAME_HEADER.size + len(value.jpeg), frame.time_s)
+            client.sent_one(FRAME_HEADER.size + len(value.jpeg), frame.time_s, frame=True)
             sent += 1
             if max_frames is not None and sent >= max_frames:
                 return

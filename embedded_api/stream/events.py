@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
+
 from embedded_api.proto import kestrel_pb2 as pb
 from gcs.core.models import VehicleState
 from gcs.core.serialize import to_plain
@@ -63,9 +65,15 @@ def vehicle_state_proto(state: VehicleState) -> pb.VehicleState:
     return msg
 
 
+ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON; NaN is never written (``to_plain`` already turned it into null)."""
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    """Compact JSON (orjson: 1.5x the stdlib on plain data); NaN is never written (null)."""
+    try:
+        return orjson.dumps(value, option=ORJSON_OPTIONS).decode()
+    except TypeError:  # a type orjson does not take (a float subclass, an int beyond 64 bits): the stdlib
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
 class HubEvent:
@@ -94,9 +102,21 @@ class HubEvent:
         return {"type": self.type, "id": self.id, "time": self.time_s, "data": self.data()}
 
     def json(self) -> str:
-        """The JSON text a WebSocket client gets (and the ``data:`` line of SSE)."""
+        """The JSON text a WebSocket client gets (and the ``data:`` line of SSE).
+
+        For values whose plain form is ``to_plain`` (telemetry, status), orjson walks the frozen
+        dataclasses itself: the same JSON (NaN -> null, enums -> values, tuples -> lists) ~30x
+        faster than ``to_plain`` + ``json.dumps`` (bench/bench_stream_json.py).
+        """
         if self._json is None:
-            self._json = dumps(self.as_dict())
+            if self.plain is to_plain and self._plain is None:
+                envelope = {"type": self.type, "id": self.id, "time": self.time_s, "data": self.value}
+                try:
+                    self._json = orjson.dumps(envelope, option=ORJSON_OPTIONS).decode()
+                except TypeError:  # something orjson does not take: the plain way
+                    self._json = dumps(self.as_dict())
+            else:
+                self._json = dumps(self.as_dict())
         return self._json
 
     def sse(self) -> bytes:

@@ -24,7 +24,6 @@ A channel is generic: telemetry is one; a video channel (frames, no ring, queue 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
 import math
 import threading
@@ -34,43 +33,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from embedded_api.stream.events import HubEvent, Plain
+from embedded_api.stream.meters import AgeHistogram, RateMeter
 from gcs.core.serialize import to_plain
 
 log = logging.getLogger(__name__)
 
 MAX_GRACE_S = 0.05  # how long past its slot a throttled client waits for a fresher value
 EARLY_FRACTION = 0.25  # a value this early (of a period) still takes the slot: sources jitter too
-
-
-class AgeHistogram:
-    """Counts of message ages in fixed millisecond buckets; percentiles are bucket upper bounds."""
-
-    BOUNDS_MS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000)
-
-    def __init__(self) -> None:
-        self.counts = [0] * (len(self.BOUNDS_MS) + 1)
-
-    def add(self, age_s: float) -> None:
-        self.counts[bisect.bisect_left(self.BOUNDS_MS, age_s * 1000.0)] += 1
-
-    def percentile_ms(self, q: float) -> float | None:
-        total = sum(self.counts)
-        if not total:
-            return None
-        running = 0
-        for i, count in enumerate(self.counts):
-            running += count
-            if running >= q * total:
-                return float(self.BOUNDS_MS[i]) if i < len(self.BOUNDS_MS) else float("inf")
-        return None
-
-    def as_dict(self) -> dict[str, Any]:
-        p99 = self.percentile_ms(0.99)
-        return {
-            "p50_ms_at_most": self.percentile_ms(0.5),
-            "p99_ms_at_most": p99 if p99 != float("inf") else None,
-            "buckets_ms": dict(zip([*map(str, self.BOUNDS_MS), "more"], self.counts, strict=True)),
-        }
 
 
 class StreamClient:
@@ -204,12 +173,17 @@ class StreamClient:
         drops, self.unreported_drops = self.unreported_drops, 0
         return drops
 
-    def sent_one(self, nbytes: int, event_time_s: float) -> None:
+    def sent_one(self, nbytes: int, event_time_s: float, *, frame: bool = False) -> None:
         """Count a message written to the socket (its age then goes into the channel's histogram)."""
+        now = time.time()
         self.sent += 1
-        self.channel.sent += 1
-        self.channel.bytes_sent += nbytes
-        self.channel.ages.add(time.time() - event_time_s)
+        channel = self.channel
+        channel.sent += 1
+        channel.bytes_sent += nbytes
+        if frame:
+            channel.frames_sent += 1
+        channel.meter.add(now, nbytes)
+        channel.ages.add(now - event_time_s)
 
     def close(self) -> None:
         self.closed = True
@@ -251,8 +225,10 @@ class Channel:
         self.sent = 0
         self.dropped = 0
         self.bytes_sent = 0
+        self.frames_sent = 0  # video frames among the messages (the video channel)
         self.connected_total = 0
         self.ages = AgeHistogram()
+        self.meter = RateMeter()
 
     # ---- any thread ------------------------------------------------------------------------
 
@@ -387,6 +363,9 @@ class Channel:
             "messages_sent": self.sent,
             "messages_dropped": self.dropped,
             "bytes_sent": self.bytes_sent,
+            "frames_sent": self.frames_sent,
+            "bandwidth_bytes_per_s": round(self.meter.bytes_per_s(time.time())),
+            "messages_per_s": round(self.meter.messages_per_s(time.time()), 1),
             "ring_events": ring,
             "age_at_send": self.ages.as_dict(),
             "last_id": self._last_id,

@@ -5,7 +5,8 @@ into a channel event without converting it (conversion to JSON happens on the AP
 and only if a client wants it). Event types:
 
 - ``telemetry``: the active vehicle's ``VehicleState`` (thinned per client to its ``?rate=``);
-- ``status``: setpoint stream (commander) changes, link state changes, active vehicle, config;
+- ``status``: setpoint stream (commander) changes, link state changes, active vehicle, config,
+  tracking state changes with their reason (locked, lost, a smart click refused and why);
 - ``log``: STATUSTEXT lines from vehicles and the outcome of every command, whoever sent it.
 """
 
@@ -17,6 +18,7 @@ from embedded_api.stream.hub import Channel
 from gcs.core.bus import MessageBus, Subscription, Topics
 from gcs.core.models import CommandResult, StatusText
 from gcs.core.serialize import to_plain
+from gcs.core.tracking.worker import STATE_TOPIC as TRACKING_STATE
 from gcs.core.vehicle.commander import CommanderStatus
 
 TELEMETRY = "telemetry"
@@ -47,6 +49,10 @@ def _active_plain(value: Any) -> dict[str, Any]:
     return {"kind": "active_vehicle", "system_id": value}
 
 
+def _tracking_plain(value: Any) -> dict[str, Any]:
+    return {"kind": "tracking", **to_plain(value)}
+
+
 def _config_plain(value: Any) -> dict[str, Any]:
     return {"kind": "config", "changed": to_plain(value)}
 
@@ -65,6 +71,7 @@ class TelemetryFeed:
             bus.subscribe(Topics.LINK_STATE, self._on_link),
             bus.subscribe(Topics.ACTIVE_VEHICLE, self._on_active),
             bus.subscribe(Topics.CONFIG, self._on_config),
+            bus.subscribe(TRACKING_STATE, self._on_tracking),
         ]
 
     def _on_state(self, _topic: str, value: Any) -> None:
@@ -94,6 +101,9 @@ class TelemetryFeed:
 
     def _on_config(self, _topic: str, value: Any) -> None:
         self._channel.publish(STATUS, value, plain=_config_plain)
+
+    def _on_tracking(self, _topic: str, value: Any) -> None:
+        self._channel.publish(STATUS, value, plain=_tracking_plain)
 
     def close(self) -> None:
         for sub in self._subs:

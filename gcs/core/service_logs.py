@@ -31,6 +31,8 @@ from gcs.core.logs.ingest import INGEST_TOPIC, IngestLog, IngestWritten, ingest_
 from gcs.core.logs.summary import Progress, summarize_tlog
 from gcs.core.mavlink_env import enum_name, mavlink
 from gcs.core.models import CommandResult
+from gcs.core.tracking.detectors import create_detector
+from gcs.core.tracking.detectors.scan import scan_video
 from gcs.core.vehicle.commands import command_name
 from gcs.core.vehicle.link import Link
 
@@ -147,3 +149,22 @@ class LogsFacade:
     def summarize_tlog(self, path: str | Path, progress: Progress | None = None) -> dict[str, Any]:
         """Message counts by type, systems, duration and vehicle of a tlog (reads the whole file)."""
         return summarize_tlog(Path(path), progress)
+
+    def detect_in_video(
+        self, path: str | Path, *, backend: str | None = None, every: int = 1, progress: Progress | None = None
+    ) -> dict[str, Any]:
+        """Run the configured detector (default: the shipped demo model) over a recorded video.
+
+        Loads its own detector (seconds), so smart mode's is never shared across threads.
+        ``backend`` defaults to ``tracking.backend``; onnxruntime needs no torch.
+        """
+        cfg = self.config.current.tracking
+        detector = create_detector(
+            backend or cfg.backend,
+            cfg.model_path or None,
+            confidence=cfg.confidence,
+            image_size=cfg.image_size,
+            device=cfg.device,
+            classes=cfg.classes,
+        )
+        return scan_video(Path(path), detector, every=every, progress=progress)

@@ -44,6 +44,7 @@ from gcs.core.video import (
     VideoRecorder,
 )
 from gcs.core.video.errors import VideoError
+from gcs.core.video.recorder import TOPIC as RECORDING_TOPIC
 from gcs.core.video.sources import SourceOptions
 
 log = logging.getLogger(__name__)
@@ -286,7 +287,9 @@ class VisionPipeline:
         with self._lock:
             if self._recorder is not None and self._recorder.recording:
                 raise VideoError(f"already recording to {self._recorder.status().path}")
-            self._recorder = VideoRecorder(capture, overlay=_track_overlay(tracker))
+            self._recorder = VideoRecorder(
+                capture, overlay=_track_overlay(tracker), on_status=lambda st: self._bus.publish(RECORDING_TOPIC, st)
+            )
             recorder = self._recorder
         return recorder.start(path)
 

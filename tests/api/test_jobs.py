@@ -1,8 +1,11 @@
-"""Jobs: a tlog_summary of a real flight log streams progress to completion over SSE and WebSocket."""
+"""Jobs: a tlog_summary of a real flight log, and the detector over a video recorded through the API,
+stream progress to completion over SSE and WebSocket."""
 
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from tests.api.conftest import read_sse, ws_connect
 from tests.conftest import wait_until
@@ -43,7 +46,7 @@ def test_a_job_streams_progress_to_completion_over_sse(live_api) -> None:
             tail = read_sse(r, lambda ev: ev[-1].get("event") == "complete")
         assert [e.get("event") for e in tail[1:]] == ["result", "complete"]
         listed = c.get("/api/jobs").json()
-        assert listed["kinds"][0]["name"] == "tlog_summary" and listed["jobs"][0]["id"] == job_id
+        assert "tlog_summary" in {k["name"] for k in listed["kinds"]} and listed["jobs"][0]["id"] == job_id
 
 
 def test_a_job_over_websocket(live_api) -> None:
@@ -72,3 +75,87 @@ def test_refused_jobs(live_api) -> None:
         assert c.post("/api/jobs/tlog_summary", json={"path": TLOG}).status_code == 403
     runtime = live_api.app.state.runtime
     wait_until(lambda: runtime.jobs.stats()["kept"] == 0, 1, "no job was created")
+
+
+@pytest.mark.slow
+def test_detect_video_over_a_recording_made_through_the_api(make_live_api) -> None:
+    """Fly to 20 m over the demo scene, record 2 s over REST, then run the shipped detector over the
+    file as a job: progress to completion over SSE, the same events over WS, cars found where they are."""
+    api = make_live_api(video__enabled=True)
+    with api.client("operator") as c:
+        wait_until(lambda: c.get("/api/telemetry").json()["gps"]["fix_type"] >= 3, 10, "GPS fix")
+        assert c.post("/api/vehicle/arm").status_code == 200
+        assert c.post("/api/vehicle/takeoff", json={"altitude_m": 20}).status_code == 200
+        wait_until(lambda: c.get("/api/telemetry").json()["global_position"]["alt_rel_m"] > 19, 30, "climb to 20 m")
+        source = api.service.vision._require()[0].source
+        in_view = {t.target_id for t in source.camera.targets_in_image(source.scene_time_s())}
+        assert any(t.startswith("car") for t in in_view), f"no car in view to detect: {in_view}"
+
+        assert c.post("/api/video/recording/start", json={"name": "pass.mp4"}).status_code == 200
+        wait_until(lambda: c.get("/api/video/recording").json()["frames_written"] >= 40, 20, "40 frames recorded")
+        recorded = c.post("/api/video/recording/stop").json()
+
+        r = c.post("/api/jobs/detect_video", json={"path": "pass.mp4", "every": 2})
+        assert r.status_code == 202, r.text
+        job_id = r.json()["id"]
+        with c.stream("GET", f"/sse/jobs/{job_id}") as stream:
+            events = read_sse(stream, lambda ev: ev[-1].get("event") == "complete", limit=10_000)
+        kinds = [e.get("event") for e in events[1:]]
+        assert kinds[0] == "start" and kinds[-2:] == ["result", "complete"], kinds
+        progress = [e["data"]["data"]["fraction"] for e in events if e.get("event") == "progress"]
+        assert len(progress) >= 5 and progress == sorted(progress) and progress[-1] == 1.0
+        result = events[-2]["data"]["data"]
+        assert events[-1]["data"]["data"]["state"] == "succeeded"
+
+    frames = recorded["frames_written"]
+    assert result["frames"] == frames and result["frames_scanned"] == (frames + 1) // 2
+    assert result["backend"] == "onnxruntime" and result["model"] == "kestrel_demo_yolov8n.onnx"
+    print("detect_video:", {k: v for k, v in result.items() if k != "best"})
+    cars = result["classes"]["car"]
+    # the car in view when recording began is found at once and in most frames (it may drive out of view)
+    assert cars["first_s"] <= 0.2 and cars["frames"] >= 0.5 * result["frames_scanned"], result["classes"]
+    best = result["best"][0]
+    assert best["label"] in result["classes"] and best["score"] >= 0.4
+    x, y, w, h = best["box"]
+    assert min(x, y) >= 0 and x + w <= result["width"] + 1 and y + h <= result["height"] + 1
+
+    # a WebSocket client that connects after the end gets every event, start to complete
+    with ws_connect(f"{api.ws_url}/ws/jobs/{job_id}?token={api.token('viewer')}") as ws:
+        messages = [json.loads(m) for m in ws]
+    assert [m["type"] for m in messages] == kinds
+    assert messages[-2]["data"] == result
+
+
+def test_detect_video_refuses_paths_outside_the_videos_folder(live_api) -> None:
+    with live_api.client("operator") as c:
+        for path, code in (("../tlogs/x.mp4", 422), ("/etc/passwd.mp4", 422), ("clip.txt", 422), ("none.mp4", 404)):
+            r = c.post("/api/jobs/detect_video", json={"path": path})
+            assert r.status_code == code, (path, r.text)
+        r = c.post("/api/jobs/detect_video", json={"path": "x.mp4", "every": 0})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "every"]
+        kinds = {k["name"] for k in c.get("/api/jobs").json()["kinds"]}
+    assert {"tlog_summary", "tlog_import", "detect_video"} <= kinds
+
+
+def test_tlog_import_adds_a_flight_session(live_api) -> None:
+    """A real ArduCopter log imported as a job: the session lists beside live ones, once."""
+    with live_api.client("operator") as c:
+        r = c.post("/api/jobs/tlog_import", json={"path": TLOG})
+        assert r.status_code == 202, r.text
+        with c.stream("GET", f"/sse/jobs/{r.json()['id']}") as stream:
+            events = read_sse(stream, lambda ev: ev[-1].get("event") == "complete")
+        assert [e.get("event") for e in events[1:]][-2:] == ["result", "complete"]
+        assert events[-1]["data"]["data"]["state"] == "succeeded"
+        result = events[-2]["data"]["data"]
+        session = result["session"]
+        assert session["source"] == "import" and session["messages"] == 16187
+        assert session["tlog_path"].endswith(TLOG) and abs(session["duration_s"] - 570.8) < 1.0
+        assert session["autopilot"] and result["events"] > 0
+        listed = c.get("/api/sessions").json()["sessions"]
+        assert session["id"] in [s["id"] for s in listed]
+        assert c.get(f"/api/sessions/{session['id']}").json()["events"]
+
+        again = c.post("/api/jobs/tlog_import", json={"path": TLOG}).json()["id"]
+        wait_until(lambda: c.get(f"/api/jobs/{again}").json()["state"] == "succeeded", 30, "second import")
+        assert c.get(f"/api/jobs/{again}").json()["result"]["session"]["id"] == session["id"]
+        assert len(c.get("/api/sessions").json()["sessions"]) == len(listed)

@@ -134,6 +134,31 @@ def test_every_route_is_classified_and_documented_in_one_line(live_api) -> None:
             assert (role == "open") == ((method, path) in OPEN_MUTATING), f"{method} {path}: open only if listed"
 
 
+# Plain Starlette routes and mounts (not FastAPI routes, so outside ROLES): the API docs only, read-only
+DOCS_ROUTES = {
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/docs/redoc.standalone.js",
+    "/docs/static",  # mount: Swagger UI / ReDoc assets
+}
+
+
+def test_the_only_other_routes_are_the_read_only_docs(live_api) -> None:
+    others: dict[str, set[str]] = {}
+    for route, path in _walk(live_api.app):
+        if isinstance(route, (APIRoute, APIWebSocketRoute)):
+            continue
+        methods = getattr(route, "methods", None) or {"GET"}  # a mount serves files: GET/HEAD
+        others[path] = set(methods) - {"HEAD"}
+    assert set(others) == DOCS_ROUTES, f"unexpected non-API routes: {set(others) - DOCS_ROUTES}"
+    assert all(methods == {"GET"} for methods in others.values()), others
+    with live_api.client() as anonymous:
+        assert anonymous.post("/docs", json={}).status_code == 405
+        assert anonymous.get("/docs/static/swagger-ui.css").status_code == 200
+
+
 def test_every_route_refuses_a_missing_token_and_mutating_ones_a_viewer(live_api) -> None:
     checked = 0
     history_before = live_api.service.config.history()

@@ -116,6 +116,9 @@ def running_program(
         store = ConfigStore(config_dir / "config.yaml")
         store.load()
         store.set("video", "enabled", video, source="test")
+        # Smart mode through onnxruntime and the shipped ONNX model: no torch import in the program
+        # (what the packaged app uses, and it keeps ultralytics' background import out of these tests).
+        store.set("tracking", "backend", "onnxruntime", source="test")
         service = GcsService(store)
         service.start()
         try:

@@ -6,6 +6,7 @@ real POST /api/auth/login, the real config store behind PUT /api/config/..., Deb
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +27,8 @@ from tests.e2e.conftest import (
 pytestmark = pytest.mark.slow
 
 PASSWORD = "kestrel-e2e-password"
-OPERATOR_ONLY = ("#abort", "#btn-arm", "#btn-takeoff", "#tracker-select", "#follow-toggle")
+MESSAGES = "document.getElementById('messages').textContent"
+OPERATOR_ONLY = ("#abort", "#btn-arm", "#btn-takeoff", "#tracker-select", "#follow-toggle", "#rec-toggle")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -55,6 +57,9 @@ def test_password_sign_in_shows_controls_by_role_on_a_phone(open_page: Any, prog
 
     sign_in_password(page, "vera", "not her password")
     wait_js(page, "document.getElementById('login-error').textContent === 'wrong user name or password'")
+    page.locator("#login-user").fill("vera")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "dashboard_login_phone.png"))
     assert page.locator("#login").is_visible() and not page.locator("#app").is_visible()
     assert page.locator("#login-password").input_value() == ""  # a refused password is not left in the form
 
@@ -194,30 +199,72 @@ def test_settings_work_on_a_phone(open_page: Any, program: Program) -> None:
 
 
 def test_recording_status_shows_in_the_messages(open_page: Any, program: Program, tmp_path: Any) -> None:
-    """A real video recording's statuses, as the telemetry stream carries them (kind video_recording).
+    """A real video recording announces itself on the bus (``video.recording``); the page shows it.
 
-    The statuses come from a real recording through the service; the test hands them to the API's
-    telemetry channel itself because the feed's subscription to recording events is the API's part.
+    The recorder publishes its real statuses; until the API's telemetry feed carries that topic
+    itself, this test forwards it into the feed's channel the way the feed does every status event
+    (``{"kind": ..., **fields}``). Everything after that - hub, WebSocket, page - is the real path.
     """
+    from gcs.core.video.recorder import TOPIC
+
     service = program.service
     channel = program.app.state.runtime.telemetry
+    forwarded: list[Any] = []
 
-    def publish(status: Any) -> None:
+    def forward(_topic: str, status: Any) -> None:
+        forwarded.append(status)
         channel.publish("status", status, plain=lambda v: {"kind": "video_recording", **to_plain(v)})
 
     page = open_page()
     sign_in_password(page, "otto", PASSWORD)
     wait_live(page)
-    started = service.start_video_recording(str(tmp_path / "flight.mp4"))
+    subscription = service.bus.subscribe(TOPIC, forward)
     try:
-        publish(started)
-        page.wait_for_selector("#rec-state:not([hidden])")
-        wait_js(page, "document.getElementById('messages').textContent.includes('video recording started: flight.mp4')")
-        wait_state(lambda: (service.video_recording_status() or started).frames_written >= 10, "frames recorded")
+        service.start_video_recording(str(tmp_path / "flight.mp4"))
+        try:
+            page.wait_for_selector("#rec-state:not([hidden])")
+            wait_js(page, f"{MESSAGES}.includes('video recording started: flight.mp4')")
+            wait_state(lambda: service.video_recording_status().frames_written >= 10, "frames recorded")
+        finally:
+            finished = service.stop_video_recording()
+        wait_js(page, f"{MESSAGES}.includes('video recording finished: flight.mp4 (')")
     finally:
-        finished = service.stop_video_recording()
-    publish(finished)
-    wait_js(page, "document.getElementById('messages').textContent.includes('video recording finished: flight.mp4 (')")
+        subscription.cancel()
     page.wait_for_selector("#rec-state", state="hidden")
+    assert [s.recording for s in forwarded] == [True, False]
     line = page.locator("#messages li", has_text="video recording finished").first.inner_text()
     assert f"({finished.frames_written} frames" in line
+
+
+def test_operator_records_the_video_from_the_page_and_a_viewer_sees_it(open_page: Any, program: Program) -> None:
+    service = program.service
+    operator = open_page()
+    sign_in_password(operator, "otto", PASSWORD)
+    wait_live(operator)
+    viewer = open_page(PHONE, phone=True)
+    sign_in_password(viewer, "vera", PASSWORD)
+    wait_live(viewer)
+    assert viewer.locator("#rec-toggle").count() == 0
+    assert operator.locator("#rec-state").is_hidden()
+
+    operator.locator("#rec-toggle").click()
+    wait_state(lambda: (service.video_recording_status() or None) is not None
+               and service.video_recording_status().recording, "recording started from the page")
+    path = Path(service.video_recording_status().path)
+    wait_js(operator, f"document.getElementById('action-result').textContent === 'RECORD: recording to {path.name}'")
+    operator.wait_for_selector("#rec-toggle[aria-pressed='true']")
+    for page in (operator, viewer):  # the viewer learns it too (it polls the status; events when the feed has them)
+        page.wait_for_selector("#rec-state:not([hidden])")
+        wait_js(page, f"{MESSAGES}.includes('video recording started: {path.name}')")
+    wait_js(viewer, "/^● REC 0:0[2-9]/.test(document.getElementById('rec-state').textContent)")  # the clock runs
+
+    operator.locator("#rec-toggle").click()
+    wait_state(lambda: not service.video_recording_status().recording, "recording stopped from the page")
+    final = service.video_recording_status()
+    assert final.frames_written > 10 and final.error is None
+    assert path.exists() and path.stat().st_size > 10_000  # a real MP4 on disk
+    wait_js(operator, "document.getElementById('action-result').textContent.startsWith('STOP RECORDING: saved')")
+    for page in (operator, viewer):
+        page.wait_for_selector("#rec-state", state="hidden")
+        wait_js(page, f"{MESSAGES}.includes('video recording finished: {path.name} (')")
+        assert page.locator("#messages li", has_text=f"video recording started: {path.name}").count() == 1  # once

@@ -106,12 +106,12 @@ def program_env(config_dir: Path, data_dir: Path) -> dict[str, str]:
 
 @pytest.fixture
 def run_program(tmp_path: Path) -> Iterator[object]:
-    """Factory: start the program (``--demo --headless`` + ``extra`` args) and wait for its API."""
+    """Factory: start the program (``[--demo] --headless`` + ``extra`` args) and wait for its API."""
     started: list[Program] = []
 
     def start(
         *extra: str, config_text: str | None = None, ready_timeout_s: float = 90.0, wait_vehicle: bool = True,
-        name: str = "gcs",
+        name: str = "gcs", demo: bool = True,
     ) -> Program:
         config_dir = tmp_path / f"{name}-config"
         data_dir = tmp_path / f"{name}-data"
@@ -120,7 +120,8 @@ def run_program(tmp_path: Path) -> Iterator[object]:
             (config_dir / "config.yaml").write_text(config_text)
         port = free_port()
         log_path = tmp_path / f"{name}.log"
-        cmd = [sys.executable, "-m", "gcs", "--demo", "--headless", "--api-port", str(port), *extra]
+        demo_args = ["--demo"] if demo else []
+        cmd = [sys.executable, "-m", "gcs", *demo_args, "--headless", "--api-port", str(port), *extra]
         with log_path.open("w") as out:
             proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=program_env(config_dir, data_dir), stdout=out, stderr=subprocess.STDOUT, text=True

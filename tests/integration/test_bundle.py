@@ -6,7 +6,8 @@ with no Python environment variables, on free ports and private config/data dirs
 ``/api/health`` answers with the demo vehicle's link OK; a WebSocket client receives telemetry
 of that vehicle; a REST takeoff shows in that telemetry; smart mode works on the bundle's own
 onnxruntime with the shipped ONNX model (a click on a car the camera sees locks it); SIGTERM
-stops the program cleanly. Slow, but part of the default test run (and so of CI).
+stops the program cleanly; and the window opens on the bundled Qt (offscreen). Slow, but part of the
+default test run (and so of CI).
 """
 
 from __future__ import annotations
@@ -186,3 +187,16 @@ def test_bundle_serves_health_telemetry_and_smart_mode_then_stops(running: Runni
     app.proc.send_signal(signal.SIGTERM)
     assert app.proc.wait(timeout=20) == 0
     assert app.log().rstrip().endswith("stopped")
+
+
+def test_bundle_opens_its_window_with_the_bundled_qt(bundle: Path, tmp_path: Path) -> None:
+    """The window path: Qt and its platform plugins come from the bundle (offscreen here, as in CI)."""
+    env = _bundle_env(tmp_path)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    done = subprocess.run([str(bundle), "--demo", "--api-port", "0", "--run-for", "6"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "window shown (offscreen)" in output
+    assert "running headless" not in output
+    assert output.rstrip().endswith("stopped")

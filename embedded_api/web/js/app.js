@@ -155,6 +155,14 @@ function updateConn() {
   setText("conn-text", text);
 }
 
+/** While the connection is down the cards keep their last values, dimmed and dated. */
+function markStale(stale) {
+  const cards = $("cards");
+  if (stale === cards.hasAttribute("data-stale")) return;
+  cards.toggleAttribute("data-stale", stale);
+  if (stale && ui.lastTelemetryAt) setText("vehicle-age", `last data ${clock(ui.lastTelemetryAt / 1000)}`);
+}
+
 /** Say once, in the message log, that a stream had to take its fallback route (and why). */
 function noteFallback(key, text) {
   if (ui.transportNotes.has(key)) return;
@@ -170,11 +178,14 @@ function onTelemetryState(s) {
   if (s.fellBack) {
     noteFallback("telemetry", "Telemetry: WebSocket unavailable (blocked on the way?) — using server-sent events (/sse/telemetry) instead.");
   }
+  markStale(s.state === "reconnecting");
   if (s.state === "reconnecting") {
     if (!ui.offlineSince) ui.offlineSince = Date.now();
     const since = ui.lastTelemetryAt ? ` Values shown are from ${clock(ui.lastTelemetryAt / 1000)}.` : "";
     const when = s.retryInS ? `retrying in ${s.retryInS} s` : "retrying now";
-    if (offline) {
+    if (offline && s.deviceOffline) {
+      banner("bad", `Offline: this device has lost its network — ${when}, attempt ${s.attempt}.${since}`);
+    } else if (offline) {
       banner("bad", `Offline: the program at ${location.host} does not answer (${s.reason || "no answer"}) — ${when}, attempt ${s.attempt}.${since}`);
     } else {
       banner("warn", `Connection to the program lost (${s.reason || "no answer"}) — ${when}, attempt ${s.attempt}.${since}`);
@@ -182,6 +193,7 @@ function onTelemetryState(s) {
   } else if (s.state === "live" && s.reconnected) {
     const away = ui.offlineSince ? ` after ${Math.max(1, Math.round((Date.now() - ui.offlineSince) / 1000))} s` : "";
     ui.offlineSince = 0;
+    ui.reconnectedAt = Date.now();
     banner("ok", `Reconnected${away} (${s.transport === "sse" ? "server-sent events" : "WebSocket"}).`, 4000);
     addMessage("ok", `reconnected to the program${away}`);
     ui.video?.wake(); // do not leave the video waiting out its backoff
@@ -268,6 +280,7 @@ function showLogEvent(ev) {
     addMessage("info", `settings changed: ${Object.keys(d.changed || {}).join(", ")}`, ev.time);
     ui.settings?.onConfigChanged();
   } else if (d.kind === "video_recording" || d.kind === "recording") {
+    if (d.kind === "video_recording") ui.recEpoch = (ui.recEpoch || 0) + 1;
     showRecording(d, ev.time);
   } else if (d.text || d.message) {
     // a kind this page does not know yet: still show what it says rather than drop it
@@ -279,29 +292,58 @@ function showLogEvent(ev) {
 
 const fileName = (p) => String(p || "").split(/[\\/]/).pop();
 
-/** Recording status: the video (MP4) and the link's telemetry log (tlog); errors stand out. */
-function showRecording(d, timeS) {
-  const what = d.kind === "recording" ? "telemetry log" : "video recording";
+/**
+ * Recording status: the video (MP4) and the link's telemetry log (tlog); errors stand out. Fed by
+ * status events from the telemetry stream and by polling GET /api/video/recording, so each change
+ * is said once whichever path tells us first.
+ */
+function showRecording(d, timeS, { quiet = false } = {}) {
+  const video = d.kind !== "recording";
+  const what = video ? "video recording" : "telemetry log";
   const file = fileName(d.path || d.tlog_path);
+  if (video) showRecordingChip(d, file);
+  const key = `${what}|${file}|${!!d.recording}|${d.error || ""}`;
+  const seenKey = video ? "videoRecKey" : `tlogKey:${d.link_id || ""}`;
+  if (ui[seenKey] === key) return;
+  const first = ui[seenKey] === undefined;
+  ui[seenKey] = key;
+  if (quiet && first && !d.recording && !d.error) return; // the state at page load: nothing happened
   let text;
   let level = "info";
   if (d.error) {
     text = `${what} stopped: ${d.error}`;
     level = "bad";
   } else if (d.recording) {
-    text = `${what} started${file ? `: ${file}` : ""}`;
+    text = `${what} ${first && quiet ? "in progress" : "started"}${file ? `: ${file}` : ""}`;
   } else {
     const frames = d.frames_written ?? d.frames;
     const length = d.duration_s ? `, ${duration(d.duration_s)}` : "";
     text = `${what} finished${file ? `: ${file}` : ""}${frames !== undefined ? ` (${frames} frames${length})` : ""}`;
   }
   addMessage(level, text, timeS);
-  if (d.kind === "video_recording") {
-    const chip = $("rec-state");
-    chip.hidden = !d.recording && !d.error;
-    chip.dataset.state = d.error ? "lost" : "on";
-    chip.textContent = d.error ? "REC error" : "● REC";
-    chip.title = d.error || file;
+}
+
+function showRecordingChip(d, file) {
+  const chip = $("rec-state");
+  chip.hidden = !d.recording && !d.error;
+  chip.dataset.state = d.error ? "lost" : "rec";
+  chip.textContent = d.error ? "REC error" : `● REC ${duration(d.duration_s || 0)}`;
+  chip.title = d.error || file;
+  const b = $("rec-toggle");
+  if (b) {
+    b.setAttribute("aria-pressed", String(!!d.recording));
+    b.textContent = d.recording ? "Stop recording" : "Record";
+  }
+}
+
+async function pollRecording() {
+  const epoch = ui.recEpoch || 0;
+  try {
+    const d = await api("GET", "/api/video/recording");
+    if ((ui.recEpoch || 0) !== epoch) return; // asked before a newer answer arrived: it may be stale
+    showRecording({ kind: "video_recording", ...d }, Date.now() / 1000, { quiet: true });
+  } catch (err) {
+    if (err.status === 404) clearInterval(ui.recTimer); // a program without recording over the web
   }
 }
 
@@ -597,6 +639,18 @@ function bindControls() {
   });
   on("replay-seek", "change", (e) => replayCommand("SEEK", "seek", Number(e.currentTarget.value) / 1000, { fraction: true }));
   on("sessions-refresh", "click", loadSessions);
+  on("rec-toggle", "click", async (e) => {
+    const recording = e.currentTarget.getAttribute("aria-pressed") === "true";
+    const label = recording ? "STOP RECORDING" : "RECORD";
+    const r = await act(label, "POST", `/api/video/recording/${recording ? "stop" : "start"}`, recording ? undefined : {}, {
+      button: e.currentTarget,
+      describe: (r) => `${label}: ${r.recording ? "recording to" : "saved"} ${r.file}${r.recording ? "" : ` (${r.frames_written} frames)`}`,
+    });
+    if (r) {
+      ui.recEpoch = (ui.recEpoch || 0) + 1;
+      showRecording({ kind: "video_recording", ...r }, Date.now() / 1000);
+    }
+  });
   on("settings-open", "click", () => ui.settings?.open());
   for (const id of ["logout", "logout-footer"]) {
     on(id, "click", () => {
@@ -727,6 +781,7 @@ async function signIn(token) {
 
 function start(token, claims, reachable) {
   $("login").hidden = true;
+  $("conn").hidden = false; // no connection to speak of before signing in
   $("login-password").value = "";
   $("app").hidden = false;
   $("who").hidden = false;
@@ -788,11 +843,15 @@ function start(token, claims, reachable) {
   });
   ui.video.start();
   setInterval(() => {
-    const fps = ui.video.fps;
-    setText("video-fps", ui.video.mode === "mjpeg" ? "MJPEG" : `${num(fps, 0)} fps`);
+    $("video-fps").hidden = ui.video.mode === "mjpeg"; // an <img> does not tell us its frame rate
+    setText("video-fps", `${num(ui.video.fps, 0)} fps`);
   }, 1000);
+  const topbar = document.querySelector(".topbar");
+  new ResizeObserver(() => document.documentElement.style.setProperty("--topbar-h", `${topbar.offsetHeight}px`)).observe(topbar);
   loadMeta();
   setInterval(loadSessions, 30000);
+  pollRecording();
+  ui.recTimer = setInterval(pollRecording, 2000);
 }
 
 function boot() {

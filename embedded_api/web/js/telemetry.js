@@ -5,8 +5,8 @@
 import { wsUrl } from "./api.js";
 
 export const BACKOFF_S = [1, 1, 2, 3, 5, 8, 10];
-const PING_EVERY_MS = 3000;
-const SILENCE_MS = 9000; // no message at all (not even a pong) for this long: the connection is dead
+const PING_EVERY_MS = 2000;
+const SILENCE_MS = 6000; // no message at all (not even a pong) for this long: the connection is dead
 const AUTH_CLOSE = 1008;
 const WAKE_POLL_MS = 1000; // while waiting to reconnect, ask /health/live this often: back as soon as it answers
 
@@ -45,6 +45,24 @@ export class TelemetryStream {
 
   start() {
     this.stopped = false;
+    // The browser knows first when this device loses its network: act on it, do not wait for silence.
+    window.addEventListener("offline", () => this.networkLost());
+    window.addEventListener("online", () => this.networkBack());
+    this.connect();
+  }
+
+  networkLost() {
+    if (this.stopped) return;
+    const ws = this.socket;
+    const source = this.source;
+    this.socket = this.source = null; // their close handlers must not schedule a second retry
+    if (ws) ws.close(4001, "offline");
+    if (source) source.close();
+    this.retry("this device has no network");
+  }
+
+  networkBack() {
+    if (this.stopped || this.socket || this.source) return;
     this.connect();
   }
 
@@ -88,7 +106,10 @@ export class TelemetryStream {
     if (this.stopped) return;
     const delay = BACKOFF_S[Math.min(this.attempt, BACKOFF_S.length - 1)];
     this.attempt += 1;
-    this.onState({ state: "reconnecting", transport: this.transport, attempt: this.attempt, retryInS: delay, reason, reachable });
+    this.onState({
+      state: "reconnecting", transport: this.transport, attempt: this.attempt, retryInS: delay, reason, reachable,
+      deviceOffline: navigator.onLine === false,
+    });
     this.timers.push(setTimeout(() => this.connect(), delay * 1000));
     if (!reachable) this.pollUntilBack(delay * 1000);
   }

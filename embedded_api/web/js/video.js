@@ -10,6 +10,8 @@ const HEADER_BYTES = 16;
 const DRAG_MIN_PX = 8; // pointer travel (screen px) before a press becomes a drag
 const STALL_MS = 3000;
 const AUTH_CLOSE = 1008;
+const PING_EVERY_MS = 2000; // the server answers pings even when the camera has no frame to send
+const SILENCE_MS = 6000; // nothing at all for this long: the socket is dead though not closed (a network drop)
 
 export class VideoView {
   constructor({ wrap, canvas, img, statusEl, warningEl, token, interactive, mode = "ws", callbacks }) {
@@ -46,6 +48,13 @@ export class VideoView {
   }
 
   start() {
+    window.addEventListener("offline", () => {
+      const ws = this.socket;
+      this.socket = null;
+      if (ws) ws.close(4001, "offline");
+      if (!this.stopped && ws) this.retry("this device has no network");
+    });
+    window.addEventListener("online", () => this.wake());
     this.connect();
   }
 
@@ -99,6 +108,7 @@ export class VideoView {
   stop() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
     for (const t of [...this.timers, ...this.pollTimers]) clearInterval(t);
     if (this.socket) this.socket.close(1000, "page closed");
     this.img.removeAttribute("src");
@@ -111,8 +121,29 @@ export class VideoView {
     ws.binaryType = "arraybuffer";
     this.socket = ws;
     let live = false;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: this.token }));
+    let lastHeard = Date.now();
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (this.socket !== ws) {
+        clearInterval(this.pingTimer);
+        return;
+      }
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - lastHeard > SILENCE_MS) {
+        this.socket = null;
+        clearInterval(this.pingTimer);
+        ws.close(4000, "silent");
+        this.retry("no data from the program");
+        return;
+      }
+      ws.send(JSON.stringify({ type: "ping" }));
+    }, PING_EVERY_MS);
+    ws.onopen = () => {
+      lastHeard = Date.now();
+      ws.send(JSON.stringify({ type: "auth", token: this.token }));
+    };
     ws.onmessage = (msg) => {
+      lastHeard = Date.now();
       if (!live) {
         live = true;
         this.opened();
@@ -249,7 +280,7 @@ export class VideoView {
 
   get fps() {
     const w = this.fpsWindow;
-    if (w.length < 2) return 0;
+    if (w.length < 2 || performance.now() - w[w.length - 1] > 2000) return 0; // nothing lately: not the old rate
     return ((w.length - 1) * 1000) / (w[w.length - 1] - w[0] || 1);
   }
 

@@ -12,6 +12,7 @@ Messages go to a ``LinkSink`` (the fleet) on the link thread, which must not blo
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -286,6 +287,8 @@ class MavlinkLink:
         if spec.kind is LinkKind.TCP:
             kwargs["retries"] = 0
         try:
+            if spec.kind is LinkKind.UDPIN and spec.port:
+                _refuse_if_taken(spec.host, spec.port)
             conn = mavutil.mavlink_connection(spec.pymavlink_device, **kwargs)
         except (OSError, ValueError) as exc:
             self._error = str(exc)
@@ -350,3 +353,16 @@ class MavlinkLink:
             last = self._last_rx if self._last_rx is not None and self._last_rx > self._opened_at else self._opened_at
             if mono - last > self._silence_reopen:
                 self._drop(f"nothing heard for {mono - last:.1f} s")
+
+
+def _refuse_if_taken(host: str, port: int) -> None:
+    """OSError if another socket holds this UDP port. pymavlink binds udpin with SO_REUSEADDR, so
+    a second program (another GCS, a second ``--demo``) would share the port silently and the
+    kernel would hand each datagram to only one of them: both vehicles' links would flap."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.bind((host, port))
+    except OSError as exc:
+        raise OSError(exc.errno, f"UDP port {port} is already in use by another program") from exc
+    finally:
+        probe.close()

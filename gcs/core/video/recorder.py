@@ -5,6 +5,10 @@ dropped, the link stalls. So next to the video we write one sidecar row per writ
 (``frame_index, seq, capture_time_s, monotonic_s``); ``capture_time_s`` is wall-clock time, the
 same clock a tlog stamps its messages with, which lets a player line up any video frame with
 the telemetry of that instant. The overlay draws on a copy, never on the shared frame.
+
+``on_status`` hears every start, end and failure (the pipeline publishes it on the bus as
+``video.recording``): a recording that dies on its own - disk full, source gone - must say so
+where the pilot looks, not only in the log.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ log = logging.getLogger(__name__)
 Overlay = Callable[[Image, Frame], None]  # draws onto a writable copy of the frame's image
 CODECS = {".mp4": "mp4v", ".m4v": "mp4v", ".mkv": "XVID", ".avi": "MJPG"}
 _FLUSH_EVERY = 30
+TOPIC = "video.recording"  # bus topic of RecorderStatus changes (start, end, failure)
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,8 @@ class VideoRecorder:
 
     def __init__(self, capture: FrameProvider, *, fps: float | None = None, codec: str | None = None,
                  overlay: Overlay | None = None, sidecar: str = "csv",
-                 first_frame_timeout_s: float = 3.0) -> None:
+                 first_frame_timeout_s: float = 3.0,
+                 on_status: Callable[[RecorderStatus], None] | None = None) -> None:
         if sidecar not in ("csv", "jsonl"):
             raise VideoError(f"sidecar must be 'csv' or 'jsonl', not {sidecar!r}")
         self._capture = capture
@@ -61,6 +67,7 @@ class VideoRecorder:
         self.overlay = overlay
         self._sidecar_kind = sidecar
         self._first_timeout_s = first_frame_timeout_s
+        self._on_status = on_status
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -71,13 +78,14 @@ class VideoRecorder:
         self._written = self._skipped = 0
         self._started = time.monotonic()
         self._error: str | None = None
+        self._done = False  # the file is finished (stopped, source ended, or failed)
         self._writer: cv2.VideoWriter | None = None
         self._sidecar: IO[str] | None = None
         self._csv: csv.DictWriter[str] | None = None
 
     @property
     def recording(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._thread is not None and self._thread.is_alive() and not self._done
 
     def start(self, path: str | Path) -> RecorderStatus:
         """Open the file now (errors raise VideoError here) and record on a thread."""
@@ -116,7 +124,9 @@ class VideoRecorder:
                                         daemon=True)
         self._thread.start()
         log.info("recording %s (%s, %dx%d @ %.2f fps)", target, codec, size[0], size[1], fps)
-        return self.status()
+        status = self.status()
+        self._notify(status)
+        return status
 
     def stop(self, timeout_s: float = 5.0) -> RecorderStatus:
         """Finish the file (MP4 is only playable after this) and return the final status."""
@@ -186,6 +196,7 @@ class VideoRecorder:
         with self._lock:
             writer, handle = self._writer, self._sidecar
             self._writer, self._sidecar, self._csv = None, None, None
+            self._done = True
         if writer is not None:
             writer.release()
             log.info("recording %s finished: %d frames", self._path, self._written)
@@ -194,3 +205,15 @@ class VideoRecorder:
                 handle.close()
             except OSError as exc:
                 log.warning("closing sidecar %s: %s", self._sidecar_path, exc)
+                with self._lock:
+                    self._error = self._error or f"recording failed: {exc}"
+        if writer is not None or handle is not None:  # once per recording, whoever closes it
+            self._notify(self.status())
+
+    def _notify(self, status: RecorderStatus) -> None:
+        if self._on_status is None:
+            return
+        try:
+            self._on_status(status)
+        except Exception:  # a listener's bug must not kill the recording thread
+            log.exception("video recording listener failed")
