@@ -16,7 +16,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedded_api.deps import Operator, ServiceDep, Viewer
-from embedded_api.routes.video import target_plain
+from embedded_api.stream.video_pump import target_plain
 from gcs.core.serialize import to_plain
 from gcs.core.service import GcsService
 from gcs.core.tracking.worker import STATE_TOPIC as TRACKING_STATE
