@@ -96,7 +96,7 @@ def bench_plots(frames: int) -> dict[str, float]:
 
     base = pg.GraphicsLayoutWidget()
     base.resize(1400 - 180, 420)
-    base_curves = []
+    base_curves: list[tuple[Any, Any]] = []
     for i, (title, names) in enumerate(EIGHT):
         item = base.addPlot(row=i // 4, col=i % 4, title=title)
         item.addLegend()

@@ -16,11 +16,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
 from gcs.core.tracking.types import TrackState
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
 WAIT_MS = 20_000
-FOLLOWING_SHOT = "/tmp/kestrel_gui_following.png"
+SCREENSHOT = ROOT / "docs" / "screenshots" / "gui_main.png"  # embedded in the README
 
 
 def middle_pixels(image: QImage) -> np.ndarray:
@@ -116,8 +117,10 @@ def test_click_tracks_through_the_letterbox_then_follow(qtbot: Any, flying: tupl
     forward = window.plots.series("follower.forward_mps")
     qtbot.waitUntil(lambda: len(error_x.buffer) > 30 and len(forward.buffer) > 30, timeout=WAIT_MS)
     assert np.isfinite(forward.buffer.view()[1]).any()
-    qtbot.wait(1500)  # let the curves grow for the picture
-    assert window.grab().save(FOLLOWING_SHOT)
+    qtbot.wait(2500)  # let the curves grow for the picture
+    qtbot.waitUntil(lambda: window.video.track_state == "locked", timeout=WAIT_MS)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    assert window.grab().save(str(SCREENSHOT))  # the window following the car: docs/screenshots/gui_main.png
 
     window.controls.abort_button.click()
     qtbot.waitUntil(lambda: not service.follower_data().active, timeout=WAIT_MS)
