@@ -49,8 +49,8 @@ def window_factory(qapp: Any, qtbot: Any, make_service: Callable[..., Any]) -> I
     apply_dark_theme(qapp)  # as run_gui does, so screenshots show what the pilot sees
     made: list[QtMainWindow] = []
 
-    def make(service: Any, api_url: str | None = "http://127.0.0.1:8080") -> QtMainWindow:
-        win = QtMainWindow(service, api_url=api_url)
+    def make(service: Any, api_url: str | None = "http://127.0.0.1:8080", faces: Any = None) -> QtMainWindow:
+        win = QtMainWindow(service, api_url=api_url, faces=faces)
         qtbot.addWidget(win)
         win.show()
         qtbot.waitExposed(win)
