@@ -6,7 +6,11 @@ shown by tests/unit/test_smart_tracking.py on rendered sequences."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +89,31 @@ def test_smart_click_locks_on_a_car_and_refuses_empty_ground(make_service) -> No
     classic = service.config.current.tracking.tracker
     assert service.set_smart_mode(False) == classic
     assert not service.smart_mode and service.tracker_data().tracker == classic  # named at once
+
+
+def test_a_chosen_ultralytics_backend_is_imported_before_the_video_threads(tmp_path) -> None:
+    """Importing torch on the detector-load thread beside OpenCV's crashed; start() does it first."""
+    pytest.importorskip("ultralytics")
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys, threading\n"
+        "from pathlib import Path\n"
+        "from gcs.core.config import ConfigStore\n"
+        "from gcs.core.service import GcsService\n"
+        f"store = ConfigStore(Path({str(tmp_path)!r}) / 'config.yaml'); store.load()\n"
+        "store.set('video', 'enabled', True, source='t'); store.set('tracking', 'backend', 'ultralytics', source='t')\n"
+        "s = GcsService(store)\n"
+        "before = 'torch' in sys.modules\n"
+        "s.start()\n"
+        "print(before, 'torch' in sys.modules, s.set_smart_mode(True))\n"
+        "import time; deadline = time.time() + 60\n"
+        "while not s.vision.smart_detector.loaded and time.time() < deadline: time.sleep(0.1)\n"
+        "print(type(s.vision.smart_detector.get()).__name__)\n"
+        "s.close()\n"
+    )
+    env = {**os.environ, "KESTREL_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=180, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    first, second = out.stdout.split("\n")[:2]
+    assert first == "False True smart", out.stdout  # imported by start(), on the main thread
+    assert second == "UltralyticsDetector", out.stdout
