@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -173,6 +174,7 @@ def main() -> int:
         smart = [flight.click(smart=True) for _ in range(args.clicks)]
     finally:
         flight.close()
+        shutil.rmtree(HOME, ignore_errors=True)
     floor_ms = statistics.median(floor)
     figures["commander_floor_ms"] = {"median": round(floor_ms, 1), "runs": [round(v, 1) for v in floor]}
     headline = []

@@ -92,6 +92,21 @@ def _video_fanout(f: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _mjpeg_fanout(f: dict[str, Any]) -> list[Row]:
+    rounds = [r for r in (_get(f, "rounds") or []) if isinstance(r, dict) and r.get("clients")]
+    one = next((r for r in rounds if r["clients"] == 1), None)
+    most = max(rounds, key=lambda r: r["clients"], default=None)
+    if not most or not one:
+        return []
+    n = most["clients"]
+    return [
+        row(f"MJPEG /video_feed, {n} clients: fps each (median)", most.get("fps_per_client_median"), "fps",
+            baseline="1 client", baseline_value=one.get("fps_per_client_median")),
+        row(f"MJPEG /video_feed, {n} clients: server CPU", most.get("server_cpu_pct"), "%",
+            baseline="1 client", baseline_value=one.get("server_cpu_pct"), ratio=most.get("cpu_ratio_to_one_client")),
+    ]
+
+
 def _gui(f: dict[str, Any]) -> list[Row]:
     return [
         row("GUI worst event-loop stall (demo flight)", _get(f, "worst_stall_ms"), "ms",
@@ -107,6 +122,7 @@ ADAPTERS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "bench_api_fanout": _api_fanout,
     "bench_video_fanout": _video_fanout,
     "bench_gui": _gui,
+    "bench_mjpeg_fanout": _mjpeg_fanout,
 }
 
 
@@ -127,10 +143,19 @@ def _detectors_text(text: str) -> list[Row]:
                 baseline_value=CAMERA_FPS) for label, fps in found]
 
 
+def _stream_json_text(text: str) -> list[Row]:
+    """bench_stream_json: microseconds per telemetry event for each way of making the hub's JSON."""
+    found = re.findall(r"^\s+(\S.*?)\s+([\d.]+) us/event", text, re.M)
+    base = next((float(us) for name, us in found if name == "stdlib"), None)
+    return [row(f"hub JSON per telemetry event, {name}", float(us), "us", baseline="stdlib json", baseline_value=base)
+            for name, us in found if name != "stdlib"]
+
+
 # benches that print a table and take no --json: their figures are read off the text
 TEXT_ADAPTERS: dict[str, Callable[[str], list[Row]]] = {
     "bench_trackers": _trackers_text,
     "bench_detectors": _detectors_text,
+    "bench_stream_json": _stream_json_text,
 }
 
 
@@ -214,7 +239,7 @@ def markdown(results: list[BenchResult], info: dict[str, Any]) -> str:
     lines = [
         f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, {info['platform']}; "
         f"load average {_fmt(info.get('load_before'))} before, {_fmt(info.get('load_after'))} after; "
-        f"{info['time_utc']}.",
+        f"{info['time_utc']}, commit {info.get('commit', 'unknown')}.",
         "",
         "| bench | figure | value | baseline (same run) | ratio |",
         "|---|---|---|---|---|",
@@ -226,6 +251,16 @@ def markdown(results: list[BenchResult], info: dict[str, Any]) -> str:
             ratio = _fmt(r.get("ratio")) if r.get("ratio") is not None else ""
             lines.append(f"| {res.name.removeprefix('bench_')} | {r['figure']} | {value} | {base} | {ratio} |")
     return "\n".join(lines) + "\n"
+
+
+def git_commit(folder: Path) -> str:
+    """The checkout's commit (short), so a table can be traced to the code it measured."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True, text=True,
+                             timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     info = machine()
     info["load_before"] = info.pop("load_1min")
+    info["commit"] = git_commit(BENCH_DIR)
     results = []
     for script in scripts:
         print(f"== {script.stem} ...", end=" ", flush=True)

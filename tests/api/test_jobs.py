@@ -87,9 +87,11 @@ def test_detect_video_over_a_recording_made_through_the_api(make_live_api) -> No
         assert c.post("/api/vehicle/arm").status_code == 200
         assert c.post("/api/vehicle/takeoff", json={"altitude_m": 20}).status_code == 200
         wait_until(lambda: c.get("/api/telemetry").json()["global_position"]["alt_rel_m"] > 19, 30, "climb to 20 m")
+        api.service.start_video()  # test setup: restart the scene clock, car-1 on its straight in view
+        wait_until(lambda: api.service.latest_frame() is not None, 10, "first frame")
         source = api.service.vision._require()[0].source
-        in_view = {t.target_id for t in source.camera.targets_in_image(source.scene_time_s())}
-        assert any(t.startswith("car") for t in in_view), f"no car in view to detect: {in_view}"
+        in_view = {t.target_id: t.box for t in source.camera.targets_in_image(source.scene_time_s())}
+        assert any(k.startswith("car") and b[0] > 20 and b[0] + b[2] < 620 for k, b in in_view.items()), in_view
 
         assert c.post("/api/video/recording/start", json={"name": "pass.mp4"}).status_code == 200
         wait_until(lambda: c.get("/api/video/recording").json()["frames_written"] >= 40, 20, "40 frames recorded")
@@ -134,4 +136,28 @@ def test_detect_video_refuses_paths_outside_the_videos_folder(live_api) -> None:
         r = c.post("/api/jobs/detect_video", json={"path": "x.mp4", "every": 0})
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "every"]
         kinds = {k["name"] for k in c.get("/api/jobs").json()["kinds"]}
-    assert {"tlog_summary", "detect_video"} <= kinds
+    assert {"tlog_summary", "tlog_import", "detect_video"} <= kinds
+
+
+def test_tlog_import_adds_a_flight_session(live_api) -> None:
+    """A real ArduCopter log imported as a job: the session lists beside live ones, once."""
+    with live_api.client("operator") as c:
+        r = c.post("/api/jobs/tlog_import", json={"path": TLOG})
+        assert r.status_code == 202, r.text
+        with c.stream("GET", f"/sse/jobs/{r.json()['id']}") as stream:
+            events = read_sse(stream, lambda ev: ev[-1].get("event") == "complete")
+        assert [e.get("event") for e in events[1:]][-2:] == ["result", "complete"]
+        assert events[-1]["data"]["data"]["state"] == "succeeded"
+        result = events[-2]["data"]["data"]
+        session = result["session"]
+        assert session["source"] == "import" and session["messages"] == 16187
+        assert session["tlog_path"].endswith(TLOG) and abs(session["duration_s"] - 570.8) < 1.0
+        assert session["autopilot"] and result["events"] > 0
+        listed = c.get("/api/sessions").json()["sessions"]
+        assert session["id"] in [s["id"] for s in listed]
+        assert c.get(f"/api/sessions/{session['id']}").json()["events"]
+
+        again = c.post("/api/jobs/tlog_import", json={"path": TLOG}).json()["id"]
+        wait_until(lambda: c.get(f"/api/jobs/{again}").json()["state"] == "succeeded", 30, "second import")
+        assert c.get(f"/api/jobs/{again}").json()["result"]["session"]["id"] == session["id"]
+        assert len(c.get("/api/sessions").json()["sessions"]) == len(listed)

@@ -144,3 +144,16 @@ def test_each_client_gets_its_own_rate(live_api) -> None:
         assert 3 <= slow_n <= 5, slow_n  # 2 Hz for 2 s
         assert 40 <= fast_n <= 51, fast_n  # 25 Hz for 2 s
     assert live_api.app.state.runtime.telemetry.stats()["messages_dropped"] == 0
+
+
+def test_a_token_that_expires_while_streaming_closes_the_socket_with_1008(live_api) -> None:
+    for path in ("/ws/telemetry?rate=10", "/ws/video_feed?overlay=true"):
+        short = live_api.authority.create(Role.VIEWER, ttl_hours=3 / 3600)  # valid for 2-3 s
+        url = f"{live_api.ws_url}{path}&token={short}"
+        with connect(url) as ws:
+            started = time.monotonic()
+            with pytest.raises(ConnectionClosed):
+                while time.monotonic() - started < 15:
+                    ws.recv(timeout=5)
+            assert ws.close_code == 1008 and "expired" in (ws.close_reason or ""), (path, ws.close_code)
+            assert 1.0 < time.monotonic() - started < 10, "closed at expiry, not before and not much later"

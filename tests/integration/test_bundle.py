@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,13 +42,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The one-folder build's executable (built once for this module; KESTREL_TEST_BUNDLE reuses one)."""
     prebuilt = os.environ.get("KESTREL_TEST_BUNDLE")
     if prebuilt:
-        return Path(prebuilt)
+        yield Path(prebuilt)
+        return
     root = tmp_path_factory.mktemp("bundle")
-    return build(root / "dist", root / "work", log_file=root / "pyinstaller.log")
+    yield build(root / "dist", root / "work", log_file=root / "pyinstaller.log")
+    shutil.rmtree(root / "dist", ignore_errors=True)  # ~500 MB; pytest keeps its last three runs' tmp dirs
+    shutil.rmtree(root / "work", ignore_errors=True)
 
 
 def _bundle_env(home: Path) -> dict[str, str]:
