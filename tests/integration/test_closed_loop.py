@@ -20,10 +20,12 @@ from tests.conftest import wait_until
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("selection", ["box", "smart_click"])
-def test_follow_a_moving_car_then_hold_when_it_disappears(make_service, selection: str) -> None:
-    """``box``: the pilot drags a box (CSRT); ``smart_click``: one click, the shipped detector."""
-    service: GcsService = make_service("px4", follow__profile="hold_distance", video__enabled=True)
+@pytest.mark.parametrize(("flavour", "selection"), [("px4", "box"), ("px4", "smart_click"), ("ardupilot", "box")])
+def test_follow_a_moving_car_then_hold_when_it_disappears(make_service, flavour: str, selection: str) -> None:
+    """``box``: the pilot drags a box (CSRT); ``smart_click``: one click, the shipped detector.
+
+    PX4 follows in OFFBOARD, ArduPilot in GUIDED; both hold in their own hold mode after abort."""
+    service: GcsService = make_service(flavour, follow__profile="hold_distance", video__enabled=True)
     sim = service.simulators[0]
     wait_until(lambda: service.vehicle_state().gps.has_fix, 5, "GPS fix")
     service.arm()
