@@ -21,8 +21,9 @@ def ok(box: BBox, confidence: float = 1.0) -> TrackUpdate:
 FAILED = TrackUpdate(None, 0.0, False)
 
 
-def run(updates: list[TrackUpdate], params: PlausibilityParams = P) -> list[tuple[TrackState, str]]:
-    state = LossState.locked(START, 0.0)
+def run(updates: list[TrackUpdate], params: PlausibilityParams = P, start: BBox = START
+        ) -> list[tuple[TrackState, str]]:
+    state = LossState.locked(start, 0.0)
     out = []
     for i, update in enumerate(updates, start=1):
         state, verdict = assess(state, update, i / FPS, W, H, params)
@@ -142,12 +143,7 @@ def _drive_right(stop_x: float | None, frames: int = 150, speed_px_s: float = 60
         if stop_x is not None:
             x = min(x, stop_x)
         updates.append(ok(BBox(x, 200, 40, 40)))
-    state = LossState.locked(BBox(540, 200, 40, 40), 0.0)
-    out = []
-    for i, update in enumerate(updates, start=1):
-        state, verdict = assess(state, update, i / FPS, W, H, P)
-        out.append((verdict.state, verdict.reason))
-    return out
+    return run(updates, start=BBox(540, 200, 40, 40))
 
 
 def test_a_box_parked_at_the_edge_after_its_target_drove_out_is_lost() -> None:
