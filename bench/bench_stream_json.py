@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
 
+from bench.common import emit, load_average, row  # noqa: E402
 from embedded_api.stream.events import HubEvent, history_json  # noqa: E402
 from gcs.core.logs.index import TlogIndex  # noqa: E402
 from gcs.core.mavlink_env import mavlink  # noqa: E402
@@ -84,6 +85,7 @@ def main() -> int:
     parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="one JSON line with a headline (bench/run_all.py)")
     args = parser.parse_args()
     states = real_states(args.log, args.events)
 
@@ -100,17 +102,27 @@ def main() -> int:
     for name, fn in ways.items():
         assert [json.loads(fn(s)) for s in states[:200]] == reference, f"{name} differs from stdlib"
 
-    print(f"{len(states)} real vehicle states from {args.log.name}; JSON {len(ways['stdlib'](states[0]))} bytes each")
+    size = len(ways["stdlib"](states[0]))
     base = per_call_us(ways["stdlib"], states, args.repeat)
-    for name, fn in ways.items():
-        us = base if name == "stdlib" else per_call_us(fn, states, args.repeat)
-        print(f"  {name:20s} {us:7.1f} us/event   {base / us:5.2f}x stdlib   ({1e6 / us:,.0f} events/s on one core)")
-
+    us = {name: base if name == "stdlib" else per_call_us(fn, states, args.repeat) for name, fn in ways.items()}
     # the history message a new client gets: 100 events, each encoded already (reused), joined
     events = [HubEvent(i, "telemetry", s, s.last_update_s) for i, s in enumerate(states[:100])]
     for event in events:
         event.json()
     t_join = per_call_us(lambda _: history_json(events, 100, time.time()), [None] * 200, args.repeat)
+    if args.json:
+        headline = [
+            row(f"hub JSON per telemetry event, {name} (speed-up)", us[name], "us", baseline="stdlib json",
+                baseline_value=base, ratio=base / us[name])
+            for name in ways if name != "stdlib"
+        ]
+        emit({"load_1min": load_average(), "events": len(states), "json_bytes": size, "us_per_event": us,
+              "history_100_us": round(t_join), "headline": headline}, True)
+        return 0
+    print(f"{len(states)} real vehicle states from {args.log.name}; JSON {size} bytes each")
+    for name, value in us.items():
+        rate = f"({1e6 / value:,.0f} events/s on one core)"
+        print(f"  {name:20s} {value:7.1f} us/event   {base / value:5.2f}x stdlib   {rate}")
     print(f"  history of 100 encoded events: {t_join:.0f} us (joined, not re-encoded)")
     return 0
 

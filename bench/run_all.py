@@ -239,7 +239,7 @@ def markdown(results: list[BenchResult], info: dict[str, Any]) -> str:
     lines = [
         f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, {info['platform']}; "
         f"load average {_fmt(info.get('load_before'))} before, {_fmt(info.get('load_after'))} after; "
-        f"{info['time_utc']}.",
+        f"{info['time_utc']}, commit {info.get('commit', 'unknown')}.",
         "",
         "| bench | figure | value | baseline (same run) | ratio |",
         "|---|---|---|---|---|",
@@ -251,6 +251,16 @@ def markdown(results: list[BenchResult], info: dict[str, Any]) -> str:
             ratio = _fmt(r.get("ratio")) if r.get("ratio") is not None else ""
             lines.append(f"| {res.name.removeprefix('bench_')} | {r['figure']} | {value} | {base} | {ratio} |")
     return "\n".join(lines) + "\n"
+
+
+def git_commit(folder: Path) -> str:
+    """The checkout's commit (short), so a table can be traced to the code it measured."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=folder, capture_output=True, text=True,
+                             timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -267,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     info = machine()
     info["load_before"] = info.pop("load_1min")
+    info["commit"] = git_commit(BENCH_DIR)
     results = []
     for script in scripts:
         print(f"== {script.stem} ...", end=" ", flush=True)

@@ -40,6 +40,7 @@ from embedded_api.routes import (
 from embedded_api.runtime import ApiRuntime
 from embedded_api.settings import ApiSettings
 from gcs import __version__
+from gcs.core.accounts import AccountStore
 from gcs.core.errors import GcsError
 from gcs.core.service import GcsService
 
@@ -81,6 +82,8 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
     runtime = ApiRuntime(service, authority, settings)
     app.state.service = service
     app.state.authority = authority
+    app.state.accounts = AccountStore()  # sign-in, and the check that an account's tokens are still its own
+    authority.account_role = app.state.accounts.role_of
     app.state.runtime = runtime
 
     @app.exception_handler(GcsError)

@@ -13,6 +13,7 @@ import os
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,10 +81,13 @@ class TokenAuthority:
         if len(secret) < MIN_SECRET_LEN:
             raise AuthError(f"API secret shorter than {MIN_SECRET_LEN} characters")
         self._secret = secret
+        # For tokens from a password sign-in: the account's role now, None once it is removed.
+        self.account_role: Callable[[str], str | None] | None = None
 
-    def create(self, role: Role, *, ttl_hours: float = 720.0, subject: str = "cli") -> str:
+    def create(self, role: Role, *, ttl_hours: float = 720.0, subject: str = "cli", account: bool = False) -> str:
+        """A signed token; ``account`` marks one issued to a user account, checked against it on every use."""
         now = int(time.time())
-        claims = {
+        claims: dict[str, object] = {
             "iss": ISSUER,
             "sub": subject,
             "role": role.name.lower(),
@@ -91,7 +95,21 @@ class TokenAuthority:
             "exp": now + int(ttl_hours * 3600),
             "jti": uuid.uuid4().hex,
         }
+        if account:
+            claims["acct"] = True
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def _account_bound(self, subject: str, role: Role) -> Role:
+        """A removed account's tokens stop at once; a downgraded one's carry the lower role."""
+        if self.account_role is None:
+            raise AuthError("this token belongs to a user account, and accounts are not available here")
+        try:
+            current = self.account_role(subject)
+        except Exception as exc:  # noqa: BLE001 - a damaged accounts file must fail closed, with why
+            raise AuthError(f"cannot check the account {subject!r}: {exc}") from None
+        if current is None:
+            raise AuthError(f"the account {subject!r} no longer exists")
+        return min(role, Role.parse(current))
 
     def verify(self, token: str) -> Principal:
         try:
@@ -106,9 +124,12 @@ class TokenAuthority:
             raise AuthError("token expired") from None
         except jwt.InvalidTokenError as exc:
             raise AuthError(f"invalid token: {exc}") from None
+        role = Role.parse(str(claims["role"]))
+        if claims.get("acct"):
+            role = self._account_bound(str(claims["sub"]), role)
         return Principal(
             subject=str(claims["sub"]),
-            role=Role.parse(str(claims["role"])),
+            role=role,
             token_id=str(claims.get("jti", "")),
             expires_s=float(claims["exp"]),
         )

@@ -11,6 +11,7 @@ browser never tries the CDN. Public, like the OpenAPI schema.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import fastapi_offline
@@ -18,8 +19,9 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
+log = logging.getLogger(__name__)
 ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 ASSET_URL = "/docs/static"
 DOCS_URL, REDOC_URL, OAUTH2_REDIRECT_URL = "/docs", "/redoc", "/docs/oauth2-redirect"
@@ -32,10 +34,22 @@ def offline_redoc_bundle() -> bytes:
     return (ASSETS / "redoc.standalone.js").read_bytes().replace(REDOC_CDN_LOGO, b"")
 
 
+def _add_missing_docs(app: FastAPI, reason: str) -> None:
+    """/docs and /redoc answer 503 with the reason (and the log says it once) instead of a blank page."""
+    log.error("%s; /docs and /redoc are unavailable (the schema is still at /openapi.json)", reason)
+
+    async def missing(_: Request) -> Response:
+        return PlainTextResponse(f"{reason}. The OpenAPI schema is at /openapi.json.", status_code=503)
+
+    app.add_route(DOCS_URL, missing, include_in_schema=False)
+    app.add_route(REDOC_URL, missing, include_in_schema=False)
+
+
 def add_offline_docs(app: FastAPI) -> None:
     """Serve /docs and /redoc from packaged assets; ``app`` was made with docs_url=redoc_url=None."""
-    if not (ASSETS / "swagger-ui-bundle.js").is_file():  # a broken install: say so at start, not as a blank page
-        raise RuntimeError(f"the offline API docs assets are missing from {ASSETS}: reinstall fastapi-offline")
+    if not (ASSETS / "swagger-ui-bundle.js").is_file():  # a broken install: the API still runs; say why
+        _add_missing_docs(app, f"the API docs' files are missing from {ASSETS}: reinstall fastapi-offline")
+        return
     openapi_url = app.openapi_url or "/openapi.json"
     app.mount(ASSET_URL, StaticFiles(directory=ASSETS), name="docs-static")
     redoc_bundle = offline_redoc_bundle()

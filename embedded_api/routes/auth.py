@@ -113,7 +113,7 @@ def login(request: Request, service: ServiceDep, body: LoginBody) -> JSONRespons
     authority: TokenAuthority = request.app.state.authority
     ttl = min(LOGIN_TTL_HOURS, float(service.config.get("api", "token_ttl_hours")))
     role = Role.parse(user.role)
-    token = authority.create(role, ttl_hours=ttl, subject=user.name)
+    token = authority.create(role, ttl_hours=ttl, subject=user.name, account=True)
     payload: dict[str, Any] = {
         "token": token,
         "token_type": "bearer",

@@ -112,4 +112,5 @@ async def ws_job(
     with contextlib.suppress(WebSocketDisconnect):
         async for event in job.stream(0):
             await websocket.send_text(dumps(event.as_dict()))
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # the client may have gone already
         await websocket.close(1000, "job complete")

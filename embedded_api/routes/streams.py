@@ -102,8 +102,9 @@ async def ws_telemetry(
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             task.result()  # PolicyClose / disconnects surface here
-        if client.closed:  # the server is stopping
-            await websocket.close(1001, "server shutting down")
+        if client.closed:  # the server is stopping (the client may be gone already)
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await websocket.close(1001, "server shutting down")
     except PolicyClose as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close(1008, str(exc)[:120])

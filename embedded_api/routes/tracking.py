@@ -94,7 +94,7 @@ def smart_click(service: ServiceDep, _: Operator, body: ClickBody) -> dict[str, 
 @router.post("/commands/toggle_smart_mode", responses=REFUSED)
 def toggle_smart_mode(service: ServiceDep, _: Operator) -> dict[str, Any]:
     """Switch between the detector-backed smart tracker and the configured classic one."""
-    tracker = service.set_smart_mode(not service.smart_mode)  # the tracker now in use (the target's may lag)
+    tracker = service.set_smart_mode(not service.smart_mode)  # the tracker now in use
     return {"smart_mode": service.smart_mode, "tracker": tracker}
 
 

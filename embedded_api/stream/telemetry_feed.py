@@ -6,7 +6,8 @@ and only if a client wants it). Event types:
 
 - ``telemetry``: the active vehicle's ``VehicleState`` (thinned per client to its ``?rate=``);
 - ``status``: setpoint stream (commander) changes, link state changes, active vehicle, config,
-  tracking state changes with their reason (locked, lost, a smart click refused and why);
+  tracking state changes with their reason (locked, lost, a smart click refused and why), video
+  recording (``video_recording``) and tlog recording (``recording``) start, end and failure;
 - ``log``: STATUSTEXT lines from vehicles and the outcome of every command, whoever sent it.
 """
 
@@ -20,6 +21,7 @@ from gcs.core.models import CommandResult, StatusText
 from gcs.core.serialize import to_plain
 from gcs.core.tracking.worker import STATE_TOPIC as TRACKING_STATE
 from gcs.core.vehicle.commander import CommanderStatus
+from gcs.core.video.recorder import TOPIC as VIDEO_RECORDING
 
 TELEMETRY = "telemetry"
 STATUS = "status"
@@ -53,6 +55,14 @@ def _tracking_plain(value: Any) -> dict[str, Any]:
     return {"kind": "tracking", **to_plain(value)}
 
 
+def _video_recording_plain(value: Any) -> dict[str, Any]:
+    return {"kind": "video_recording", **to_plain(value)}
+
+
+def _recording_plain(value: Any) -> dict[str, Any]:
+    return {"kind": "recording", **to_plain(value)}
+
+
 def _config_plain(value: Any) -> dict[str, Any]:
     return {"kind": "config", "changed": to_plain(value)}
 
@@ -72,6 +82,8 @@ class TelemetryFeed:
             bus.subscribe(Topics.ACTIVE_VEHICLE, self._on_active),
             bus.subscribe(Topics.CONFIG, self._on_config),
             bus.subscribe(TRACKING_STATE, self._on_tracking),
+            bus.subscribe(VIDEO_RECORDING, self._on_video_recording),
+            bus.subscribe(Topics.RECORDING, self._on_recording),
         ]
 
     def _on_state(self, _topic: str, value: Any) -> None:
@@ -104,6 +116,12 @@ class TelemetryFeed:
 
     def _on_tracking(self, _topic: str, value: Any) -> None:
         self._channel.publish(STATUS, value, plain=_tracking_plain)
+
+    def _on_video_recording(self, _topic: str, value: Any) -> None:
+        self._channel.publish(STATUS, value, plain=_video_recording_plain)
+
+    def _on_recording(self, _topic: str, value: Any) -> None:
+        self._channel.publish(STATUS, value, plain=_recording_plain)
 
     def close(self) -> None:
         for sub in self._subs:

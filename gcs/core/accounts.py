@@ -95,6 +95,8 @@ class AccountStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or accounts_path()
         self._lock = threading.Lock()
+        self._cache: dict[str, dict[str, Any]] = {}
+        self._cache_key: tuple[int, int] | None = None
 
     # ---- reading -----------------------------------------------------------------------------
 
@@ -134,6 +136,22 @@ class AccountStore:
         with self._lock:
             users = self._load()
         return [User(name, u["role"], float(u.get("created_s", 0.0))) for name, u in sorted(users.items())]
+
+    def role_of(self, name: str) -> str | None:
+        """The account's role now, or None if it does not exist (asked on every request with an
+        account's token, so the parsed file is kept until its mtime or size changes)."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise AccountError(f"cannot read the accounts file {self.path}: {exc}") from exc
+        key = (st.st_mtime_ns, st.st_size)
+        with self._lock:
+            if key != self._cache_key:
+                self._cache, self._cache_key = self._load(), key
+            user = self._cache.get(name)
+        return str(user["role"]) if user is not None else None
 
     def has_users(self) -> bool:
         return bool(self.users())

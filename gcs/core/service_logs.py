@@ -36,6 +36,8 @@ from gcs.core.tracking.detectors.scan import scan_video
 from gcs.core.vehicle.commands import command_name
 from gcs.core.vehicle.link import Link
 
+_INGEST_LOG_LOCK = threading.Lock()  # makes each service's IngestLog once, however many requests race
+
 
 class LogsFacade:
     """Mixed into GcsService, which sets the bus, config, links, sessions and recorder used here."""
@@ -137,9 +139,11 @@ class LogsFacade:
 
         All or nothing: DiskFull (free disk below logging.min_free_disk_mb) stores and publishes none.
         """
-        if self._ingest_log is None:
-            self._ingest_log = IngestLog(ingest_dir(), lambda: int(self.config.current.logging.min_free_disk_mb))
-        written = self._ingest_log.append(records, time.time())
+        with _INGEST_LOG_LOCK:
+            if self._ingest_log is None:
+                self._ingest_log = IngestLog(ingest_dir(), lambda: int(self.config.current.logging.min_free_disk_mb))
+            ingest_log = self._ingest_log
+        written = ingest_log.append(records, time.time())
         for record in records:
             self.bus.publish(INGEST_TOPIC, record)
         return written

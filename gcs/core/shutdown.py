@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 HOLD_BUDGET_S = 1.0  # how long the hold may take before the rest shuts down anyway
 HOLD_TRY_S = 0.25  # one COMMAND_ACK wait; retried within the budget
 API_STOP_S = 0.6  # uvicorn's own graceful stop after its streams were ended
+TOTAL_BUDGET_S = 2.0  # threads of ours still finishing (a command waiting for an ACK) get until then
 SHUTDOWN_REASON = "shutting down: hold first"
 
 
@@ -98,12 +99,23 @@ def hold_if_moving(service: GcsService, budget_s: float = HOLD_BUDGET_S) -> Hold
     return outcome
 
 
+def _wait_for_threads(before: set[threading.Thread], deadline: float) -> tuple[str, ...]:
+    """Wait (until ``deadline``) for the threads started since ``before`` to end, e.g. a GUI
+    worker whose command waited for an ACK: with the link closed its next try fails at once."""
+    while True:
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                and t is not threading.current_thread()]
+        if not left or time.monotonic() >= deadline:
+            return tuple(t.name for t in left)
+        left[0].join(timeout=min(0.05, max(0.0, deadline - time.monotonic())))
+
+
 def shutdown(service: GcsService, server: Stoppable | Any | None = None, *,
              started_threads: set[threading.Thread] | None = None) -> ShutdownReport:
     """Hold if driving, stop the API server, close the core; report how long each part took.
 
-    ``started_threads`` (the threads alive before the program started) lets the report name any
-    thread of ours still alive at the end.
+    With ``started_threads`` (the threads alive before the program started) it also waits, up to
+    ~2 s from the start, for every thread started since to end, and names any still alive.
     """
     began = time.monotonic()
     try:
@@ -122,7 +134,8 @@ def shutdown(service: GcsService, server: Stoppable | Any | None = None, *,
     t_core = time.monotonic()
     left: tuple[str, ...] = ()
     if started_threads is not None:
-        left = tuple(t.name for t in threading.enumerate() if t not in started_threads and t.is_alive())
+        left = _wait_for_threads(started_threads, began + TOTAL_BUDGET_S)
+        t_core = time.monotonic()
     report = ShutdownReport(hold, t_hold - began, t_api - t_hold, t_core - t_api, t_core - began, began, left)
     log.info("shutdown in %.2f s (hold %.2f, API %.2f, core %.2f)%s", report.total_s, report.hold_s,
              report.api_s, report.core_s, f"; still running: {', '.join(left)}" if left else "")

@@ -9,11 +9,9 @@ learns the vehicle's state from the bridge via ``on_state``/``on_vehicles``/``on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractButton,
     QDoubleSpinBox,
@@ -21,27 +19,21 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSizePolicy,
-    QToolBar,
     QWidget,
 )
 
-from gcs.core.models import LinkState, VehicleState
+from gcs.core.models import VehicleState
 from gcs.ui.qt_dialogs import QtConnectDialog
+from gcs.ui.qt_enabling import ActionSpec, QtCommandToolbar, keys_text
 from gcs.ui.qt_runner import QtCommandRunner
 
 if TYPE_CHECKING:
     from gcs.core.service import GcsService
 
+__all__ = ["ACTIONS", "ActionSpec", "QtControls", "in_flight", "keys_text"]
+
 IN_FLIGHT_STATES = ("IN_AIR", "TAKEOFF", "LANDING")
 IN_FLIGHT_ALTITUDE_M = 1.0
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    name: str
-    title: str
-    keys: tuple[str, ...]
-    description: str
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -67,36 +59,17 @@ def in_flight(state: VehicleState) -> bool:
     return state.landed_state in IN_FLIGHT_STATES or state.global_position.alt_rel_m > IN_FLIGHT_ALTITUDE_M
 
 
-def keys_text(spec: ActionSpec) -> str:
-    """The shortcuts of an action as the platform writes them ("Ctrl+Shift+A")."""
-    return ", ".join(QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) for k in spec.keys)
-
-
-class QtControls(QToolBar):
+class QtControls(QtCommandToolbar):
     """Toolbar of vehicle commands; create on the GUI thread with the service and a runner."""
 
+    specs = ACTIONS
+
     def __init__(self, service: GcsService, runner: QtCommandRunner, parent: QWidget | None = None) -> None:
-        super().__init__("Controls", parent)
-        self.setObjectName("controls_toolbar")
-        self.setIconSize(QSize(16, 16))
-        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self._service = service
-        self._runner = runner
-        self._state: VehicleState | None = None
+        super().__init__("Controls", "controls_toolbar", service, runner, parent)
         self._commander: Any = None
-        self._link_lost = False
-        self._read_only: str | None = None  # why the active vehicle cannot be commanded (a replay)
-        self.actions_by_name: dict[str, QAction] = {}
-        self._specs = {spec.name: spec for spec in ACTIONS}
         self.disarm_dialog: QMessageBox | None = None
         self.connect_dialog: QtConnectDialog | None = None
 
-        for spec in ACTIONS:
-            action = QAction(spec.title, self)
-            action.setShortcuts([QKeySequence(k) for k in spec.keys])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.triggered.connect(getattr(self, f"_on_{spec.name}"))
-            self.actions_by_name[spec.name] = action
         self.altitude_spin = QDoubleSpinBox()
         self.altitude_spin.setRange(1.0, 500.0)
         self.altitude_spin.setValue(10.0)
@@ -133,11 +106,7 @@ class QtControls(QToolBar):
         self.abort_button.clicked.connect(self.actions_by_name["abort"].trigger)
         self.abort_button.addAction(self.actions_by_name["abort"])  # its shortcuts live with the button
         self.addWidget(self.abort_button)
-        for name, action in self.actions_by_name.items():
-            button = self.widgetForAction(action)
-            if button is not None:
-                button.setObjectName(f"{name}_button")
-                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._name_buttons()
         runner.busy_changed.connect(self._update_enabled)
         self._update_enabled()
 
@@ -152,29 +121,7 @@ class QtControls(QToolBar):
             raise KeyError(f"no button for {name!r}")
         return widget
 
-    def shortcut_rows(self) -> list[tuple[str, str, str]]:
-        """(title, keys, description) of every action, for the Help dialog."""
-        return [(spec.title, keys_text(spec), spec.description) for spec in ACTIONS]
-
     # ---- inputs (GUI thread) ---------------------------------------------------------------
-
-    @Slot(object)
-    def on_state(self, state: VehicleState) -> None:
-        self._state = state
-        self._link_lost = state.link.state in (LinkState.LOST, LinkState.CLOSED)
-        self._update_enabled()
-
-    @Slot(object)
-    def on_vehicles(self, ids: Any) -> None:
-        if not ids:
-            self._state = None
-            self._update_enabled()
-
-    def set_read_only(self, reason: str | None) -> None:
-        """The active vehicle is a recording (``reason`` says so) or, with None, a live one again."""
-        if reason != self._read_only:
-            self._read_only = reason
-            self._update_enabled()
 
     @Slot(object)
     def on_commander(self, status: Any) -> None:
@@ -189,13 +136,11 @@ class QtControls(QToolBar):
             return None
         if self._runner.is_busy(LABELS[name]):
             return f"{LABELS[name]} is waiting for the vehicle's answer"
+        vehicle = self.vehicle_reason()
+        if vehicle is not None:
+            return vehicle
         s = self._state
-        if s is None:
-            return "no vehicle connected (File > Connect, or start with --demo)"
-        if self._read_only:
-            return self._read_only
-        if self._link_lost:
-            return "link lost: the vehicle is not heard"
+        assert s is not None
         engaged = bool(self._commander is not None and self._commander.engaged)
         flying = in_flight(s)
         rules: dict[str, str | None] = {
@@ -210,23 +155,12 @@ class QtControls(QToolBar):
         }
         return rules[name]
 
-    @Slot()
-    def _update_enabled(self) -> None:
-        for spec in ACTIONS:
-            action = self.actions_by_name[spec.name]
-            reason = self.unavailable_reason(spec.name)
-            tip = f"{spec.title.rstrip('…')} ({keys_text(spec)}): {spec.description}"
-            if reason:
-                tip += f"\nUnavailable: {reason}"
-            if action.isEnabled() != (reason is None):  # runs at 30 Hz: touch only what changed
-                action.setEnabled(reason is None)
-            if action.toolTip() != tip:
-                action.setToolTip(tip)
+    def _refresh_extras(self) -> None:
         abort_tip = self.actions_by_name["abort"].toolTip()
         if self.abort_button.toolTip() != abort_tip:
             self.abort_button.setToolTip(abort_tip)
-        busy = [label for label in LABELS.values() if self._runner.is_busy(label)]
-        self.busy_label.setText(f"waiting: {', '.join(busy)}  " if busy else "")
+        text = self._busy_text(LABELS.values())
+        self.busy_label.setText(f"{text}  " if text else "")
 
     # ---- handlers --------------------------------------------------------------------------
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSize, Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QWidget
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
-from gcs.core.models import LinkState, VehicleState
-from gcs.ui.qt_controls import ActionSpec, keys_text
+from gcs.ui.qt_enabling import ActionSpec, QtCommandToolbar
 from gcs.ui.qt_runner import QtCommandRunner
 
 if TYPE_CHECKING:
@@ -43,19 +41,14 @@ def _state_name(target: Any) -> str:
     return str(getattr(target.state, "value", target.state)).lower()
 
 
-class QtTrackControls(QToolBar):
+class QtTrackControls(QtCommandToolbar):
     """Toolbar of tracking and follow actions over a service and a runner (GUI thread)."""
 
+    specs = TRACK_ACTIONS
+    checkable = ("smart", "follow")
+
     def __init__(self, service: GcsService, runner: QtCommandRunner, parent: QWidget | None = None) -> None:
-        super().__init__("Tracking and follow", parent)
-        self.setObjectName("tracking_toolbar")
-        self.setIconSize(QSize(16, 16))
-        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self._service = service
-        self._runner = runner
-        self._state: VehicleState | None = None
-        self._link_lost = False
-        self._read_only: str | None = None  # why the active vehicle cannot be commanded (a replay)
+        super().__init__("Tracking and follow", "tracking_toolbar", service, runner, parent)
         self._video_running = False
         self._video_health = ""
         self._frame_size: tuple[int, int] | None = None
@@ -63,14 +56,6 @@ class QtTrackControls(QToolBar):
         self._follower: Any = None
         self._tracker = ""
         self._trackers_loaded = False
-        self.actions_by_name: dict[str, QAction] = {}
-        for spec in TRACK_ACTIONS:
-            action = QAction(spec.title, self)
-            action.setShortcuts([QKeySequence(k) for k in spec.keys])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.setCheckable(spec.name in ("smart", "follow"))
-            action.triggered.connect(getattr(self, f"_on_{spec.name}"))
-            self.actions_by_name[spec.name] = action
 
         self.tracker_combo = QComboBox()
         self.tracker_combo.setObjectName("tracker_combo")
@@ -95,11 +80,7 @@ class QtTrackControls(QToolBar):
         self.addAction(self.actions_by_name["follow"])
         self.busy_label = QLabel("")
         self.addWidget(self.busy_label)
-        for name, action in self.actions_by_name.items():
-            button = self.widgetForAction(action)
-            if button is not None:
-                button.setObjectName(f"{name}_button")
-                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._name_buttons()
         follow_button = self.widgetForAction(self.actions_by_name["follow"])
         if follow_button is not None:
             follow_button.setStyleSheet("QToolButton:checked { background: #2e7d32; color: white; font-weight: bold; }")
@@ -112,9 +93,6 @@ class QtTrackControls(QToolBar):
     def button(self, name: str) -> Any:
         return self.widgetForAction(self.actions_by_name[name])
 
-    def shortcut_rows(self) -> list[tuple[str, str, str]]:
-        return [(spec.title, keys_text(spec), spec.description) for spec in TRACK_ACTIONS]
-
     @property
     def smart_mode(self) -> bool:
         return self._tracker.lower() == SMART_TRACKER
@@ -124,24 +102,6 @@ class QtTrackControls(QToolBar):
         return bool(self._follower is not None and self._follower.active)
 
     # ---- inputs (GUI thread) ---------------------------------------------------------------
-
-    @Slot(object)
-    def on_state(self, state: VehicleState) -> None:
-        self._state = state
-        self._link_lost = state.link.state in (LinkState.LOST, LinkState.CLOSED)
-        self._update_enabled()
-
-    @Slot(object)
-    def on_vehicles(self, ids: Any) -> None:
-        if not ids:
-            self._state = None
-            self._update_enabled()
-
-    def set_read_only(self, reason: str | None) -> None:
-        """The active vehicle is a recording (``reason`` says so) or, with None, a live one again."""
-        if reason != self._read_only:
-            self._read_only = reason
-            self._update_enabled()
 
     def on_video(self, running: bool, health: str, frame_size: tuple[int, int] | None) -> None:
         """Whether a source runs, its health ("ok", "degraded"...), and the shown frame's size."""
@@ -242,13 +202,11 @@ class QtTrackControls(QToolBar):
         if name == "track_stop":
             return video if not self._video_running else (
                 "nothing is being tracked" if target_state == "idle" else None)
-        s = self._state  # follow
-        if s is None:
-            return "no vehicle connected (File > Connect, or start with --demo)"
-        if self._read_only:
-            return self._read_only
-        if self._link_lost:
-            return "link lost: the vehicle is not heard"
+        vehicle = self.vehicle_reason()  # follow
+        if vehicle is not None:
+            return vehicle
+        s = self._state
+        assert s is not None
         if not s.armed:
             return "not armed (arm and take off first)"
         if video:
@@ -257,18 +215,7 @@ class QtTrackControls(QToolBar):
             return "no lock: click the target on the video (or drag a box) first"
         return None
 
-    @Slot()
-    def _update_enabled(self) -> None:
-        for spec in TRACK_ACTIONS:
-            action = self.actions_by_name[spec.name]
-            reason = self.unavailable_reason(spec.name)
-            tip = f"{spec.title} ({keys_text(spec)}): {spec.description}"
-            if reason:
-                tip += f"\nUnavailable: {reason}"
-            if action.isEnabled() != (reason is None):  # runs at 30 Hz: touch only what changed
-                action.setEnabled(reason is None)
-            if action.toolTip() != tip:
-                action.setToolTip(tip)
+    def _refresh_extras(self) -> None:
         self._sync_checked()
         combo_reason = self._video_reason() or (None if self._trackers_loaded else "loading the tracker list")
         tip = "Tracker used after a click or a box" + (f"\nUnavailable: {combo_reason}" if combo_reason else "")
@@ -276,8 +223,8 @@ class QtTrackControls(QToolBar):
             self.tracker_combo.setEnabled(combo_reason is None)
         if self.tracker_combo.toolTip() != tip:
             self.tracker_combo.setToolTip(tip)
-        busy = [label for label in BUSY_LABELS if self._runner.is_busy(label)]
-        text = f"  waiting: {', '.join(busy)}" if busy else ""
+        text = self._busy_text(BUSY_LABELS)
+        text = f"  {text}" if text else ""
         if self.busy_label.text() != text:
             self.busy_label.setText(text)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from embedded_api.auth import Role
 from embedded_api.routes.auth import LOGIN_PER_MINUTE
 from gcs.core.accounts import AccountError, AccountStore, accounts_path
 from tests.api.conftest import LiveApi
@@ -175,3 +176,23 @@ def test_sign_in_attempts_are_rate_limited_in_their_own_group(live_api: LiveApi)
     assert _login(live_api, "bob", PASSWORD).status_code == 200  # another name: its own bucket
     with live_api.client("viewer") as client:  # the general API is unaffected
         assert client.get("/status").status_code == 200
+
+
+def test_removing_or_downgrading_an_account_takes_effect_on_its_live_tokens(live_api: LiveApi) -> None:
+    store = AccountStore()
+    store.add("olga", PASSWORD, "operator")
+    store.add("gone", PASSWORD, "operator")
+    olga = {"Authorization": f"Bearer {_login(live_api, 'olga', PASSWORD).json()['token']}"}
+    gone = {"Authorization": f"Bearer {_login(live_api, 'gone', PASSWORD).json()['token']}"}
+    with live_api.client() as client:
+        assert client.post("/api/vehicle/hold", headers=olga).status_code in (200, 409)
+        store.remove("gone")  # what `gcs user remove gone` does
+        r = client.get("/status", headers=gone)
+        assert r.status_code == 401 and "no longer exists" in r.json()["detail"], r.text
+        store.add("olga", PASSWORD, "viewer", replace=True)  # downgraded while signed in
+        r = client.post("/api/vehicle/hold", headers=olga)
+        assert r.status_code == 403 and "needs operator" in r.json()["detail"], r.text
+        assert client.get("/status", headers=olga).status_code == 200  # still a viewer
+    # a CLI token (no account behind it) is unaffected by the accounts file
+    cli = live_api.authority.create(Role.OPERATOR)
+    assert live_api.authority.verify(cli).role.name == "OPERATOR"

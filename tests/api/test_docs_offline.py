@@ -100,3 +100,18 @@ def test_docs_render_in_chromium_without_internet(live_api: LiveApi, tmp_path: P
     assert left == [], f"the docs tried to leave the server: {left}"
     assert errors == [], errors
     assert (shots / "api_docs.png").stat().st_size > 20_000
+
+
+def test_missing_doc_assets_leave_the_api_running_and_say_why(
+    make_live_api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import embedded_api.docs
+
+    monkeypatch.setattr(embedded_api.docs, "ASSETS", tmp_path / "nothing-here")
+    api: LiveApi = make_live_api()
+    with api.client("viewer") as c:
+        for page in ("/docs", "/redoc"):
+            r = c.get(page)
+            assert r.status_code == 503 and "reinstall fastapi-offline" in r.text, page
+        assert c.get("/openapi.json").status_code == 200
+        assert c.get("/api/telemetry").status_code == 200  # the API itself is unaffected

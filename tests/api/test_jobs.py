@@ -87,9 +87,11 @@ def test_detect_video_over_a_recording_made_through_the_api(make_live_api) -> No
         assert c.post("/api/vehicle/arm").status_code == 200
         assert c.post("/api/vehicle/takeoff", json={"altitude_m": 20}).status_code == 200
         wait_until(lambda: c.get("/api/telemetry").json()["global_position"]["alt_rel_m"] > 19, 30, "climb to 20 m")
+        api.service.start_video()  # test setup: restart the scene clock, car-1 on its straight in view
+        wait_until(lambda: api.service.latest_frame() is not None, 10, "first frame")
         source = api.service.vision._require()[0].source
-        in_view = {t.target_id for t in source.camera.targets_in_image(source.scene_time_s())}
-        assert any(t.startswith("car") for t in in_view), f"no car in view to detect: {in_view}"
+        in_view = {t.target_id: t.box for t in source.camera.targets_in_image(source.scene_time_s())}
+        assert any(k.startswith("car") and b[0] > 20 and b[0] + b[2] < 620 for k, b in in_view.items()), in_view
 
         assert c.post("/api/video/recording/start", json={"name": "pass.mp4"}).status_code == 200
         wait_until(lambda: c.get("/api/video/recording").json()["frames_written"] >= 40, 20, "40 frames recorded")

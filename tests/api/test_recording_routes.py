@@ -102,3 +102,28 @@ def test_no_video_no_recording(live_api: LiveApi) -> None:
             "frames_written": 0,
             "duration_s": 0.0,
         }
+
+
+def test_recording_start_and_end_are_pushed_to_telemetry_clients(video_api: LiveApi) -> None:
+    """The recorder's own status events reach WS clients as ``video_recording`` status events."""
+    import json
+
+    from tests.api.conftest import ws_connect
+
+    def next_recording_event(ws: Any) -> dict[str, Any]:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            m = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+            if m["type"] == "status" and m["data"].get("kind") == "video_recording":
+                return m["data"]  # type: ignore[no-any-return]
+        raise AssertionError("no video_recording event")
+
+    url = f"{video_api.ws_url}/ws/telemetry?token={video_api.token('viewer')}&rate=1&history=0"
+    with ws_connect(url) as ws, video_api.client("operator") as c:
+        assert c.post("/api/video/recording/start", json={"name": "pushed.mp4"}).status_code == 200
+        started = next_recording_event(ws)
+        assert started["recording"] is True and started["path"].endswith("pushed.mp4")
+        time.sleep(0.5)
+        assert c.post("/api/video/recording/stop").status_code == 200
+        ended = next_recording_event(ws)
+        assert ended["recording"] is False and ended["frames_written"] > 0 and not ended["error"]

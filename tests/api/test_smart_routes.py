@@ -22,6 +22,11 @@ def _truth(api: LiveApi) -> dict[str, tuple[float, float, float, float]]:
     return {t.target_id: t.box for t in source.camera.targets_in_image(source.scene_time_s())}
 
 
+def _inside(box: tuple[float, float, float, float], w: int = 640, h: int = 480, margin: int = 20) -> bool:
+    x, y, bw, bh = box
+    return x >= margin and y >= margin and x + bw <= w - margin and y + bh <= h - margin
+
+
 def _empty_ground(boxes: list[tuple[float, float, float, float]]) -> tuple[float, float]:
     for y in range(60, 420, 40):
         for x in range(60, 580, 40):
@@ -53,12 +58,16 @@ def test_smart_click_over_the_api(make_live_api: Any) -> None:
         assert r.status_code == 200, r.text
         assert r.json() == {"smart_mode": True, "tracker": "smart"}
         assert viewer.post("/commands/smart_click", json={"x": 1, "y": 1}).status_code == 403
+        wait_until(lambda: api.service.vision.smart_detector.loaded, 30, "detector loaded in the background")
+        api.service.start_video()  # test setup: restart the scene clock, car-1 on its straight in view
+        assert api.service.smart_mode
+        wait_until(lambda: api.service.latest_frame() is not None, 10, "first frame")
 
         # click the middle of the biggest car in view; the car drives on while the click waits for the
         # next detection, so on a loaded machine a click may land behind it: click again (3 tries)
         for _attempt in range(3):
-            cars = {k: v for k, v in _truth(api).items() if k.startswith("car")}
-            assert cars, "no car in view"
+            cars = {k: v for k, v in _truth(api).items() if k.startswith("car") and _inside(v)}
+            assert cars, f"no car wholly in view: {_truth(api)}"
             name, (x, y, w, h) = max(cars.items(), key=lambda item: item[1][2] * item[1][3])
             r = op.post("/commands/smart_click", json={"x": x + w / 2, "y": y + h / 2}, timeout=60)
             assert r.status_code == 200, r.text

@@ -207,6 +207,8 @@ def test_click_and_drag_on_the_video_track_and_screenshots(open_page: Any, progr
     assert box["y"] - 12 < y + h / 2 < box["y"] + box["h"] + 12, (box, (x, y, w, h))
     page.wait_for_selector("#track-state[data-state='locked']")
     wait_js(page, "document.getElementById('action-result').textContent.startsWith('TRACK: locked')")
+    # the tracker's own state change, from the telemetry stream, is in the message log too
+    wait_js(page, r"/tracker \w+: locked \(selected by click\)/.test(document.getElementById('messages').innerText)")
 
     # Drag a box around the car: it is tracked as that box. (The camera restarts first so the car is
     # back at the start of its straight: well inside the picture for the screenshots below.)

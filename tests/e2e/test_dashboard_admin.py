@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from gcs.core.accounts import AccountStore
-from gcs.core.serialize import to_plain
 from tests.e2e.conftest import (
     DESKTOP,
     PHONE,
@@ -199,26 +198,16 @@ def test_settings_work_on_a_phone(open_page: Any, program: Program) -> None:
 
 
 def test_recording_status_shows_in_the_messages(open_page: Any, program: Program, tmp_path: Any) -> None:
-    """A real video recording announces itself on the bus (``video.recording``); the page shows it.
-
-    The recorder publishes its real statuses; until the API's telemetry feed carries that topic
-    itself, this test forwards it into the feed's channel the way the feed does every status event
-    (``{"kind": ..., **fields}``). Everything after that - hub, WebSocket, page - is the real path.
-    """
+    """A real video recording announces itself on the bus (``video.recording``), the API's telemetry
+    feed pushes it as a ``video_recording`` status event, and the page shows it in its messages."""
     from gcs.core.video.recorder import TOPIC
 
     service = program.service
-    channel = program.app.state.runtime.telemetry
-    forwarded: list[Any] = []
-
-    def forward(_topic: str, status: Any) -> None:
-        forwarded.append(status)
-        channel.publish("status", status, plain=lambda v: {"kind": "video_recording", **to_plain(v)})
-
+    seen: list[Any] = []
     page = open_page()
     sign_in_password(page, "otto", PASSWORD)
     wait_live(page)
-    subscription = service.bus.subscribe(TOPIC, forward)
+    subscription = service.bus.subscribe(TOPIC, lambda _t, status: seen.append(status))
     try:
         service.start_video_recording(str(tmp_path / "flight.mp4"))
         try:
@@ -231,7 +220,7 @@ def test_recording_status_shows_in_the_messages(open_page: Any, program: Program
     finally:
         subscription.cancel()
     page.wait_for_selector("#rec-state", state="hidden")
-    assert [s.recording for s in forwarded] == [True, False]
+    assert [s.recording for s in seen] == [True, False]
     line = page.locator("#messages li", has_text="video recording finished").first.inner_text()
     assert f"({finished.frames_written} frames" in line
 

@@ -20,14 +20,21 @@ from tests.conftest import wait_until
 pytestmark = pytest.mark.slow
 
 
-def test_follow_a_moving_car_then_hold_when_it_disappears(make_service) -> None:
-    service: GcsService = make_service("px4", follow__profile="hold_distance", video__enabled=True)
+@pytest.mark.parametrize(("flavour", "selection"), [("px4", "box"), ("px4", "smart_click"), ("ardupilot", "box")])
+def test_follow_a_moving_car_then_hold_when_it_disappears(make_service, flavour: str, selection: str) -> None:
+    """``box``: the pilot drags a box (CSRT); ``smart_click``: one click, the shipped detector.
+
+    PX4 follows in OFFBOARD, ArduPilot in GUIDED; both hold in their own hold mode after abort."""
+    service: GcsService = make_service(flavour, follow__profile="hold_distance", video__enabled=True)
     sim = service.simulators[0]
     wait_until(lambda: service.vehicle_state().gps.has_fix, 5, "GPS fix")
     service.arm()
     service.takeoff(20.0)
     wait_until(lambda: service.vehicle_state().global_position.alt_rel_m > 19.0, 20, "climb to 20 m")
 
+    if selection == "smart_click":
+        service.set_smart_mode(True)
+        wait_until(lambda: service.vision.smart_detector.loaded, 30, "detector loaded")
     service.start_video()  # restart the scene clock: car-1 starts on its straight, 25 m north of home
     wait_until(lambda: service.latest_frame() is not None, 10, "first virtual frame")
     assert service.video_health()["state"] == "ok"
@@ -36,9 +43,13 @@ def test_follow_a_moving_car_then_hold_when_it_disappears(make_service) -> None:
     truth = {t.target_id: t.box for t in camera.targets_in_image(source.scene_time_s())}  # type: ignore[attr-defined]
     assert "car-1" in truth, f"car-1 not in view: {truth}"
     x, y, w, h = truth["car-1"]
-    service.start_tracking(x, y, w, h)
+    if selection == "smart_click":
+        service.smart_click(x + w / 2, y + h / 2)
+    else:
+        service.start_tracking(x, y, w, h)
     wait_until(lambda: service.tracker_data().state is TrackState.LOCKED, 5, "tracker locked on car-1")
 
+    assert service.tracker_data().tracker.lower() == ("smart" if selection == "smart_click" else "csrt")
     assert service.vision.follow.profile == "hold_distance"
     assert service.start_following().success
     assert service.follower_data().active

@@ -1,11 +1,16 @@
 """Smart mode through the service on the shipped model: click a car, stay locked; click grass: refused.
 
-(Locking through 5 s of vehicle motion and re-acquisition are shown by tests/unit/test_smart_tracking.py
-on rendered sequences; here the whole live path - service, worker, lazy model load - selects.)"""
+The whole live path: virtual camera on the flying simulator, capture, worker, lazily loaded model
+(onnxruntime, auto's choice for the shipped .onnx), association. Re-acquisition after occlusion is
+shown by tests/unit/test_smart_tracking.py on rendered sequences."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -50,6 +55,24 @@ def test_smart_click_locks_on_a_car_and_refuses_empty_ground(make_service) -> No
     bx, by, bw, bh = now_truth["car-1"]
     assert bx - 15 <= cx <= bx + bw + 15 and by - 15 <= cy <= by + bh + 15, "the lock is on car-1"
 
+    # 5 s of the car driving across the view: locked on it the whole time
+    samples, start = 0, time.monotonic()
+    while time.monotonic() - start < 5.0:
+        target = service.tracker_data()
+        truth_now = {t.target_id: t.box for t in camera.targets_in_image(source.scene_time_s())}
+        assert target.state is TrackState.LOCKED and target.box is not None, (
+            f"lock lost after {time.monotonic() - start:.1f} s: {target.state} {target.reason}"
+        )
+        bx, by, bw, bh = truth_now["car-1"]
+        cx, cy = target.box.centre
+        assert bx - 25 <= cx <= bx + bw + 25 and by - 25 <= cy <= by + bh + 25, (
+            f"after {time.monotonic() - start:.1f} s the box {target.box} is off car-1 {truth_now['car-1']}"
+        )
+        samples += 1
+        time.sleep(0.25)
+    assert samples >= 10
+    assert abs(cx - (x + w / 2)) > 40, "car-1 moved across the image while locked"
+
     service.stop_tracking()
     wait_until(lambda: service.tracker_data().state is TrackState.IDLE, 2, "tracking stopped")
     changes: list[object] = []
@@ -59,7 +82,38 @@ def test_smart_click_locks_on_a_car_and_refuses_empty_ground(make_service) -> No
     time.sleep(1.5)
     assert service.tracker_data().state is not TrackState.LOCKED
     reasons = [getattr(c, "reason", "") for c in changes]
-    assert any(reasons), f"a refused click says why: {reasons}"
+    assert any("no detected object" in r or "could not start" in r for r in reasons), reasons
+    refused = service.tracker_data()  # what GET /telemetry/tracker_data shows: the state and why
+    assert refused.state is TrackState.IDLE and "could not start" in refused.reason, refused
 
-    assert service.set_smart_mode(False) == service.config.current.tracking.tracker
-    assert not service.smart_mode
+    classic = service.config.current.tracking.tracker
+    assert service.set_smart_mode(False) == classic
+    assert not service.smart_mode and service.tracker_data().tracker == classic  # named at once
+
+
+def test_a_chosen_ultralytics_backend_is_imported_before_the_video_threads(tmp_path) -> None:
+    """Importing torch on the detector-load thread beside OpenCV's crashed; start() does it first."""
+    pytest.importorskip("ultralytics")
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys, threading\n"
+        "from pathlib import Path\n"
+        "from gcs.core.config import ConfigStore\n"
+        "from gcs.core.service import GcsService\n"
+        f"store = ConfigStore(Path({str(tmp_path)!r}) / 'config.yaml'); store.load()\n"
+        "store.set('video', 'enabled', True, source='t'); store.set('tracking', 'backend', 'ultralytics', source='t')\n"
+        "s = GcsService(store)\n"
+        "before = 'torch' in sys.modules\n"
+        "s.start()\n"
+        "print(before, 'torch' in sys.modules, s.set_smart_mode(True))\n"
+        "import time; deadline = time.time() + 60\n"
+        "while not s.vision.smart_detector.loaded and time.time() < deadline: time.sleep(0.1)\n"
+        "print(type(s.vision.smart_detector.get()).__name__)\n"
+        "s.close()\n"
+    )
+    env = {**os.environ, "KESTREL_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=180, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    first, second = out.stdout.split("\n")[:2]
+    assert first == "False True smart", out.stdout  # imported by start(), on the main thread
+    assert second == "UltralyticsDetector", out.stdout

@@ -7,6 +7,7 @@ folder, the simulator on an ephemeral UDP port, closed at teardown. Tests run of
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,6 +15,22 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def delete_closed_widgets(qapp: Any) -> Iterator[None]:
+    """After each test (and after pytest-qt closed its widgets), delete them now, on this thread.
+
+    Otherwise a closed window lives until a garbage collection, which may run on any core
+    thread; PySide then defers the C++ delete to the main thread and runs it from whatever Python
+    call comes next, even inside a paint, where deleting the window deadlocked or crashed.
+    """
+    yield
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
 
 
 @pytest.fixture
@@ -32,8 +49,8 @@ def window_factory(qapp: Any, qtbot: Any, make_service: Callable[..., Any]) -> I
     apply_dark_theme(qapp)  # as run_gui does, so screenshots show what the pilot sees
     made: list[QtMainWindow] = []
 
-    def make(service: Any, api_url: str | None = "http://127.0.0.1:8080") -> QtMainWindow:
-        win = QtMainWindow(service, api_url=api_url)
+    def make(service: Any, api_url: str | None = "http://127.0.0.1:8080", faces: Any = None) -> QtMainWindow:
+        win = QtMainWindow(service, api_url=api_url, faces=faces)
         qtbot.addWidget(win)
         win.show()
         qtbot.waitExposed(win)

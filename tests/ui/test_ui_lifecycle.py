@@ -169,3 +169,27 @@ def test_closing_the_window_while_following_holds_then_stops_everything(config_d
         assert sim.received_setpoints()[-1].time_s == last  # nothing since
     finally:
         sim.stop()
+
+
+def test_closing_while_a_command_waits_still_ends_every_thread(qtbot: Any, config_dir: Path) -> None:
+    """ARM is waiting for an ACK that will never come (the vehicle went silent) when the window closes."""
+    from gcs.ui.qt_main_window import QtMainWindow
+
+    before = set(threading.enumerate())
+    running = start_program(config_dir, "--demo", "--no-video", link__command_timeout_s=1.0,
+                            link__command_retries=5)
+    try:
+        running.service.wait_for_vehicle(15.0)
+        window = QtMainWindow(running.service, api_url=running.api_url, faces=running.faces)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.controls.actions_by_name["arm"].isEnabled(), timeout=WAIT_MS)
+        running.service.simulators[0].stop()
+        window.controls.actions_by_name["arm"].trigger()
+        qtbot.waitUntil(lambda: window.runner.is_busy("ARM"), timeout=WAIT_MS)
+        window.close()
+    finally:
+        report = shutdown(running)
+    assert report.hold is None  # nothing was being driven: no hold asked
+    assert report.threads_left == (), report.threads_left  # the ARM worker ended with the link
+    assert [t.name for t in threading.enumerate() if t not in before and t.is_alive()] == []

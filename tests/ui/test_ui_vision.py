@@ -16,11 +16,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
 from gcs.core.tracking.types import TrackState
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
 WAIT_MS = 20_000
-FOLLOWING_SHOT = "/tmp/kestrel_gui_following.png"
+SCREENSHOT = ROOT / "docs" / "screenshots" / "gui_main.png"  # embedded in the README
 
 
 def middle_pixels(image: QImage) -> np.ndarray:
@@ -50,10 +51,22 @@ def car_box(service: Any) -> tuple[float, float, float, float]:
 
 
 @pytest.fixture
-def flying(make_service: Callable[..., Any], window_factory: Callable[..., Any], qtbot: Any) -> tuple[Any, Any]:
+def flying(make_service: Callable[..., Any], window_factory: Callable[..., Any], qtbot: Any,
+           request: pytest.FixtureRequest) -> tuple[Any, Any]:
     """A window over a PX4 vehicle hovering at 20 m, its camera just restarted (car-1 in view)."""
+    from embedded_api import ApiServer, create_app
+    from embedded_api.auth import TokenAuthority, load_secret
+    from gcs.app import api_client_count
+    from gcs.core.faces import Faces
+
     service = make_service("px4", video__enabled=True, follow__profile="hold_distance")
-    window = window_factory(service)
+    app = create_app(service, TokenAuthority(load_secret(service.config.directory)))
+    server = ApiServer(app, port=0)  # a real API, so the HUD (and the screenshot) show its clients
+    server.start()
+    request.addfinalizer(server.stop)
+    faces = Faces()
+    faces.add("api", server.url, lambda: api_client_count(app))
+    window = window_factory(service, api_url=server.url, faces=faces)
     qtbot.waitUntil(lambda: service.vehicle_state().gps.has_fix, timeout=WAIT_MS)
     service.arm()
     service.takeoff(20.0)
@@ -116,8 +129,18 @@ def test_click_tracks_through_the_letterbox_then_follow(qtbot: Any, flying: tupl
     forward = window.plots.series("follower.forward_mps")
     qtbot.waitUntil(lambda: len(error_x.buffer) > 30 and len(forward.buffer) > 30, timeout=WAIT_MS)
     assert np.isfinite(forward.buffer.view()[1]).any()
-    qtbot.wait(1500)  # let the curves grow for the picture
-    assert window.grab().save(FOLLOWING_SHOT)
+    from websockets.sync.client import connect as ws_connect
+
+    from embedded_api.auth import Role, TokenAuthority, load_secret
+
+    token = TokenAuthority(load_secret(service.config.directory)).create(Role.VIEWER, ttl_hours=1)
+    api = window.hud.api_text.split(" ")[0]
+    with ws_connect(api.replace("http://", "ws://") + "/ws/telemetry?token=" + token, open_timeout=10):
+        qtbot.waitUntil(lambda: window.hud.api_text.endswith("· 1 client"), timeout=WAIT_MS)  # a browser watching
+        qtbot.wait(2500)  # let the curves grow for the picture
+        qtbot.waitUntil(lambda: window.video.track_state == "locked", timeout=WAIT_MS)
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        assert window.grab().save(str(SCREENSHOT))  # the window following the car: docs/screenshots/gui_main.png
 
     window.controls.abort_button.click()
     qtbot.waitUntil(lambda: not service.follower_data().active, timeout=WAIT_MS)

@@ -92,3 +92,29 @@ def test_profile_switch_changes_behaviour() -> None:
     h.loop.enable()
     h.bus.publish(TARGET_TOPIC, _target(320, size=20))  # centred but small: chase flies forward
     assert h.intent_velocity().forward_mps > 0.1
+
+
+def test_an_abort_during_an_update_is_not_overwritten_by_it() -> None:
+    """ABORT while the tracker thread is mid-update: the follower ends inactive, no late setpoint."""
+    import threading
+
+    h = Harness()
+    entered, release = threading.Event(), threading.Event()
+    state = _state()
+
+    def slow_state() -> VehicleState:
+        entered.set()
+        release.wait(5)
+        return state
+
+    h.loop._vehicle_state = slow_state  # the update blocks after its active check
+    h.loop.enable()
+    worker = threading.Thread(target=h.bus.publish, args=(TARGET_TOPIC, _target(560)))
+    worker.start()
+    assert entered.wait(5)
+    h.loop.abort("operator abort")
+    release.set()
+    worker.join(5)
+    assert not h.loop.status().active, "the HUD would show FOLLOWING after ABORT"
+    assert h.commander._intent is None, "a setpoint computed before the abort reached the commander"
+    assert not h.statuses[-1].active  # type: ignore[attr-defined]

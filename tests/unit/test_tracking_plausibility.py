@@ -21,8 +21,9 @@ def ok(box: BBox, confidence: float = 1.0) -> TrackUpdate:
 FAILED = TrackUpdate(None, 0.0, False)
 
 
-def run(updates: list[TrackUpdate], params: PlausibilityParams = P) -> list[tuple[TrackState, str]]:
-    state = LossState.locked(START, 0.0)
+def run(updates: list[TrackUpdate], params: PlausibilityParams = P, start: BBox = START
+        ) -> list[tuple[TrackState, str]]:
+    state = LossState.locked(start, 0.0)
     out = []
     for i, update in enumerate(updates, start=1):
         state, verdict = assess(state, update, i / FPS, W, H, params)
@@ -132,3 +133,36 @@ def test_margins_are_zero_for_an_unchanged_box_and_one_at_each_limit() -> None:
     assert at_scale.scale == pytest.approx(1.0)
     half_out = margins(BBox(-20, 200, 40, 40), BBox(-20, 200, 40, 40), 0, W, H, P)
     assert half_out.outside == pytest.approx(1.0)
+
+
+def _drive_right(stop_x: float | None, frames: int = 150, speed_px_s: float = 60.0) -> list[tuple[TrackState, str]]:
+    """A 40 px box driving right at ``speed_px_s`` from x=540; with ``stop_x`` it parks there."""
+    updates = []
+    for i in range(1, frames + 1):
+        x = 540.0 + speed_px_s * i / FPS
+        if stop_x is not None:
+            x = min(x, stop_x)
+        updates.append(ok(BBox(x, 200, 40, 40)))
+    return run(updates, start=BBox(540, 200, 40, 40))
+
+
+def test_a_box_parked_at_the_edge_after_its_target_drove_out_is_lost() -> None:
+    # the target heads out at 60 px/s; the box stops with a quarter of it outside (x=610)
+    states = _drive_right(stop_x=610.0)
+    first_refusal = next(i for i, (s, _r) in enumerate(states, start=1) if s is not TrackState.LOCKED)
+    assert "box stopped at the edge" in states[first_refusal - 1][1]
+    # parked from frame 35 (x reached 610): refused well inside two seconds, then lost after the timeout
+    assert 35 < first_refusal < 35 + 2 * FPS
+    assert states[-1][0] is TrackState.LOST
+
+
+def test_a_box_that_keeps_moving_out_with_its_target_is_not_a_stall() -> None:
+    states = _drive_right(stop_x=None, frames=60)  # x: 542 .. 660; half outside at x = 620 (frame 40)
+    locked = [s for s, _r in states[:39]]
+    assert all(s is TrackState.LOCKED for s in locked)
+    assert any("left the frame" in r and "stopped" not in r for _s, r in states[40:])
+
+
+def test_a_target_stopping_inside_the_frame_stays_locked() -> None:
+    states = _drive_right(stop_x=580.0)  # stops wholly inside (580 + 40 < 640)
+    assert all(s is TrackState.LOCKED for s, _r in states)

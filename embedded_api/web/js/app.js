@@ -279,6 +279,10 @@ function showLogEvent(ev) {
   } else if (d.kind === "config") {
     addMessage("info", `settings changed: ${Object.keys(d.changed || {}).join(", ")}`, ev.time);
     ui.settings?.onConfigChanged();
+  } else if (d.kind === "tracking") {
+    const state = String(d.state || "").toLowerCase();
+    const level = state === "lost" ? "bad" : state === "searching" ? "warn" : "info";
+    addMessage(level, `tracker ${d.tracker || ""}: ${state}${d.reason ? ` (${d.reason})` : ""}`, ev.time);
   } else if (d.kind === "video_recording" || d.kind === "recording") {
     if (d.kind === "video_recording") ui.recEpoch = (ui.recEpoch || 0) + 1;
     showRecording(d, ev.time);

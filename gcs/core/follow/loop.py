@@ -20,7 +20,7 @@ from typing import Any
 from gcs.core.bus import MessageBus, Subscription
 from gcs.core.follow.camera import CameraModel
 from gcs.core.follow.profiles import FollowParams, get_profile
-from gcs.core.follow.safety import SAFETY_TOPIC, SafetyGate, SafetyLimits
+from gcs.core.follow.safety import SAFETY_TOPIC, SafetyDecision, SafetyGate, SafetyLimits
 from gcs.core.models import CommandIntent, VehicleState, VelocityBodyYawRate, VelocityIntent
 from gcs.core.tracking.types import TrackedTarget
 from gcs.core.vehicle.commander import Commander
@@ -75,6 +75,9 @@ class FollowLoop:
         self.gate = SafetyGate(limits)
         self._profile = get_profile(profile)
         self._lock = threading.Lock()
+        # Held while a status is published or a setpoint handed on: a disable/abort can never be
+        # overtaken by an update that started before it (HUD stuck on FOLLOWING, a late setpoint).
+        self._emit_lock = threading.RLock()
         self._active = False
         self._updates = 0
         self._status = FollowerStatus(False, self._profile.name, False, ("idle",), None, None, None, None, 0, 0.0)
@@ -112,18 +115,20 @@ class FollowLoop:
         """Start turning targets into intents; a previous abort is cleared (a new follow starts clean)."""
         self.gate.reset()
         self._reset_integral()
-        with self._lock:
-            self._active = True
-            self._updates = 0
-        log.info("follow enabled (%s)", self._profile.name)
-        self._publish_idle("waiting for a locked target")
+        with self._emit_lock:
+            with self._lock:
+                self._active = True
+                self._updates = 0
+            log.info("follow enabled (%s)", self._profile.name)
+            self._publish_idle("waiting for a locked target")
 
     def disable(self, reason: str = "operator stop") -> None:
-        with self._lock:
-            was_active, self._active = self._active, False
-        if was_active:
-            log.info("follow disabled: %s", reason)
-        self._publish_idle(reason)
+        with self._emit_lock:
+            with self._lock:
+                was_active, self._active = self._active, False
+            if was_active:
+                log.info("follow disabled: %s", reason)
+            self._publish_idle(reason)
 
     def abort(self, reason: str = "operator abort") -> None:
         """Latch the gate (everything held) and stop following."""
@@ -152,14 +157,22 @@ class FollowLoop:
         if decision.held:
             self._reset_integral()
         command = decision.command(now)
-        if command is not None and self._active:
+        with self._emit_lock:
+            if not self._active:
+                return  # disabled while this update was computed: its idle status stands
+            self._emit(target, profile.name, decision, command)
+
+    def _emit(self, target: TrackedTarget, profile: str, decision: SafetyDecision,
+              command: CommandIntent | None) -> None:
+        """Hand the setpoint on and publish the status (under ``_emit_lock``, while active)."""
+        if command is not None:
             self._commander.set_intent(command)
         with self._lock:
             self._updates += 1
             updates = self._updates
         self._status = FollowerStatus(
             active=True,
-            profile=profile.name,
+            profile=profile,
             held=decision.held,
             reasons=decision.reasons,
             velocity=command.velocity if command is not None else None,
@@ -201,7 +214,8 @@ class FollowLoop:
         return CommandIntent(velocity, intent.created_s, intent.source, intent.lifetime_s)
 
     def _publish_idle(self, reason: str) -> None:
-        self._status = FollowerStatus(
-            self._active, self._profile.name, False, (reason,), None, None, None, None, self._updates, time.time()
-        )
-        self._bus.publish(STATUS_TOPIC, self._status)
+        with self._emit_lock:
+            self._status = FollowerStatus(
+                self._active, self._profile.name, False, (reason,), None, None, None, None, self._updates, time.time()
+            )
+            self._bus.publish(STATUS_TOPIC, self._status)

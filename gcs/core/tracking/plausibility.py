@@ -8,6 +8,8 @@ update is also checked against the last accepted box and against the target's lo
 * jump: the centre moved more than ``max_jump_sizes`` box sizes (sqrt of the area);
 * scale: the size changed by more than the factor ``max_scale_change``;
 * frame: less than ``min_inside_frac`` of the box lies inside the image;
+* edge stall: the box touches the frame edge and stopped there while the target was moving out
+  (CSRT started on a click box parks on the road at the edge after a car drove out of view);
 * appearance: the box's colour similarity to the target (``appearance.py``) is below
   ``min_appearance`` (skipped when the caller has no appearance score);
 * confidence: the (scaled) confidence is below ``min_confidence``, or the tracker said failed.
@@ -44,6 +46,7 @@ class PlausibilityParams:
     min_inside_frac: float = 0.5
     min_appearance: float = 0.4
     min_confidence: float = 0.2
+    edge_stall_progress: float = 0.5  # at the edge, least share of the predicted outward motion
     search_frames: int | None = None  # optional frame-count limit, for sources with unreliable clocks
     lost_timeout_s: float = 1.0
 
@@ -57,6 +60,8 @@ class LossState:
     last_good_time_s: float
     misses: int = 0
     reason: str = ""
+    velocity: tuple[float, float] = (0.0, 0.0)  # smoothed centre velocity while wholly inside, px/s
+    edge_ref: tuple[float, float, float] | None = None  # (time, cx, cy) last wholly inside, while at the edge
 
     @classmethod
     def idle(cls) -> LossState:
@@ -117,12 +122,64 @@ def margins(
     return Margins(jump, scale, outside, look)
 
 
-def _refusal(update: TrackUpdate, m: Margins | None, confidence: float, p: PlausibilityParams) -> str:
+_VELOCITY_SMOOTHING = 0.3
+_MIN_STALL_CHECK_SIZES = 0.15  # predicted outward motion (in box sizes) below which stalls are not judged
+
+
+def _inside(box: BBox, frame_w: int, frame_h: int) -> bool:
+    return box.fraction_inside(frame_w, frame_h) >= 0.999
+
+
+def stalled_at_edge(box: BBox, prev: LossState, time_s: float, frame_w: int, frame_h: int,
+                    p: PlausibilityParams) -> bool:
+    """True when ``box`` touches the frame edge and moved far less than the target was heading out.
+
+    A target driving out of view leaves some trackers' boxes parked on the background at the edge,
+    slowing down over a second or so; the frame and jump checks both pass such a box. So the
+    velocity is frozen when the box first touches the edge and the progress since then is
+    compared with it. Judged only at the edge: a target stopping mid-image is not affected.
+    """
+    if prev.last_good is None or _inside(box, frame_w, frame_h):
+        return False
+    ref_t, ref_x, ref_y = prev.edge_ref or (prev.last_good_time_s, *prev.last_good.centre)
+    vx, vy = prev.velocity
+    speed = math.hypot(vx, vy)
+    expected = speed * (time_s - ref_t)
+    if speed <= 0 or expected < _MIN_STALL_CHECK_SIZES * max(prev.last_good.size, 1.0):
+        return False
+    cx, cy = box.centre
+    progress = ((cx - ref_x) * vx + (cy - ref_y) * vy) / speed  # along the heading
+    heading_out = (vx > 0 and box.x + box.w > frame_w) or (vx < 0 and box.x < 0) or \
+        (vy > 0 and box.y + box.h > frame_h) or (vy < 0 and box.y < 0)
+    return heading_out and progress < p.edge_stall_progress * expected
+
+
+def _motion(prev: LossState, box: BBox, time_s: float, frame_w: int, frame_h: int
+            ) -> tuple[tuple[float, float], tuple[float, float, float] | None]:
+    """Velocity and edge reference after accepting ``box``: velocity is learnt only wholly inside."""
+    if prev.last_good is None:
+        return prev.velocity, None
+    if not _inside(box, frame_w, frame_h):
+        return prev.velocity, prev.edge_ref or (prev.last_good_time_s, *prev.last_good.centre)
+    dt = time_s - prev.last_good_time_s
+    if dt <= _TIME_EPS_S:
+        return prev.velocity, None
+    (cx, cy), (gx, gy) = box.centre, prev.last_good.centre
+    a = 1.0 if prev.velocity == (0.0, 0.0) else _VELOCITY_SMOOTHING
+    velocity = (prev.velocity[0] + a * ((cx - gx) / dt - prev.velocity[0]),
+                prev.velocity[1] + a * ((cy - gy) / dt - prev.velocity[1]))
+    return velocity, None
+
+
+def _refusal(update: TrackUpdate, m: Margins | None, confidence: float, p: PlausibilityParams,
+             stalled: bool = False) -> str:
     """The first reason to refuse the update, or "" to accept it."""
     if not update.ok or update.box is None or m is None:
         return "tracker reported failure"
     if m.outside >= 1.0:
         return "target left the frame"
+    if stalled:
+        return "target left the frame (its box stopped at the edge)"
     if m.jump >= 1.0:
         return "implausible jump"
     if m.scale >= 1.0:
@@ -151,13 +208,17 @@ def assess(
         return prev, Verdict(prev.state, None, 0.0, prev.reason)
     m: Margins | None = None
     confidence = 0.0
+    stalled = False
     if update.ok and update.box is not None and update.box.is_valid:
         m = margins(update.box, prev.last_good, prev.misses, frame_w, frame_h, params, appearance)
         confidence = max(0.0, min(1.0, update.confidence)) * max(0.0, 1.0 - 0.5 * min(m.worst, 1.0))
-    reason = _refusal(update, m, confidence, params)
+        stalled = stalled_at_edge(update.box, prev, time_s, frame_w, frame_h, params)
+    reason = _refusal(update, m, confidence, params, stalled)
     if not reason and update.box is not None:
         why = "reacquired" if prev.state is TrackState.SEARCHING else prev.reason
-        state = LossState(TrackState.LOCKED, update.box, time_s, 0, why)
+        velocity, edge_ref = (_motion(prev, update.box, time_s, frame_w, frame_h)
+                              if prev.state is TrackState.LOCKED else ((0.0, 0.0), None))
+        state = LossState(TrackState.LOCKED, update.box, time_s, 0, why, velocity, edge_ref)
         return state, Verdict(TrackState.LOCKED, update.box, confidence, why)
     misses = prev.misses + 1
     searching_s = time_s - prev.last_good_time_s
@@ -166,5 +227,6 @@ def assess(
         why = f"lost after {searching_s:.1f} s ({misses} frames) searching: {reason}"
         lost = LossState(TrackState.LOST, None, prev.last_good_time_s, misses, why)
         return lost, Verdict(TrackState.LOST, None, 0.0, why)
-    searching = LossState(TrackState.SEARCHING, prev.last_good, prev.last_good_time_s, misses, reason)
+    searching = LossState(TrackState.SEARCHING, prev.last_good, prev.last_good_time_s, misses, reason,
+                           prev.velocity, prev.edge_ref)
     return searching, Verdict(TrackState.SEARCHING, None, 0.0, reason)

@@ -157,9 +157,9 @@ class TrackedTarget:
         return math.sqrt(self.box.area / (self.frame_w * self.frame_h))
 
     @classmethod
-    def idle(cls, tracker: str, frame_w: int = 0, frame_h: int = 0) -> TrackedTarget:
-        """The value before anything is selected, or after stop()."""
-        return cls(None, TrackState.IDLE, 0.0, -1, 0.0, frame_w, frame_h, tracker)
+    def idle(cls, tracker: str, frame_w: int = 0, frame_h: int = 0, reason: str = "") -> TrackedTarget:
+        """The value before anything is selected, after stop(), or after a refused start (with why)."""
+        return cls(None, TrackState.IDLE, 0.0, -1, 0.0, frame_w, frame_h, tracker, reason=reason)
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,7 @@ class TrackingWorker:
         tracker = self._registry.create(spec.name, **params)  # raises here on a bad name/parameter
         with self._lock:
             self._tracker_name, self._tracker_params = spec.name, dict(params)
+            self._latest = replace(self._latest, tracker=spec.name)  # tracker_data names it at once
             if self._pending is not None:
                 self._pending = replace(self._pending, tracker=tracker)
             elif self._loss.state in (TrackState.LOCKED, TrackState.SEARCHING) and self._loss.last_good:
@@ -270,8 +271,9 @@ class TrackingWorker:
             self._appearance.reset(image, box)
         except TrackerError as exc:
             log.warning("could not start %s (%s): %s", start.tracker.name, start.reason, exc)
-            idle = TrackedTarget.idle(start.tracker.name, w, h)
-            self._commit(generation, idle, LossState.idle(), None, f"could not start: {exc}", force_state=True)
+            why = f"could not start: {exc}"
+            idle = TrackedTarget.idle(start.tracker.name, w, h, why)  # tracker_data says why, too
+            self._commit(generation, idle, LossState.idle(), None, why, force_state=True)
             return
         self._fps, self._last_done = 0.0, None
         latency_ms = (time.perf_counter() - started) * 1000.0
