@@ -8,8 +8,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# The fuzz tests run the same examples every time in the suite (a red CI run must be
+# reproducible); KESTREL_FUZZ_RANDOM=1 lets hypothesis explore new ones, keeping what it finds.
+settings.register_profile("suite", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile("explore" if os.environ.get("KESTREL_FUZZ_RANDOM") else "suite")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
