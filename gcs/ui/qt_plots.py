@@ -9,7 +9,8 @@ added and removed at run time from every numeric field of VehicleState (see ``pl
 
 Tracker and follower fields (``tracker.error_x``, ``follower.forward_mps``...) are sampled when
 their events arrive (``on_tracking_target`` / ``on_follower``, throttled by the bridge), on the
-same clock as the vehicle state, so every curve shares one time axis.
+same clock as the vehicle state, so every curve shares one time axis. The control column beside
+the plots is ``qt_plot_controls.QtPlotControls``.
 """
 
 from __future__ import annotations
@@ -21,16 +22,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtWidgets import (
-    QComboBox,
-    QCompleter,
-    QDoubleSpinBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from gcs.core.models import VehicleState
 from gcs.ui.plot_data import (
@@ -44,13 +36,12 @@ from gcs.ui.plot_data import (
     telemetry_fields,
     unit_of,
 )
+from gcs.ui.qt_plot_controls import NEW_PLOT, QtPlotControls
 
 REDRAW_FPS = 30
 PLOT_BUDGET = 0.3  # share of the GUI thread the plots may take; above it they redraw less often
 DEFAULT_CAPACITY = 20_000  # samples per series: 60 s at 30 Hz needs 1,800; room for long windows
 MIN_BUCKETS = 100  # decimation runs per curve, at least (normally one per pixel of plot width)
-NEW_PLOT = "New plot"
-CONTROLS_WIDTH = 180  # px: the control column left of the plots
 PALETTE = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
 DEFAULT_PLOTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Altitude", ("global_position.alt_rel_m",)),
@@ -126,7 +117,16 @@ class QtTelemetryPlots(QWidget):
 
         self.graphics = QtTimedGraphicsLayout()
         self.graphics.ci.setSpacing(2)
-        self._build_controls()
+        self._controls = QtPlotControls(window_s)
+        c = self._controls
+        self.window_spin, self.pause_button, self.auto_button = c.window_spin, c.pause_button, c.auto_button
+        self.field_combo, self.target_combo, self.add_button = c.field_combo, c.target_combo, c.add_button
+        self.series_combo, self.remove_button = c.series_combo, c.remove_button
+        self.window_spin.valueChanged.connect(self.set_window)
+        self.pause_button.toggled.connect(self.set_paused)
+        self.auto_button.clicked.connect(self.auto_range)
+        self.add_button.clicked.connect(self._on_add_clicked)
+        self.remove_button.clicked.connect(self._on_remove_clicked)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(4)
@@ -143,76 +143,8 @@ class QtTelemetryPlots(QWidget):
 
     # ---- controls --------------------------------------------------------------------------
 
-    def _build_controls(self) -> None:
-        self.window_spin = QDoubleSpinBox()
-        self.window_spin.setRange(5, 600)
-        self.window_spin.setDecimals(0)
-        self.window_spin.setSuffix(" s")
-        self.window_spin.setValue(self.window_s)
-        self.window_spin.setToolTip("Rolling window: how many seconds the plots show")
-        self.window_spin.valueChanged.connect(self.set_window)
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setCheckable(True)
-        self.pause_button.setToolTip("Freeze the time axis (data keeps recording); zooming pauses too")
-        self.pause_button.toggled.connect(self.set_paused)
-        self.auto_button = QPushButton("Auto")
-        self.auto_button.setToolTip("Follow the newest data again and fit every y axis")
-        self.auto_button.clicked.connect(self.auto_range)
-        self.field_combo = QComboBox()
-        self.field_combo.setEditable(True)
-        self.field_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.field_combo.addItems(list(telemetry_fields()))
-        self.field_combo.setCurrentText("hud.climb_mps")
-        completer = self.field_combo.completer()
-        if completer is not None:
-            completer.setFilterMode(Qt.MatchFlag.MatchContains)
-            completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
-        self.field_combo.setToolTip("Any numeric field the vehicle sends (type to search)")
-        for combo in (self.field_combo,):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
-        self.target_combo = QComboBox()
-        self.target_combo.setToolTip("Plot to add the field to")
-        self.add_button = QPushButton("Add to plot")
-        self.add_button.clicked.connect(self._on_add_clicked)
-        self.series_combo = QComboBox()
-        self.series_combo.setToolTip("Plotted fields")
-        for combo in (self.target_combo, self.series_combo):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
-        self.remove_button = QPushButton("Remove field")
-        self.remove_button.clicked.connect(self._on_remove_clicked)
-        panel = QWidget()
-        panel.setFixedWidth(CONTROLS_WIDTH)
-        column = QVBoxLayout(panel)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(3)
-        window_row = QHBoxLayout()
-        window_row.addWidget(QLabel("Window"))
-        window_row.addWidget(self.window_spin, 1)
-        view_row = QHBoxLayout()
-        view_row.addWidget(self.pause_button)
-        view_row.addWidget(self.auto_button)
-        column.addLayout(window_row)
-        column.addLayout(view_row)
-        column.addSpacing(6)
-        column.addWidget(QLabel("Add field"))
-        column.addWidget(self.field_combo)
-        column.addWidget(self.target_combo)
-        column.addWidget(self.add_button)
-        column.addSpacing(6)
-        column.addWidget(QLabel("Plotted"))
-        column.addWidget(self.series_combo)
-        column.addWidget(self.remove_button)
-        column.addStretch(1)
-        self._controls = panel
-
     def _refresh_combos(self) -> None:
-        self.target_combo.clear()
-        self.target_combo.addItems([slot.title for slot in self._plots] + [NEW_PLOT])
-        self.series_combo.clear()
-        self.series_combo.addItems(list(self._series))
-        self.remove_button.setEnabled(bool(self._series))
+        self._controls.refresh([slot.title for slot in self._plots], list(self._series))
 
     @Slot()
     def _on_add_clicked(self) -> None:
