@@ -1,0 +1,22 @@
+// The page's shared state in one object: the parts of the dashboard read and update it, and the
+// console (and the browser tests) can inspect it as window.kestrel.
+
+export const ui = {
+  role: "viewer",
+  rank: 1,
+  telemetry: null,
+  video: null,
+  plot: null,
+  conn: { telemetry: "connecting", video: "connecting" },
+  lastTelemetryAt: 0,
+  tracker: null,
+  follower: null,
+  smart: false,
+  seen: new Set(),
+  replayTimer: null,
+  telemetryCount: 0,
+  settings: null,
+  transportNotes: new Set(),
+  offlineSince: 0,
+};
+window.kestrel = ui; // read-only handle for people debugging in the console (and the browser tests)
