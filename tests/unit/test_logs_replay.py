@@ -120,8 +120,11 @@ def test_timing_follows_the_log_at_1x_and_10x(rig: Rig, tmp_path: Path) -> None:
         assert len(seen) == 40
         elapsed = seen[-1] - seen[0]
         assert elapsed == pytest.approx(span, rel=0.1), f"{speed}x: 40 ATTITUDE over {elapsed:.3f} s"
-        gaps = [b - a for a, b in itertools.pairwise(seen)]
-        assert max(gaps) < 3 * span / 39, "evenly spread, not in bursts"
+        gaps = sorted(b - a for a, b in itertools.pairwise(seen))
+        period = span / 39
+        # evenly spread, not in bursts; one scheduling hiccup on a loaded machine is not a burst
+        assert gaps[len(gaps) // 2] == pytest.approx(period, rel=0.3), f"{speed}x: median gap {gaps[len(gaps) // 2]}"
+        assert sum(g < 2 * period for g in gaps) >= 0.9 * len(gaps), f"{speed}x: gaps {gaps}"
         link.close()
 
 

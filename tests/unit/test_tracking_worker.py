@@ -226,16 +226,19 @@ def test_occlusion_is_bridged_or_lost(bus: MessageBus, running: list[Any]) -> No
     mil.start_box(BBox(100, ROW, SIDE, SIDE))
     source.release()
     wait_until(done(mil, 39))
-    assert rec.states() == [
-        (TrackState.IDLE, TrackState.LOCKED),
-        (TrackState.LOCKED, TrackState.SEARCHING),  # at frame 8
-        (TrackState.SEARCHING, TrackState.LOCKED),  # reacquired when it reappears
-    ]
-    assert [c.frame_seq for c in rec.changes] == [0, 8, 16]
-    assert rec.changes[-1].reason == "reacquired"
-    box = mil.latest().box
-    # back on the square: the box centre lies inside it (MIL's re-found box lags by 0-14 px run to run)
-    assert box is not None and abs(box.centre[0] - (100 + 2 * 39 + SIDE / 2)) < SIDE / 2
+    states = rec.states()
+    assert states[:2] == [(TrackState.IDLE, TrackState.LOCKED), (TrackState.LOCKED, TrackState.SEARCHING)]
+    assert rec.changes[1].frame_seq == 8  # the occlusion is noticed on its first frame
+    # MIL samples at random: most runs re-find the square when it reappears (frame 16), some
+    # never do and are LOST after the timeout. Either is honest; a box on the background is not.
+    if states[2] == (TrackState.SEARCHING, TrackState.LOCKED):
+        assert len(states) == 3 and rec.changes[2].frame_seq == 16 and rec.changes[-1].reason == "reacquired"
+        box = mil.latest().box
+        # back on the square: the box centre lies inside it (MIL's re-found box lags by 0-14 px run to run)
+        assert box is not None and abs(box.centre[0] - (100 + 2 * 39 + SIDE / 2)) < SIDE / 2
+    else:
+        assert states[2:] == [(TrackState.SEARCHING, TrackState.LOST)] and mil.latest().box is None
+    assert all(t.box is None for t in rec.targets if 8 <= t.frame_seq < 16)  # nothing while hidden
 
     # CSRT reports failure on the first hidden frame and does not recover by itself: LOST.
     bus2 = MessageBus()
