@@ -19,6 +19,7 @@ from pathlib import Path
 
 import jwt
 
+from gcs.core.accounts import AccountError
 from gcs.core.errors import AuthError
 
 ENV_SECRET = "KESTREL_API_SECRET"
@@ -105,7 +106,7 @@ class TokenAuthority:
             raise AuthError("this token belongs to a user account, and accounts are not available here")
         try:
             current = self.account_role(subject)
-        except Exception as exc:  # noqa: BLE001 - a damaged accounts file must fail closed, with why
+        except AccountError as exc:  # an unreadable or damaged accounts file fails closed, with why
             raise AuthError(f"cannot check the account {subject!r}: {exc}") from None
         if current is None:
             raise AuthError(f"the account {subject!r} no longer exists")

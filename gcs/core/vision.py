@@ -24,7 +24,7 @@ from gcs.core.follow.loop import FollowerStatus, FollowLoop
 from gcs.core.follow.profiles import PROFILES, FollowParams, ProfileSpec
 from gcs.core.follow.safety import SafetyLimits
 from gcs.core.models import VehicleState
-from gcs.core.tracking.detectors.factory import import_runtime, resolve_backend
+from gcs.core.tracking.detectors.factory import resolve_backend
 from gcs.core.tracking.errors import TrackerError
 from gcs.core.tracking.opencv_trackers import default_registry
 from gcs.core.tracking.registry import TrackerSpec
@@ -171,7 +171,9 @@ class VisionPipeline:
         t = self._config().tracking
         try:
             if resolve_backend(t.backend, t.model_path or None) == "ultralytics" and "ultralytics" not in sys.modules:
-                import_runtime("ultralytics")
+                from gcs.core.tracking.detectors.ultralytics_backend import import_yolo
+
+                import_yolo()
         except TrackerError as exc:
             log.warning("smart mode unavailable: %s", exc)
 

@@ -59,22 +59,6 @@ def resolve_backend(backend: str, model_path: str | Path | None = None) -> str:
     return found[0]
 
 
-def import_runtime(backend: str, model_path: str | Path | None = None) -> str:
-    """Import the runtime ``backend`` resolves to, now, on the calling thread; returns its name.
-
-    Call it from the main thread before worker threads start: importing torch later, on a worker
-    thread beside OpenCV's, is what crashed and deadlocked. Cheap when already imported.
-    """
-    chosen = resolve_backend(backend, model_path)
-    if chosen == "ultralytics":
-        from gcs.core.tracking.detectors.ultralytics_backend import import_yolo
-
-        import_yolo()
-    else:
-        import onnxruntime  # noqa: F401  (fast; imported here for symmetry)
-    return chosen
-
-
 def model_dir() -> Path:
     """Folder of the shipped models: $KESTREL_MODEL_DIR, the PyInstaller bundle, or the source tree."""
     override = os.environ.get(MODEL_DIR_ENV)
