@@ -13,8 +13,13 @@ setup:
 demo: setup
 	$(PY) -m gcs --demo $(ARGS)
 
+# The suite runs with a throw-away HOME and XDG dirs: first-run behaviour (settings files created,
+# banners printed) is what every run sees, on a fresh machine or not.
 test: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(ARGS)
+	@home=$$(mktemp -d -t kestrel-test-home-XXXXXX); \
+	HOME=$$home XDG_CONFIG_HOME=$$home/.config XDG_CACHE_HOME=$$home/.cache XDG_DATA_HOME=$$home/.local/share \
+	XDG_STATE_HOME=$$home/.local/state QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(ARGS); \
+	rc=$$?; rm -rf "$$home"; exit $$rc
 
 lint: setup
 	$(VENV)/bin/ruff check gcs embedded_api tests bench

@@ -4,7 +4,8 @@ What a pilot feels when they click a target while following: how long until the 
 to move. The whole real path runs in this process: GcsService, the built-in PX4 simulator over
 MAVLink/UDP on loopback, the virtual camera, the tracking worker, the follow loop, the 20 Hz
 commander. The vehicle hovers at 20 m in OFFBOARD with the follow loop on and nothing tracked
-(the commander streams zero velocity); then the car's centre (the camera's ground truth, as a
+(the commander streams zero velocity: following starts on a locked car, then the track is
+dropped); then the car's centre (the camera's ground truth, as a
 pilot would click it) is clicked, and the time is taken to the first non-zero velocity setpoint
 the simulator *receives*, with the steps on the way (tracker locked, first follow command).
 Classic click (CSRT box grown around the click) and smart click (YOLO on onnxruntime, the model
@@ -83,8 +84,11 @@ class Flight:
         wait(lambda: s.vehicle_state().global_position.alt_rel_m > 19.0, 60, "climb to 20 m")
         s.start_video()  # the scene restarts: car-1 on its straight ahead of the vehicle
         wait(lambda: s.latest_frame() is not None, 15, "first virtual frame")
+        s.start_tracking(*self.car_centre())  # follow is refused without a LOCKED target
+        wait(lambda: s.tracker_data().state is TrackState.LOCKED, 10, "tracker locked")
         if not s.start_following().success:
             raise RuntimeError("could not start following")
+        # settle() then forgets the target: the follower stays on, holding, until the next click
         s.bus.subscribe("follow.status", self._on_follow)
 
     def _on_follow(self, _topic: str, status: Any) -> None:

@@ -4,13 +4,14 @@ Routes only translate HTTP to service calls; core errors are mapped to status co
 (``errors.STATUS``: GcsError subclasses -> 4xx/5xx with the core's message), so no route hides
 logic of its own. Middleware, outermost first: gzip (large JSON only; event streams bypass it),
 CORS (only when ``api.cors_origins`` lists origins: nothing is open by default), rate limits
-(``ratelimit``). Roles: health and docs are public; every other route needs a token.
+(``ratelimit``), body limits (``limits``: size per route, arrival time, JSON depth). Roles:
+health and docs are public; every other route needs a token.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import WebSocketRequestValidationError
+from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
@@ -18,16 +19,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from embedded_api.auth import TokenAuthority
 from embedded_api.docs import add_offline_docs
-from embedded_api.errors import error_body, http_status, websocket_validation_denied
+from embedded_api.errors import error_body, http_status, request_validation_failed, websocket_validation_denied
+from embedded_api.limits import BodyLimitMiddleware, WebSocketLimitMiddleware
 from embedded_api.ratelimit import RateLimitMiddleware
-from embedded_api.routes import auth as auth_routes  # password sign-in (POST /api/auth/login)
 from embedded_api.routes import (
+    actions,
+    alerts,
     commands,
     config,
     dashboard,
     health,
     ingest,
     jobs,
+    missions,
+    params,
     recording,
     replay,
     status,
@@ -36,7 +41,10 @@ from embedded_api.routes import (
     tracking,
     vehicle,
     video,
+    webrtc,
 )
+from embedded_api.routes import auth as auth_routes
+from embedded_api.routes import map as map_routes  # password sign-in (POST /api/auth/login)
 from embedded_api.runtime import ApiRuntime
 from embedded_api.settings import ApiSettings
 from gcs import __version__
@@ -91,13 +99,21 @@ def create_app(service: GcsService, authority: TokenAuthority, settings: ApiSett
         return JSONResponse(error_body(exc), status_code=http_status(exc))
 
     app.add_exception_handler(WebSocketRequestValidationError, websocket_validation_denied)
+    app.add_exception_handler(RequestValidationError, request_validation_failed)
 
-    for module in (health, status, telemetry, vehicle, commands, config, streams, ingest, jobs, replay):
+    for module in (health, status, telemetry, vehicle, actions, commands, config, streams, ingest, jobs, replay):
         app.include_router(module.router)
-    for module in (video, recording, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
+    app.include_router(params.router)  # vehicle parameters: list, set, files, diff
+    app.include_router(missions.router)  # missions, geofence, rally: lists, files, upload, start
+    app.include_router(alerts.router)  # alerts: list, acknowledge
+    app.include_router(map_routes.router)  # the map's snapshot and tiles
+    for module in (video, webrtc, recording, tracking, dashboard):  # video, tracking/follow, the browser dashboard at /
         app.include_router(module.router)
 
     app.include_router(auth_routes.router)
+    # Inside the rate limit, so a 429 reads nothing; outside every route, so no route is forgotten.
+    app.add_middleware(BodyLimitMiddleware, settings=settings, on_refused=runtime.body_refused)
+    app.add_middleware(WebSocketLimitMiddleware, gate=runtime.websockets)
     app.add_middleware(RateLimitMiddleware, limiter=runtime.limiter, keys=runtime.keys)
     origins = list(service.config.get("api", "cors_origins"))
     if origins:

@@ -1,56 +1,34 @@
-"""The vehicle and follow commands, once, for REST routes and WebSocket command messages alike.
+"""The command table (``gcs.core.command_specs``) as the API uses it: the reply model and the call.
 
-Each command names the role it needs, its rate-limit group, the pydantic model of its arguments
-(so a bad argument is refused with the field named) and the ``GcsService`` call it makes. The
-REST routes (``routes/vehicle.py``, ``routes/commands.py``) and the WebSocket handler both look
-commands up here, so the two faces cannot drift apart in what they allow.
+The REST routes (``routes/vehicle.py``, ``routes/commands.py``) and the WebSocket handler look
+commands up in the core's table, as the fleet's MQTT command topics do, so no face can drift.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from embedded_api.auth import Role
-from gcs.core.models import CommandResult
+from gcs.core.command_specs import (
+    COMMANDS,
+    MAX_TAKEOFF_M,
+    MIN_TAKEOFF_M,
+    CommandSpec,
+    DisarmArgs,
+    GotoArgs,
+    ModeArgs,
+    NoArgs,
+    StopOffboardArgs,
+    TakeoffArgs,
+    VehicleArgs,
+)
 from gcs.core.serialize import to_plain
 from gcs.core.service import GcsService
+from gcs.core.tokens import Principal
 
-MIN_TAKEOFF_M = 0.5
-MAX_TAKEOFF_M = 500.0
-
-
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class VehicleArgs(_Args):
-    vehicle: int | None = Field(default=None, ge=1, le=255, description="system id; default: the active vehicle")
-
-
-class DisarmArgs(VehicleArgs):
-    force: bool = Field(default=False, description="disarm even in flight (the autopilot's emergency stop)")
-
-
-class TakeoffArgs(VehicleArgs):
-    altitude_m: float = Field(
-        ..., ge=MIN_TAKEOFF_M, le=MAX_TAKEOFF_M, allow_inf_nan=False, description="height above home, metres"
-    )
-
-
-class ModeArgs(VehicleArgs):
-    mode: str = Field(..., min_length=1, max_length=32, description="flight mode name, e.g. POSCTL, GUIDED, LOITER")
-
-
-class NoArgs(_Args):
-    pass
-
-
-class StopOffboardArgs(_Args):
-    reason: str = Field(default="operator stop", max_length=200, description="why, for the log")
+__all__ = ["COMMANDS", "MAX_TAKEOFF_M", "MIN_TAKEOFF_M", "CommandReply", "CommandSpec", "DisarmArgs", "GotoArgs",
+           "ModeArgs", "NoArgs", "StopOffboardArgs", "TakeoffArgs", "VehicleArgs", "run_command"]  # fmt: skip
 
 
 class CommandReply(BaseModel):
@@ -62,51 +40,20 @@ class CommandReply(BaseModel):
     message: str = ""
 
 
-Runner = Callable[[GcsService, Any], CommandResult]
+def run_command(
+    service: GcsService, spec: CommandSpec, args: BaseModel, caller: Principal | None = None
+) -> dict[str, Any]:
+    """Make the service call (blocks until COMMAND_ACK); GcsError subclasses propagate to the face.
 
-
-@dataclass(frozen=True)
-class CommandSpec:
-    name: str
-    role: Role
-    group: str  # rate-limit group (see ratelimit.GROUPS)
-    args: type[BaseModel]
-    run: Runner
-    summary: str
-
-
-def _spec(name: str, args: type[BaseModel], run: Runner, summary: str) -> CommandSpec:
-    return CommandSpec(name, Role.OPERATOR, "vehicle", args, run, summary)
-
-
-COMMANDS: dict[str, CommandSpec] = {
-    spec.name: spec
-    for spec in (
-        _spec("arm", VehicleArgs, lambda s, a: s.arm(a.vehicle), "Arm the motors."),
-        _spec("disarm", DisarmArgs, lambda s, a: s.disarm(a.vehicle, force=a.force), "Disarm (force: in flight too)."),
-        _spec("takeoff", TakeoffArgs, lambda s, a: s.takeoff(a.altitude_m, a.vehicle), "Climb to altitude_m."),
-        _spec("land", VehicleArgs, lambda s, a: s.land(a.vehicle), "Land where the vehicle is."),
-        _spec("rtl", VehicleArgs, lambda s, a: s.rtl(a.vehicle), "Return to launch."),
-        _spec("hold", VehicleArgs, lambda s, a: s.hold(a.vehicle), "Hold position (loiter)."),
-        _spec("mode", ModeArgs, lambda s, a: s.set_mode(a.mode, a.vehicle), "Set a flight mode by name."),
-        _spec(
-            "start_offboard_mode",
-            VehicleArgs,
-            lambda s, a: s.start_offboard(a.vehicle),
-            "Start the setpoint stream and enter OFFBOARD (PX4) or GUIDED (ArduPilot).",
-        ),
-        _spec(
-            "stop_offboard_mode",
-            StopOffboardArgs,
-            lambda s, a: s.stop_offboard(a.reason),
-            "Stop the setpoint stream and hold.",
-        ),
-        _spec("abort", NoArgs, lambda s, a: s.abort(), "Stop all motion now and hold."),
-    )
-}
-
-
-def run_command(service: GcsService, spec: CommandSpec, args: BaseModel) -> dict[str, Any]:
-    """Make the service call (blocks until COMMAND_ACK); GcsError subclasses propagate to the face."""
+    On a relay (``gcs relay --commands``) a command for a relayed vehicle goes instead, with the
+    caller's own token, to the GCS that flies it, whose answer or refusal comes back the same way."""
+    relay = service.fleet_relay
+    if relay is not None and relay.commands and caller is not None:
+        plain = args.model_dump()
+        vehicle = plain.get("vehicle") if "vehicle" in plain else None
+        target = vehicle if vehicle is not None else service.active_vehicle_id
+        if target is not None and service.vehicle_origin(target) is not None:
+            outcome = service.forward_command(spec.name, plain, caller.token, target)
+            return dict(to_plain(outcome))
     result: dict[str, Any] = to_plain(spec.run(service, args))
     return result

@@ -2,35 +2,77 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from fastapi import Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import WebSocketRequestValidationError
+from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketState
 
 from gcs.core.errors import (
+    AlertNotFound,
     AuthError,
     CommandRejected,
     CommandTimeout,
     ConfigError,
     GcsError,
     LinkError,
+    MissionInvalid,
+    MissionRefused,
+    MissionTimeout,
+    ParamInvalid,
+    ParamNeedsConfirm,
+    ParamRefused,
+    ParamTimeout,
+    ParamUnknown,
+    ReadOnlyLink,
+    RoleTooLow,
     UnsupportedMode,
     VehicleNotFound,
 )
 from gcs.core.logs.ingest import DiskFull
+from gcs.core.tracking.errors import SelectionRefused
 
 STATUS: tuple[tuple[type[GcsError], int], ...] = (
     (VehicleNotFound, 404),
+    (AlertNotFound, 404),
     (CommandRejected, 409),  # the vehicle (or a local safety rule) refused: body carries MAV_RESULT
     (CommandTimeout, 504),  # no COMMAND_ACK after every retry
     (ConfigError, 422),
     (UnsupportedMode, 422),
+    (SelectionRefused, 422),  # tried on a frame and refused there: e.g. no detection under the click
+    (RoleTooLow, 403),  # a valid token with too low a role (the core checks it for MQTT commands)
     (AuthError, 401),
+    (ParamUnknown, 404),  # no such parameter on the vehicle (or its list is not downloaded yet)
+    (ParamInvalid, 422),  # not a value of the parameter's type, or an unreadable parameter file
+    (ParamNeedsConfirm, 409),  # outside the documented range: send again with confirm
+    (ParamRefused, 409),  # the vehicle kept another value (its STATUSTEXT says why)
+    (ParamTimeout, 504),  # no PARAM_VALUE after every retry
+    (ReadOnlyLink, 409),  # a replayed vehicle: "read-only replay"
+    (MissionInvalid, 422),  # a malformed mission file or item (the line and why)
+    (MissionRefused, 409),  # MISSION_ACK with an error (the vehicle's STATUSTEXT says why)
+    (MissionTimeout, 504),  # the vehicle stopped answering a transfer
     (LinkError, 502),
     (DiskFull, 507),  # free disk below logging.min_free_disk_mb: nothing was stored
 )
+
+
+def plain_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Validation errors as ``loc``/``msg``/``type`` only: never the ``input`` (FastAPI's default
+    handler echoes it, so a 10 MB body came back as a 10 MB reply) nor ``ctx`` objects."""
+    out = []
+    for error in errors:
+        item = {key: error[key] for key in ("type", "loc", "msg") if key in error}
+        out.append(jsonable_encoder(item))
+    return out
+
+
+async def request_validation_failed(_: Request, exc: Exception) -> JSONResponse:
+    """422 naming each field and what is wrong with it, without repeating what was sent."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": plain_errors(exc.errors())}, status_code=422)
 
 
 def http_status(exc: GcsError) -> int:
@@ -53,7 +95,7 @@ async def websocket_validation_denied(websocket: WebSocket, exc: Exception) -> N
     """A WebSocket whose query is invalid (``?rate=0``) is refused at the handshake with HTTP 422 and
     the same field-naming body as REST, instead of FastAPI's bare 1008 (which a client sees as 403)."""
     assert isinstance(exc, WebSocketRequestValidationError)
-    errors = jsonable_encoder(exc.errors())
+    errors = plain_errors(exc.errors())
     can_deny = "websocket.http.response" in websocket.scope.get("extensions", {})
     if can_deny and websocket.client_state is WebSocketState.CONNECTING:
         await websocket.send_denial_response(JSONResponse({"detail": errors}, status_code=422))

@@ -16,7 +16,7 @@ from typing import Any
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError, Message
 
-from embedded_api.proto import kestrel_pb2 as pb
+from gcs.core.proto import kestrel_pb2 as pb
 
 MAX_PROBLEMS = 10
 MAX_FUTURE_S = 24 * 3600.0

@@ -14,15 +14,17 @@ from typing import Any
 
 from embedded_api.auth import TokenAuthority
 from embedded_api.jobs import JobRunner
+from embedded_api.limits import SocketGate
+from embedded_api.protocol import GuardedH11Protocol
 from embedded_api.ratelimit import ClientKeys, RateLimiter
 from embedded_api.settings import ApiSettings, default_tlog_dir
 from embedded_api.stream import Channel, StreamHub, TelemetryFeed
-from embedded_api.stream.telemetry_feed import TELEMETRY
+from embedded_api.stream.telemetry_feed import MAP, TELEMETRY
+from gcs.core.fleet.summary import vehicle_summaries
 from gcs.core.logs.ingest import INGEST_TOPIC
 from gcs.core.service import GcsService
 
 __all__ = ["INGEST_TOPIC", "ApiRuntime", "IngestCounters", "tlog_roots"]
-
 
 
 @dataclass
@@ -61,20 +63,46 @@ class ApiRuntime:
         self.telemetry: Channel = self.hub.add_channel(
             Channel(
                 "telemetry",
-                throttled=(TELEMETRY,),
+                throttled=(TELEMETRY, MAP),
+                unkept=(MAP,),
                 ring_size=settings.ring_size,
                 ring_rate_hz=settings.ring_telemetry_hz,
                 queue_size=settings.stream_queue_size,
             )
         )
-        self.feed = TelemetryFeed(service.bus, self.telemetry)
+        self.feed = TelemetryFeed(service.bus, self.telemetry, lambda: _fleet_lines(service))
         self.limiter = RateLimiter(lambda: int(service.config.get("api", "rate_limit_per_minute")))
         self.keys = ClientKeys(authority)
         self.jobs = JobRunner(
             service, tlog_roots(service, settings), workers=settings.job_workers, keep=settings.jobs_kept
         )
         self.ingest = IngestCounters()
+        self.body_refusals: dict[int, int] = {}  # status -> bodies refused by limits.py
+        self.websockets = SocketGate(settings.max_websockets)
+        self.webrtc: Any = None  # the WebRtcHub, made by the first signalling socket (routes/webrtc.py)
         self._closed = False
+
+    def body_refused(self, path: str, status: int) -> None:
+        """A body refused before its route saw it (limits.py) still counts for that route."""
+        with self.ingest.lock:
+            self.body_refusals[status] = self.body_refusals.get(status, 0) + 1
+            if path == "/api/ingest":
+                self.ingest.refused += 1
+
+    def refusals(self) -> dict[str, Any]:
+        """What the hostile-client limits refused so far (``/stats``)."""
+        with self.ingest.lock:
+            bodies = {str(code): n for code, n in sorted(self.body_refusals.items())}
+        return {
+            "bodies_by_status": bodies,
+            "websockets_open": self.websockets.open,
+            "websockets_refused": self.websockets.refused,
+            "late_request_heads": GuardedH11Protocol.timed_out,
+        }
+
+    def webrtc_stats(self) -> dict[str, Any] | None:
+        """The WebRTC peers' figures (None until a signalling socket has opened)."""
+        return self.webrtc.stats() if self.webrtc is not None else None
 
     def begin_shutdown(self) -> None:
         """End every stream (SSE, WebSocket, job) so the server's connections can finish."""
@@ -85,6 +113,15 @@ class ApiRuntime:
         if self._closed:
             return
         self._closed = True
+        if self.webrtc is not None:
+            self.webrtc.close()
         self.feed.close()
         self.hub.close()
         self.jobs.close()
+
+
+def _fleet_lines(service: GcsService) -> list[dict[str, Any]] | None:
+    """Every vehicle's line for the stream's ``fleet`` status: on a relay, or with several vehicles."""
+    if service.fleet_relay is None and len(service.vehicle_ids()) < 2:
+        return None
+    return vehicle_summaries(service)

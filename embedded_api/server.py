@@ -21,6 +21,9 @@ import time
 import uvicorn
 from fastapi import FastAPI
 
+from embedded_api.protocol import guarded_protocol
+from embedded_api.settings import ApiSettings
+
 log = logging.getLogger(__name__)
 
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s\"']+")
@@ -44,6 +47,8 @@ class ApiServer:
     """Start/stop a uvicorn server for ``app`` on ``host:port`` (port 0: any free port)."""
 
     def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 8080) -> None:
+        runtime = getattr(app.state, "runtime", None)
+        limits: ApiSettings = runtime.settings if runtime is not None else ApiSettings()
         self._config = uvicorn.Config(
             app,
             host=host,
@@ -52,6 +57,15 @@ class ApiServer:
             access_log=False,
             lifespan="off",
             loop="auto",
+            # Hostile clients: uvicorn's own bounds, set from ApiSettings (see protocol.py for the
+            # head deadline it lacks, and limits.py for the bodies).
+            http=guarded_protocol(limits.head_timeout_s),
+            h11_max_incomplete_event_size=limits.header_max_bytes,
+            timeout_keep_alive=limits.keep_alive_s,
+            limit_concurrency=limits.max_connections,
+            ws_max_size=limits.ws_max_message_bytes,
+            ws_ping_interval=limits.ws_ping_interval_s,
+            ws_ping_timeout=limits.ws_ping_timeout_s,
             ws="websockets-sansio" if _has_sansio() else "auto",
             # Compression would be done per client per message (measured: a quarter of the API
             # thread's time with 200 telemetry sockets) and undo encode-once; frames are small.

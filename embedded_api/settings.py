@@ -40,4 +40,23 @@ class ApiSettings:
     jobs_kept: int = 100  # finished jobs remembered for GET /api/jobs/{id}
     # Responses larger than this are gzip-compressed for clients that accept it
     gzip_min_bytes: int = 1024
+    # Hostile clients (see embedded_api/limits.py and server.py): bodies are bounded before they
+    # are read, each phase of a request by time, and connections by count.
+    json_max_bytes: int = 64 * 1024  # JSON commands and settings
+    login_max_bytes: int = 4 * 1024  # POST /api/auth/login, before any password work
+    param_file_max_bytes: int = 1_000_000  # POST /api/params/diff and /apply: a parameter file's text
+    json_max_depth: int = 32  # nesting of objects/arrays in a JSON body
+    body_timeout_s: float = 10.0  # the whole body must have arrived by then (slowloris bodies: 408)
+    head_timeout_s: float = 10.0  # a request line + headers must have arrived by then (408, closed)
+    header_max_bytes: int = 16 * 1024  # request line + headers (h11 refuses more: 400, closed)
+    keep_alive_s: int = 5  # an idle keep-alive connection is closed after this
+    max_connections: int = 1000  # HTTP + WebSocket connections; past it, requests get 503
+    max_websockets: int = 600  # open WebSockets; past it, the handshake gets 503
+    ws_max_message_bytes: int = 64 * 1024  # a bigger client message closes the socket (1009)
+    ws_ping_interval_s: float = 10.0  # a peer that answers no ping for interval+timeout is dropped
+    ws_ping_timeout_s: float = 10.0
+    authority_check_s: float = 0.5  # an open stream re-checks its account this often
+    # WebRTC: the addresses ICE gathers host candidates on; empty: every interface plus 127.0.0.1.
+    # ("127.0.0.1",) keeps a test's browser and server on loopback (and drops its other candidates).
+    webrtc_host_addresses: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)  # reserved for later faces (video, tracking)

@@ -91,7 +91,10 @@ def start(args: argparse.Namespace, store: ConfigStore) -> Running:
         if args.demo:
             service.start_demo(args.flavour)
         for url in args.connect:
-            service.connect(url)
+            try:
+                service.connect(url)
+            except GcsError as exc:  # one bad --connect (an unreadable tlog, a busy port) is not the end
+                log.error("--connect %s not opened: %s", url, exc)
         for url in args.out:
             service.add_forward(url)
         running.server = _start_api(service, store, args, running.faces)
@@ -131,6 +134,31 @@ def run(args: argparse.Namespace) -> int:
         from gcs.ui.application import run_gui
 
         return run_gui(running.service, api_url=running.api_url, run_for=args.run_for, faces=running.faces)
+    finally:
+        shutdown(running)
+        log.info("stopped")
+
+
+def run_relay(args: argparse.Namespace) -> int:
+    """``gcs relay``: the core without links or video, fed by the broker, behind the same API."""
+    store = ConfigStore(args.config)
+    cfg = store.load()
+    log_file = Path(platformdirs.user_log_dir("kestrel-gcs")) / "relay.log" if cfg.logging.file else None
+    configure_logging(args.log_level or cfg.logging.level, log_file)
+    running = Running(GcsService(store), None, Faces(), set(threading.enumerate()))
+    try:
+        running.service.start(video=False, relay=True)
+        running.service.start_relay(args.mqtt, commands=args.commands, prefix=args.prefix)
+        running.server = _start_api(running.service, store, args, running.faces)
+    except (GcsError, RuntimeError) as exc:
+        log.error("%s", exc)
+        shutdown(running)
+        return 2
+    if running.api_url:
+        log.info("relay: web API at %s", running.api_url)
+    try:
+        _wait_for_signal(args.run_for)
+        return 0
     finally:
         shutdown(running)
         log.info("stopped")

@@ -1,5 +1,6 @@
 """Command line: `gcs [options]` runs the program; `gcs token create --role R` prints a token;
-`gcs user add|list|remove` manages the accounts that may sign in to the dashboard with a password."""
+`gcs user add|list|remove` manages the accounts that may sign in to the dashboard with a password;
+`gcs relay --mqtt URL` serves the fleet's vehicles from a broker (API, streams, dashboard), flying none."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Kestrel GCS: ground-control station for camera drones "
         "(MAVLink vehicle link, live video, click-to-track, follow, embedded web API).",
         epilog="Other commands: `gcs token create --role viewer|operator|admin` prints an API token; "
-        "`gcs user add NAME --role R`, `gcs user list`, `gcs user remove NAME` manage dashboard sign-in accounts. "
+        "`gcs user add NAME --role R`, `gcs user list`, `gcs user remove NAME` manage dashboard sign-in accounts; "
+        "`gcs relay --mqtt URL` serves the fleet's vehicles from an MQTT broker (read-only unless --commands). "
         "Examples: `gcs --demo` (built-in simulator), `gcs --connect udpin:0.0.0.0:14550` (like QGC), "
         "`gcs --headless --connect tcp:127.0.0.1:5760 --api-port 8080`.",
     )
@@ -70,10 +72,34 @@ def build_token_parser() -> argparse.ArgumentParser:
     create = sub.add_parser("create", help="print a new token (last line of output)")
     create.add_argument("--role", required=True, choices=["viewer", "operator", "admin"])
     create.add_argument(
-        "--ttl-hours", type=float, default=None, help="lifetime (default from config api.token_ttl_hours)"
+        "--ttl-hours", type=float, default=None,
+        help="lifetime in hours (default: config api.token_ttl_hours, 12 h); e.g. 720 for a 30-day token, on purpose"
     )
     create.add_argument("--subject", default="cli", help="who the token is for (shows in logs)")
     create.add_argument("--config", type=Path, metavar="PATH")
+    return parser
+
+
+def build_relay_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gcs relay",
+        description="An instance with no vehicle: subscribes to the fleet's vehicles on an MQTT broker (every GCS "
+        "publishing with fleet.mqtt_url) and serves them with the same web API, WS/SSE streams and dashboard. "
+        "Add relays to serve more viewers. Tokens: the same secret as the GCS instances (KESTREL_API_SECRET).",
+    )
+    parser.add_argument("--mqtt", required=True, metavar="URL", help="broker: mqtt://host:1883 or mqtts://host:8883")
+    parser.add_argument("--prefix", help="topic prefix (default from config fleet.mqtt_prefix: kestrel)")
+    parser.add_argument(
+        "--commands", action="store_true",
+        help="forward operators' commands over MQTT with their own token to the GCS flying the vehicle "
+        "(that GCS needs fleet.mqtt_commands); without it the relay is read-only (409)",
+    )  # fmt: skip
+    parser.add_argument("--api-host", help="address the web API binds to (default from config: 127.0.0.1)")
+    parser.add_argument("--api-port", type=int, help="web API port (default from config: 8080; 0 = any free port)")
+    parser.add_argument("--config", type=Path, metavar="PATH", help="config file (default: the user config dir)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="console log level")
+    parser.add_argument("--run-for", type=float, metavar="SECONDS", help=argparse.SUPPRESS)
+    parser.set_defaults(no_api=False)
     return parser
 
 
@@ -171,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return token_main(args_list[1:])
     if args_list and args_list[0] == "user":
         return user_main(args_list[1:])
+    if args_list and args_list[0] == "relay":
+        from gcs.app import run_relay
+
+        return run_relay(build_relay_parser().parse_args(args_list[1:]))
     args = build_parser().parse_args(args_list)
     from gcs.app import run
 

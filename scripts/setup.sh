@@ -16,6 +16,8 @@ APT_PACKAGES=(
   libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1
   libxcb-xfixes0 libxcb-xkb1 libxcb-glx0 libxkbcommon-x11-0 xvfb
   chromium fonts-liberation  # the dashboard's browser tests (Playwright drives /usr/bin/chromium; no browser download)
+  mosquitto  # the MQTT broker the fleet tests start on a loopback port (never as a service)
+  openssl  # the fleet TLS test makes its own CA and broker certificate
 )
 
 missing=()
@@ -68,5 +70,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # Fail loudly if another package swapped OpenCV for a build without CSRT/KCF.
   "$VENV/bin/python" -c "import cv2; cv2.TrackerCSRT_create" \
     || { echo "setup: OpenCV lacks the contrib trackers (CSRT); reinstall opencv-contrib-python-headless" >&2; exit 1; }
+  # MAVProxy (the third-party client tests) without its map/3D extras: its wheel requires vtk,
+  # matplotlib and opencv-python (which would overwrite cv2/ again); headless it needs only
+  # pymavlink, pyserial, numpy, defusedxml and pynmeagps, all in .[dev].
+  "$VENV/bin/python" -m pip install -q --no-deps "MAVProxy==1.8.75"
+  "$VENV/bin/python" -c "import MAVProxy, mavsdk_grpc" && [ -x "$VENV/bin/mavproxy.py" ] \
+    || { echo "setup: MAVProxy or mavsdk-grpc did not install" >&2; exit 1; }
+  # H.264 out and recording need PyAV's FFmpeg with libx264 (the PyPI wheels have it).
+  "$VENV/bin/python" -c "import av; av.codec.Codec('libx264', 'w')" \
+    || { echo "setup: PyAV has no libx264 encoder; reinstall av from PyPI's wheels" >&2; exit 1; }
+  # WebRTC: aiortc on the same PyAV (aiortc 1.16.0 is the first to accept av 18).
+  "$VENV/bin/python" -c "import aiortc, av; assert av.__version__ == '18.1.0', av.__version__" \
+    || { echo "setup: aiortc is missing or pulled another PyAV (aiortc==1.16.0 goes with av==18.1.0)" >&2; exit 1; }
   echo "$want" > "$stamp"
 fi

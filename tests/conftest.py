@@ -50,7 +50,8 @@ def make_service(config_dir: Path) -> Iterator[Callable[..., object]]:
 
     made: list[GcsService] = []
 
-    def factory(flavour: str | None = "px4", gps_fix_delay_s: float = 0.0, **config: object) -> GcsService:
+    def factory(flavour: str | None = "px4", gps_fix_delay_s: float = 0.0, system_id: int | None = None,
+                **config: object) -> GcsService:  # fmt: skip
         store = ConfigStore(config_dir / "config.yaml")
         store.load()
         config.setdefault("video__enabled", False)  # the virtual camera costs CPU: only where a test asks
@@ -61,7 +62,7 @@ def make_service(config_dir: Path) -> Iterator[Callable[..., object]]:
         made.append(service)
         service.start()
         if flavour is not None:
-            service.start_demo(flavour, port=0, gps_fix_delay_s=gps_fix_delay_s)
+            service.start_demo(flavour, port=0, gps_fix_delay_s=gps_fix_delay_s, system_id=system_id)
             service.wait_for_vehicle(10.0)
         return service
 

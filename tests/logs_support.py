@@ -108,3 +108,67 @@ def last_before(view: PymavlinkView, sysid: int, until_s: float | None = None) -
             continue
         last[kind] = msg
     return last
+
+
+BRIDGED_GAP_S = 600.0  # the README's rule: a step back, or forward by more than this, is bridged
+
+
+def tlog_records(path: Path) -> list[tuple[int, bytes]]:
+    """(stamp µs, raw record bytes) of every whole record, walked by the frame lengths (a clean file only;
+    an incomplete last record, as the 2015 flight has, is left out)."""
+    data = path.read_bytes()
+    out: list[tuple[int, bytes]] = []
+    pos = 0
+    while pos + 8 < len(data):
+        magic = data[pos + 8]
+        if magic == 0xFE:
+            length = data[pos + 9] + 8
+        elif magic == 0xFD:
+            length = data[pos + 9] + 12 + (13 if data[pos + 10] & 1 else 0)
+        else:
+            raise ValueError(f"{path.name}: no frame at byte {pos + 8}")
+        if pos + 8 + length > len(data):
+            break
+        (stamp,) = struct.unpack_from(">Q", data, pos)
+        out.append((stamp, data[pos : pos + 8 + length]))
+        pos += 8 + length
+    return out
+
+
+def reorder_tlog(src: Path, dst: Path, split_s: float) -> Path:
+    """The real log ``src`` with its part from ``split_s`` on moved in front: its clock jumps back once."""
+    records = tlog_records(src)
+    cut = records[0][0] + int(split_s * 1e6)
+    head = [r for _t, r in records if _t < cut]
+    tail = [r for _t, r in records if _t >= cut]
+    dst.write_bytes(b"".join(tail + head))
+    return dst
+
+
+def log_clock(view: PymavlinkView) -> list[float]:
+    """The monotonic log clock of pymavlink's messages in record order (jumps bridged), from 0."""
+    clock: list[float] = []
+    now = 0.0
+    last: float | None = None
+    for msg in view.messages:
+        stamp = msg._timestamp
+        if last is not None and 0 <= stamp - last <= BRIDGED_GAP_S:
+            now += stamp - last
+        last = stamp
+        clock.append(now)
+    return clock
+
+
+def last_before_clock(view: PymavlinkView, clock: list[float], sysid: int, until_s: float) -> dict[str, Any]:
+    """Like ``last_before``, with ``until_s`` on the log clock (seconds from the start)."""
+    last: dict[str, Any] = {}
+    for msg, t in zip(view.messages, clock, strict=True):
+        if t >= until_s:
+            break
+        if msg.get_srcSystem() != sysid:
+            continue
+        kind = msg.get_type()
+        if kind == "HEARTBEAT" and not is_vehicle_heartbeat(msg):
+            continue
+        last[kind] = msg
+    return last

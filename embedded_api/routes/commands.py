@@ -21,23 +21,23 @@ router = APIRouter(prefix="/commands", tags=["follow"])
 @router.post("/start_offboard_mode", responses=REFUSALS)
 def start_offboard_mode(
     service: ServiceDep,
-    _: Operator,
+    caller: Operator,
     vehicle: Annotated[int | None, Query(ge=1, le=255, description="system id; default: the active vehicle")] = None,
 ) -> CommandReply:
     """Start the setpoint stream and enter OFFBOARD (PX4) or GUIDED (ArduPilot)."""
-    return CommandReply(**run_command(service, COMMANDS["start_offboard_mode"], VehicleArgs(vehicle=vehicle)))
+    return CommandReply(**run_command(service, COMMANDS["start_offboard_mode"], VehicleArgs(vehicle=vehicle), caller))
 
 
 @router.post("/stop_offboard_mode", responses=REFUSALS)
 def stop_offboard_mode(
-    service: ServiceDep, _: Operator, body: Annotated[StopOffboardArgs | None, Body()] = None
+    service: ServiceDep, caller: Operator, body: Annotated[StopOffboardArgs | None, Body()] = None
 ) -> CommandReply:
     """Stop the setpoint stream and hold."""
     args = body or StopOffboardArgs()
-    return CommandReply(**run_command(service, COMMANDS["stop_offboard_mode"], args))
+    return CommandReply(**run_command(service, COMMANDS["stop_offboard_mode"], args, caller))
 
 
 @router.post("/abort", responses=REFUSALS)
-def abort(service: ServiceDep, _: Operator) -> CommandReply:
+def abort(service: ServiceDep, caller: Operator) -> CommandReply:
     """Stop all motion now and hold."""
-    return CommandReply(**run_command(service, COMMANDS["abort"], NoArgs()))
+    return CommandReply(**run_command(service, COMMANDS["abort"], NoArgs(), caller))

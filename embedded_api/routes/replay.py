@@ -1,7 +1,8 @@
 """Replay control and flight sessions: the tlog side of the program.
 
 ``POST /api/control`` drives a replay link (``--connect replay:PATH`` or ``/api/control`` with
-``open``), ``GET /api/control`` reports where it is. Sessions are the SQLite index of every
+``open``; ``close`` ends it), ``GET /api/control`` reports where it is. A seek takes ``time_s``,
+``fraction`` (0..1) or the older ``value`` (+ ``fraction: true``). Sessions are the SQLite index of every
 recorded (or imported) flight; ``/tlog`` downloads the recording itself.
 """
 
@@ -29,14 +30,19 @@ NO_REPLAY: dict[int | str, dict[str, Any]] = {
 class ControlBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cmd: Literal["play", "pause", "seek", "speed", "step", "open"] = Field(..., description="what to do")
+    cmd: Literal["play", "pause", "seek", "speed", "step", "open", "close"] = Field(..., description="what to do")
     value: float | str | None = Field(
         default=None,
         description="seek: seconds from the start (or a fraction 0..1 with `fraction: true`); speed: 0.1-100, "
         "null = as fast as possible; step: frames; open: a tlog path",
     )
-    fraction: bool = Field(default=False, description="seek: `value` is a fraction of the log, not seconds")
-    link_id: str | None = Field(default=None, description="which replay; default: the only/first one")
+    fraction: float | bool | None = Field(
+        default=None,
+        description="seek: a fraction 0..1 of the log (`{cmd: seek, fraction: 0.9}`), or `true` to read `value` "
+        "as one",
+    )
+    time_s: float | None = Field(default=None, description="seek: seconds from the start of the log")
+    link_id: str | None = Field(default=None, description="which replay; default: the newest one")
 
 
 def _replay_or_404(call: Any) -> dict[str, Any]:
@@ -47,15 +53,39 @@ def _replay_or_404(call: Any) -> dict[str, Any]:
     return plain
 
 
+def _seek_target(body: ControlBody, number: float | None) -> dict[str, float]:
+    """``{"time_s": s}`` or ``{"fraction": f}`` from the three spellings; 422 unless exactly one is given."""
+    given: list[dict[str, float]] = []
+    if isinstance(body.fraction, bool):
+        if body.fraction and number is None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "`fraction: true` needs `value`")
+        if number is not None:
+            given.append({"fraction": number} if body.fraction else {"time_s": number})
+    else:
+        if body.fraction is not None:
+            given.append({"fraction": body.fraction})
+        if number is not None:
+            given.append({"time_s": number})
+    if body.time_s is not None:
+        given.append({"time_s": body.time_s})
+    if len(given) != 1:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "seek needs exactly one of `time_s` (seconds), `fraction` (0..1) or `value` (seconds)",
+        )
+    return given[0]
+
+
 @router.get("/api/control", responses=NO_REPLAY)
 def replay_status(service: ServiceDep, _: Viewer, link_id: str | None = None) -> dict[str, Any]:
     """Replay position, duration, speed and state."""
     return _replay_or_404(lambda: service.replay_status(link_id))
 
 
-@router.post("/api/control", responses=NO_REPLAY)
+@router.post("/api/control", responses={**NO_REPLAY, 409: {"description": "open: a system id of the log is "
+                                                           "already replaying from another log"}})
 def replay_control(body: ControlBody, service: ServiceDep, _: Operator) -> dict[str, Any]:
-    """Play, pause, seek, set speed, step or open a tlog replay."""
+    """Play, pause, seek, set speed, step, open or close a tlog replay."""
     link = body.link_id
     if body.cmd == "open":
         if not isinstance(body.value, str) or not body.value:
@@ -63,8 +93,12 @@ def replay_control(body: ControlBody, service: ServiceDep, _: Operator) -> dict[
         try:
             counters = service.connect("replay:" + body.value)
         except LinkError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+            code = status.HTTP_409_CONFLICT if "already replaying" in str(exc) else 422
+            raise HTTPException(code, str(exc)) from None
         return _replay_or_404(lambda: service.replay_status(counters.link_id))
+    if body.cmd == "close":
+        closed = _replay_or_404(lambda: {"closed": service.replay_close(link)})
+        return closed
     number = None
     if body.value is not None:
         try:
@@ -79,11 +113,8 @@ def replay_control(body: ControlBody, service: ServiceDep, _: Operator) -> dict[
         return _replay_or_404(lambda: service.replay_step(int(number or 1), link))
     if body.cmd == "speed":
         return _replay_or_404(lambda: service.replay_speed(number, link))
-    if number is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "seek needs `value`")
-    if body.fraction:
-        return _replay_or_404(lambda: service.replay_seek(fraction=number, link_id=link))
-    return _replay_or_404(lambda: service.replay_seek(time_s=number, link_id=link))
+    target = _seek_target(body, number)
+    return _replay_or_404(lambda: service.replay_seek(link_id=link, **target))
 
 
 @router.get("/api/sessions")

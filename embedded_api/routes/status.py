@@ -9,32 +9,12 @@ from fastapi import APIRouter
 
 from embedded_api.deps import RuntimeDep, ServiceDep, Viewer
 from gcs import __version__
-from gcs.core.errors import GcsError, VehicleNotFound
+from gcs.core.errors import GcsError
+from gcs.core.fleet.summary import fleet_status, vehicle_summaries
 from gcs.core.serialize import to_plain
 from gcs.core.service import GcsService
 
 router = APIRouter(tags=["status"])
-
-
-def vehicle_summaries(service: GcsService) -> list[dict[str, Any]]:
-    """One line per known vehicle: autopilot, type, mode, armed, link (shared with /api/vehicles)."""
-    items = []
-    for sid in service.vehicle_ids():
-        try:
-            s = service.vehicle_state(sid)
-        except VehicleNotFound:  # forgotten between the two calls
-            continue
-        items.append(
-            {
-                "system_id": sid,
-                "autopilot": s.autopilot.value,
-                "type": s.vehicle_type,
-                "mode": s.mode,
-                "armed": s.armed,
-                "link": s.link.state.value,
-            }
-        )
-    return items
 
 
 @router.get("/status")
@@ -48,12 +28,13 @@ def system_status(service: ServiceDep, runtime: RuntimeDep, _: Viewer) -> dict[s
         "vehicles": vehicle_summaries(service),
         "links": to_plain(service.links()),
         "commander": to_plain(service.commander_status()),
+        "fleet": fleet_status(service),
         "config": {
             "restart_pending": service.config.restart_pending(),
             "load_warning": service.config.load_warning,
         },
         "api": {
-            "stream_clients": sum(int(c["clients"]) for c in streams.values()),
+            "stream_clients": sum(int(c["clients"]) for c in streams.values()) + _webrtc_peers(runtime),
             "jobs": runtime.jobs.stats(),
         },
     }
@@ -89,17 +70,37 @@ def video_figures(service: GcsService, streams: dict[str, Any]) -> dict[str, Any
     return out
 
 
+def _webrtc_peers(runtime: Any) -> int:
+    stats = runtime.webrtc_stats()
+    return int(stats["peers"]) if stats else 0
+
+
+def webrtc_figures(service: GcsService, runtime: Any) -> dict[str, Any]:
+    """WebRTC peers (count, cap, codecs, frames sent/dropped, RTP bytes/s, each peer), or the settings."""
+    stats = runtime.webrtc_stats()
+    if stats is not None:
+        return dict(stats)
+    return {"enabled": bool(service.config.get("api", "webrtc_enabled")), "peers": 0,
+            "max_peers": int(service.config.get("api", "webrtc_max_peers")), "by_codec": {}, "connected_total": 0,
+            "refused": {}, "frames_sent": 0, "frames_dropped": 0, "bytes_sent": 0, "bandwidth_bytes_per_s": 0,
+            "list": []}
+
+
 @router.get("/stats")
 def stream_stats(service: ServiceDep, runtime: RuntimeDep, _: Viewer) -> dict[str, Any]:
-    """Streaming statistics: clients, frames/messages sent and dropped, bandwidth, encoder, ingest, jobs."""
+    """Streaming statistics: clients, frames/messages sent and dropped, bandwidth, encoder, WebRTC, ingest, jobs."""
     streams = runtime.hub.stats()
+    rtc = webrtc_figures(service, runtime)
     return {
         "time": time.time(),
-        "clients": sum(int(c["clients"]) for c in streams.values()),
-        "bandwidth_bytes_per_s": sum(int(c["bandwidth_bytes_per_s"]) for c in streams.values()),
+        "clients": sum(int(c["clients"]) for c in streams.values()) + int(rtc["peers"]),
+        "bandwidth_bytes_per_s": sum(int(c["bandwidth_bytes_per_s"]) for c in streams.values())
+        + int(rtc["bandwidth_bytes_per_s"]),
         "streams": streams,
         "video": video_figures(service, streams),
+        "webrtc": rtc,
         "ingest": runtime.ingest.as_dict(),
         "rate_limit": runtime.limiter.stats(),
+        "refused": runtime.refusals(),
         "jobs": runtime.jobs.stats(),
     }

@@ -2,7 +2,7 @@
 
 Both carry the same events from the one hub (see ``stream/``): first ``history`` (the recent past:
 status and log events, telemetry at 2 Hz), then ``telemetry`` (at most ``?rate=`` Hz, 1-50),
-``status`` and ``log`` as they happen, and ``dropped`` when this client fell behind and lost
+``status``, ``log`` and ``alert`` as they happen, and ``dropped`` when this client fell behind and lost
 events. JSON messages are ``{"type", "id", "time", "data"}``; ``?format=protobuf`` on the
 WebSocket sends each as a binary ``kestrel.v1.StreamEvent`` instead. WebSocket clients may also
 send commands (see ``embedded_api.ws``). SSE resumes after ``Last-Event-ID`` from the ring (status
@@ -16,17 +16,18 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 
-from embedded_api.auth import Principal, Role
+from embedded_api.auth import Role
 from embedded_api.deps import RuntimeDep, StreamViewer
+from embedded_api.ratelimit import token_from_scope
 from embedded_api.runtime import ApiRuntime
 from embedded_api.stream.events import dumps, history_json, history_proto, notice
 from embedded_api.stream.hub import StreamClient
-from embedded_api.ws import PolicyClose, authenticate, handle_client_message
+from embedded_api.ws import Caller, PolicyClose, authenticate, handle_client_message, watch_caller
 from gcs.core.service import GcsService
 
 router = APIRouter(tags=["telemetry"])
@@ -35,7 +36,7 @@ Rate = Annotated[int | None, Query(ge=1, le=50, description="telemetry messages 
 History = Annotated[int, Query(ge=0, le=1000, description="events of the recent past sent first")]
 
 
-async def _ws_sender(websocket: WebSocket, client: StreamClient, binary: bool, principal: Principal) -> None:
+async def _ws_sender(websocket: WebSocket, client: StreamClient, binary: bool, caller: Caller) -> None:
     while not client.closed:
         events = await client.get()
         drops = client.take_drops()
@@ -50,25 +51,34 @@ async def _ws_sender(websocket: WebSocket, client: StreamClient, binary: bool, p
                 text = event.json()
                 await websocket.send_text(text)
                 client.sent_one(len(text), event.time_s)
-        if principal.expires_s <= time.time():
+        if caller.principal.expires_s <= time.time():
             raise PolicyClose("token expired")
 
 
+async def _send_reply(websocket: WebSocket, reply: dict[str, Any], binary: bool) -> None:
+    if binary:
+        await websocket.send_bytes(notice(str(reply["type"]), reply, 0, time.time()).proto())
+    else:
+        await websocket.send_text(dumps(reply))
+
+
 async def _ws_receiver(
-    websocket: WebSocket, principal: Principal, service: GcsService, runtime: ApiRuntime, binary: bool
+    websocket: WebSocket, caller: Caller, service: GcsService, runtime: ApiRuntime, binary: bool
 ) -> None:
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
         raw = message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace")
-        reply = await handle_client_message(raw, principal, service, runtime)
-        if reply is None:
-            continue
-        if binary:
-            await websocket.send_bytes(notice(str(reply["type"]), reply, 0, time.time()).proto())
-        else:
-            await websocket.send_text(dumps(reply))
+        try:
+            reply = await handle_client_message(raw, caller, service, runtime)
+        except PolicyClose as exc:
+            if exc.reply is not None:
+                with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                    await _send_reply(websocket, exc.reply, binary)
+            raise
+        if reply is not None:
+            await _send_reply(websocket, reply, binary)
 
 
 @router.websocket("/ws/telemetry")
@@ -82,8 +92,8 @@ async def ws_telemetry(
     """Live telemetry, status and log events; send commands as JSON messages."""
     runtime: ApiRuntime = websocket.app.state.runtime
     service: GcsService = websocket.app.state.service
-    principal = await authenticate(websocket, token, Role.VIEWER, runtime.settings.ws_auth_timeout_s)
-    if principal is None:
+    caller = await authenticate(websocket, token, Role.VIEWER, runtime.settings.ws_auth_timeout_s)
+    if caller is None:
         return
     binary = format == "protobuf"
     channel = runtime.telemetry
@@ -96,8 +106,9 @@ async def ws_telemetry(
         else:
             await websocket.send_text(history_json(backlog, client.after_id, now))
         tasks = [
-            asyncio.create_task(_ws_sender(websocket, client, binary, principal)),
-            asyncio.create_task(_ws_receiver(websocket, principal, service, runtime, binary)),
+            asyncio.create_task(_ws_sender(websocket, client, binary, caller)),
+            asyncio.create_task(_ws_receiver(websocket, caller, service, runtime, binary)),
+            asyncio.create_task(watch_caller(caller, Role.VIEWER, runtime.settings.authority_check_s)),
         ]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
@@ -107,7 +118,7 @@ async def ws_telemetry(
                 await websocket.close(1001, "server shutting down")
     except PolicyClose as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(1008, str(exc)[:120])
+            await websocket.close(exc.code, str(exc)[:120])
     except WebSocketDisconnect:
         pass
     finally:
@@ -126,8 +137,9 @@ def _last_id(header: str | None, query: int | None) -> int | None:
 
 @router.get("/sse/telemetry", response_class=StreamingResponse)
 async def sse_telemetry(
+    request: Request,
     runtime: RuntimeDep,
-    _: StreamViewer,
+    principal: StreamViewer,
     rate: Rate = None,
     history: History = 100,
     last_event_id: Annotated[str | None, Header(description="resume after this event id")] = None,
@@ -138,6 +150,10 @@ async def sse_telemetry(
     resume = _last_id(last_event_id, after)
     rate_hz = rate or runtime.settings.default_rate_hz
     keepalive_s = runtime.settings.keepalive_s
+    # An account's stream re-checks the account (removed or downgraded: the stream ends, saying why).
+    token = token_from_scope(request.scope)
+    caller = Caller(request.app.state.authority, token, principal) if principal.account and token else None
+    check_s = runtime.settings.authority_check_s
 
     async def body() -> AsyncIterator[bytes]:
         client, backlog = channel.connect("sse", rate_hz, after_id=resume, history=history, keepalive_s=keepalive_s)
@@ -152,8 +168,16 @@ async def sse_telemetry(
                     yield f"event: gap\ndata: {dumps(gap)}\n\n".encode()
                 for event in backlog:
                     yield event.sse()
+            next_check = time.monotonic() + check_s
             while not client.closed:
-                events = await client.get()
+                events = await client.get(check_s if caller else None)
+                if caller is not None and time.monotonic() >= next_check:
+                    next_check = time.monotonic() + check_s
+                    try:
+                        caller.check(Role.VIEWER)
+                    except PolicyClose as exc:
+                        yield f"event: closed\ndata: {dumps({'code': exc.code, 'reason': str(exc)})}\n\n".encode()
+                        return
                 if client.take_keepalive() and not events:
                     yield b": keep-alive\n\n"
                 if not events:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, status
 
 from embedded_api.deps import ServiceDep, Viewer
-from embedded_api.routes.status import vehicle_summaries
 from gcs.core.errors import VehicleNotFound
+from gcs.core.fleet.summary import vehicle_summaries
 from gcs.core.serialize import to_plain
 
 router = APIRouter(tags=["telemetry"])

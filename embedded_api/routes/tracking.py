@@ -4,8 +4,9 @@ Boxes and clicks are frame pixels, or fractions of the frame (0..1) with ``norma
 when ``normalised`` is left out, values that all lie within 0..1 are taken as fractions. A start
 answers at once with the tracker's state then; the lock itself is reported by the tracker on
 the next frame (``GET /telemetry/tracker_data``, or the ``tracker`` messages of
-``/ws/video_feed``). A refusal (no video, unknown tracker, smart mode without its model) answers
-4xx with the core's reason.
+``/ws/video_feed``). A smart click instead waits for the next frame's detections and answers with
+the outcome: locked, or 422 with why nothing was selected. A refusal (no video, unknown tracker,
+smart mode without its model) answers 4xx with the core's reason.
 """
 
 from __future__ import annotations
@@ -83,12 +84,20 @@ def stop_tracking(service: ServiceDep, _: Operator) -> dict[str, Any]:
     return {"accepted": True, "target": target_plain(service.tracker_data())}
 
 
-@router.post("/commands/smart_click", responses=REFUSED)
+SMART_REFUSED: dict[int | str, dict[str, Any]] = {
+    **REFUSED,
+    422: {"description": "the click selected nothing on the next frame; the reason (e.g. no detection under it)"},
+}
+
+
+@router.post("/commands/smart_click", responses=SMART_REFUSED)
 def smart_click(service: ServiceDep, _: Operator, body: ClickBody) -> dict[str, Any]:
-    """Track the detected object under a click (switches smart mode on first)."""
+    """Track the detected object under a click (smart mode on first); answers locked, or 422 with why not."""
+    # waits (up to 1.5 s) for the next frame's detections; "pending" only if no frame came in time
     normalised = _is_normalised(body.normalised, body.x, body.y)
     target = service.smart_click(body.x, body.y, normalised=normalised)
-    return {"accepted": True, "smart_mode": service.smart_mode, "target": target_plain(target)}
+    outcome = "locked" if target.is_locked else "pending"
+    return {"accepted": True, "outcome": outcome, "smart_mode": service.smart_mode, "target": target_plain(target)}
 
 
 @router.post("/commands/toggle_smart_mode", responses=REFUSED)
@@ -98,9 +107,16 @@ def toggle_smart_mode(service: ServiceDep, _: Operator) -> dict[str, Any]:
     return {"smart_mode": service.smart_mode, "tracker": tracker}
 
 
-@router.post("/commands/start_following", responses=REFUSED)
+FOLLOW_REFUSED: dict[int | str, dict[str, Any]] = {
+    **REFUSED,
+    409: {"description": "not available now, with the reason: nothing tracked or not LOCKED, no GPS fix, "
+          "critical battery, not flying, a read-only replay (GET /api/actions says it beforehand)"},
+}
+
+
+@router.post("/commands/start_following", responses=FOLLOW_REFUSED)
 def start_following(service: ServiceDep, _: Operator) -> dict[str, Any]:
-    """Follow the tracked target: enter OFFBOARD/GUIDED and let the follower drive."""
+    """Follow the LOCKED target: enter OFFBOARD/GUIDED and let the follower drive (409 with why not)."""
     return to_plain(service.start_following())  # type: ignore[no-any-return]
 
 

@@ -18,12 +18,13 @@ from embedded_api.commands import (
     MIN_TAKEOFF_M,
     CommandReply,
     DisarmArgs,
+    GotoArgs,
     ModeArgs,
     TakeoffArgs,
     VehicleArgs,
     run_command,
 )
-from embedded_api.deps import Operator, ServiceDep
+from embedded_api.deps import Operator, ServiceDep, Viewer
 
 router = APIRouter(prefix="/api/vehicle", tags=["vehicle"])
 
@@ -40,7 +41,10 @@ class _Body(BaseModel):
 
 
 class DisarmBody(_Body):
-    force: bool = Field(default=False, description="disarm even in flight (the autopilot's emergency stop)")
+    force: bool = Field(default=False, description="override the autopilot's checks (its emergency motor stop)")
+    confirm_in_flight: bool = Field(
+        default=False, description="disarm although the vehicle is flying (it falls); without it: 409 in flight"
+    )
 
 
 class TakeoffBody(_Body):
@@ -49,52 +53,77 @@ class TakeoffBody(_Body):
     )
 
 
+class GotoBody(_Body):
+    lat_deg: float = Field(..., ge=-90, le=90, allow_inf_nan=False, description="latitude, WGS84 degrees")
+    lon_deg: float = Field(..., ge=-180, le=180, allow_inf_nan=False, description="longitude, WGS84 degrees")
+    alt_rel_m: float | None = Field(
+        default=None, allow_inf_nan=False, description="height above home, metres; default: the height it flies at"
+    )
+
+
 class ModeBody(_Body):
     mode: str = Field(..., min_length=1, max_length=32, description="flight mode name, e.g. POSCTL, GUIDED, LOITER")
 
 
+@router.get("/modes", responses={404: {"description": "no such vehicle"}})
+def modes(service: ServiceDep, _: Viewer, vehicle: VehicleQuery = None) -> dict[str, Any]:
+    """The vehicle's flight modes: name, kind (holds/moves/sticks), what it does, whether to confirm it now."""
+    return service.flight_modes(vehicle).plain()
+
+
 @router.post("/arm", responses=REFUSALS)
-def arm(service: ServiceDep, _: Operator, vehicle: VehicleQuery = None) -> CommandReply:
+def arm(service: ServiceDep, caller: Operator, vehicle: VehicleQuery = None) -> CommandReply:
     """Arm the motors."""
-    return CommandReply(**run_command(service, COMMANDS["arm"], VehicleArgs(vehicle=vehicle)))
+    return CommandReply(**run_command(service, COMMANDS["arm"], VehicleArgs(vehicle=vehicle), caller))
 
 
 @router.post("/disarm", responses=REFUSALS)
 def disarm(
-    service: ServiceDep, _: Operator, body: Annotated[DisarmBody | None, Body()] = None, vehicle: VehicleQuery = None
+    service: ServiceDep,
+    caller: Operator,
+    body: Annotated[DisarmBody | None, Body()] = None,
+    vehicle: VehicleQuery = None,
 ) -> CommandReply:
-    """Disarm the motors (``force``: also in flight)."""
-    args = DisarmArgs(vehicle=vehicle, force=body.force if body else False)
-    return CommandReply(**run_command(service, COMMANDS["disarm"], args))
+    """Disarm the motors; in flight only with ``confirm_in_flight`` (else 409), ``force`` to override checks."""
+    body = body or DisarmBody()
+    args = DisarmArgs(vehicle=vehicle, force=body.force, confirm_in_flight=body.confirm_in_flight)
+    return CommandReply(**run_command(service, COMMANDS["disarm"], args, caller))
 
 
 @router.post("/takeoff", responses=REFUSALS)
-def takeoff(service: ServiceDep, _: Operator, body: TakeoffBody, vehicle: VehicleQuery = None) -> CommandReply:
+def takeoff(service: ServiceDep, caller: Operator, body: TakeoffBody, vehicle: VehicleQuery = None) -> CommandReply:
     """Take off and climb to ``altitude_m`` above home (arm first)."""
     args = TakeoffArgs(vehicle=vehicle, altitude_m=body.altitude_m)
-    return CommandReply(**run_command(service, COMMANDS["takeoff"], args))
+    return CommandReply(**run_command(service, COMMANDS["takeoff"], args, caller))
 
 
 @router.post("/land", responses=REFUSALS)
-def land(service: ServiceDep, _: Operator, vehicle: VehicleQuery = None) -> CommandReply:
+def land(service: ServiceDep, caller: Operator, vehicle: VehicleQuery = None) -> CommandReply:
     """Land where the vehicle is."""
-    return CommandReply(**run_command(service, COMMANDS["land"], VehicleArgs(vehicle=vehicle)))
+    return CommandReply(**run_command(service, COMMANDS["land"], VehicleArgs(vehicle=vehicle), caller))
 
 
 @router.post("/rtl", responses=REFUSALS)
-def rtl(service: ServiceDep, _: Operator, vehicle: VehicleQuery = None) -> CommandReply:
+def rtl(service: ServiceDep, caller: Operator, vehicle: VehicleQuery = None) -> CommandReply:
     """Return to launch."""
-    return CommandReply(**run_command(service, COMMANDS["rtl"], VehicleArgs(vehicle=vehicle)))
+    return CommandReply(**run_command(service, COMMANDS["rtl"], VehicleArgs(vehicle=vehicle), caller))
 
 
 @router.post("/hold", responses=REFUSALS)
-def hold(service: ServiceDep, _: Operator, vehicle: VehicleQuery = None) -> CommandReply:
+def hold(service: ServiceDep, caller: Operator, vehicle: VehicleQuery = None) -> CommandReply:
     """Hold position (the autopilot's loiter/hold mode)."""
-    return CommandReply(**run_command(service, COMMANDS["hold"], VehicleArgs(vehicle=vehicle)))
+    return CommandReply(**run_command(service, COMMANDS["hold"], VehicleArgs(vehicle=vehicle), caller))
 
 
 @router.post("/mode", responses={**REFUSALS, 422: {"description": "a mode this autopilot does not have"}})
-def mode(service: ServiceDep, _: Operator, body: ModeBody, vehicle: VehicleQuery = None) -> CommandReply:
+def mode(service: ServiceDep, caller: Operator, body: ModeBody, vehicle: VehicleQuery = None) -> CommandReply:
     """Set a flight mode by name (the autopilot's own names)."""
     args = ModeArgs(vehicle=vehicle, mode=body.mode)
-    return CommandReply(**run_command(service, COMMANDS["mode"], args))
+    return CommandReply(**run_command(service, COMMANDS["mode"], args, caller))
+
+
+@router.post("/goto", responses=REFUSALS)
+def goto(service: ServiceDep, caller: Operator, body: GotoBody, vehicle: VehicleQuery = None) -> CommandReply:
+    """Fly to a point and hold there (the map's click-to-fly): 409 on the ground, for a replay, outside the geofence."""
+    args = GotoArgs(vehicle=vehicle, lat_deg=body.lat_deg, lon_deg=body.lon_deg, alt_rel_m=body.alt_rel_m)
+    return CommandReply(**run_command(service, COMMANDS["goto"], args, caller))

@@ -1,4 +1,4 @@
-"""Video (viewer role; reconnect: operator): MJPEG, WebSocket frames, snapshot, health.
+"""Video (viewer role; reconnect: operator): MJPEG, WebSocket frames, snapshot, health, H.264 out.
 
 One pump per app (``stream/video_pump.py``) holds one JPEG consumer of the core's encode-once
 fan-out (so every web client shares the same encoding) and publishes each new frame on the hub's
@@ -32,7 +32,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, WebSocke
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from embedded_api.auth import Principal, Role
+from embedded_api.auth import Role
 from embedded_api.deps import Operator, ServiceDep, StreamViewer, Viewer
 from embedded_api.runtime import ApiRuntime
 from embedded_api.stream.events import HubEvent, dumps, notice
@@ -45,7 +45,7 @@ from embedded_api.stream.video_pump import (  # noqa: F401  (re-exported: tests 
     video_pump,
     video_state,
 )
-from embedded_api.ws import PolicyClose, authenticate
+from embedded_api.ws import Caller, PolicyClose, authenticate, watch_caller
 from gcs.core.errors import GcsError
 from gcs.core.serialize import to_plain
 from gcs.core.video import EncodedFrame
@@ -133,7 +133,7 @@ async def video_feed(
 
 
 async def _ws_sender(
-    websocket: WebSocket, client: StreamClient, principal: Principal, overlay: bool, max_frames: int | None
+    websocket: WebSocket, client: StreamClient, caller: Caller, overlay: bool, max_frames: int | None
 ) -> None:
     sent = 0
     while not client.closed:
@@ -155,7 +155,7 @@ async def _ws_sender(
             sent += 1
             if max_frames is not None and sent >= max_frames:
                 return
-        if principal.expires_s <= time.time():
+        if caller.principal.expires_s <= time.time():
             raise PolicyClose("token expired")
 
 
@@ -179,8 +179,8 @@ async def ws_video_feed(
 ) -> None:
     """Live video: binary frames (16-byte header: >Qd seq, capture time; then JPEG) and JSON state."""
     runtime: ApiRuntime = websocket.app.state.runtime
-    principal = await authenticate(websocket, token, Role.VIEWER, runtime.settings.ws_auth_timeout_s)
-    if principal is None:
+    caller = await authenticate(websocket, token, Role.VIEWER, runtime.settings.ws_auth_timeout_s)
+    if caller is None:
         return
     pump = video_pump(websocket.app)
     client, _backlog = pump.channel.connect("ws", fps or MAX_FPS)
@@ -191,8 +191,9 @@ async def ws_video_feed(
             for text in await run_in_threadpool(pump.state_messages):
                 await websocket.send_text(text)
         tasks = [
-            asyncio.create_task(_ws_sender(websocket, client, principal, overlay, max_frames)),
+            asyncio.create_task(_ws_sender(websocket, client, caller, overlay, max_frames)),
             asyncio.create_task(_ws_receiver(websocket)),
+            asyncio.create_task(watch_caller(caller, Role.VIEWER, runtime.settings.authority_check_s)),
         ]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
@@ -203,7 +204,7 @@ async def ws_video_feed(
             await websocket.close(1000, "done")
     except PolicyClose as exc:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(1008, str(exc)[:120])
+            await websocket.close(exc.code, str(exc)[:120])
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -259,6 +260,35 @@ def health(service: ServiceDep, request: Request, _: Viewer) -> dict[str, Any]:
     pump: VideoPump | None = getattr(request.app.state, "video_pump", None)
     out["stream"] = pump.channel.stats() if pump is not None else {"clients": 0}
     return out
+
+
+@router.get("/api/video/out", responses=NO_VIDEO)
+def video_out(service: ServiceDep, _: Viewer) -> dict[str, Any]:
+    """The H.264 RTP stream (config video.rtp_*): enabled, streaming, where to, packets, why not, encoder."""
+    out = service.video_out_status()
+    if out is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, video_state(service)["reason"] or "no video")
+    return dict(to_plain(out))
+
+
+@router.get(
+    "/api/video/out.sdp", response_class=Response,
+    responses={200: {"content": {"application/sdp": {}}}, 404: {"description": "the RTP stream is not running"},
+               **NO_VIDEO},
+)  # fmt: skip
+def video_out_sdp(service: ServiceDep, _: Viewer) -> Response:
+    """The RTP stream's session description, for VLC or ffplay (QGC needs none)."""
+    out = service.video_out_status()
+    if out is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, video_state(service)["reason"] or "no video")
+    sdp = service.video_out_sdp()
+    if sdp is None:
+        if out.error:
+            why = f"not running: {out.error}"
+        else:
+            why = "not sent yet" if out.rtp_enabled else "off (config video.rtp_enabled)"
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"the RTP video stream is {why}")
+    return Response(sdp, media_type="application/sdp", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/api/video/reconnect", responses={400: {"description": "the source cannot be opened; why"}})

@@ -11,58 +11,17 @@ by every client (encode once). The JSON shape is the same on WebSocket and SSE::
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 
-from embedded_api.proto import kestrel_pb2 as pb
 from gcs.core.models import VehicleState
+from gcs.core.proto import kestrel_pb2 as pb
+from gcs.core.proto.convert import vehicle_state_proto
 from gcs.core.serialize import to_plain
 
 Plain = Callable[[Any], Any]
-
-
-def _finite(value: float | None, default: float = 0.0) -> float:
-    return value if value is not None and math.isfinite(value) else default
-
-
-def vehicle_state_proto(state: VehicleState) -> pb.VehicleState:
-    """The protobuf form of a core ``VehicleState`` (flattened; NaN becomes 0)."""
-    msg = pb.VehicleState(
-        system_id=state.system_id,
-        autopilot=state.autopilot.value,
-        vehicle_type=state.vehicle_type,
-        mode=state.mode,
-        armed=state.armed,
-        system_status=state.system_status,
-        roll_rad=_finite(state.attitude.roll_rad),
-        pitch_rad=_finite(state.attitude.pitch_rad),
-        yaw_rad=_finite(state.attitude.yaw_rad),
-        lat_deg=_finite(state.global_position.lat_deg),
-        lon_deg=_finite(state.global_position.lon_deg),
-        alt_msl_m=_finite(state.global_position.alt_msl_m),
-        alt_rel_m=_finite(state.global_position.alt_rel_m),
-        north_mps=_finite(state.velocity.north_mps),
-        east_mps=_finite(state.velocity.east_mps),
-        down_mps=_finite(state.velocity.down_mps),
-        groundspeed_mps=_finite(state.hud.groundspeed_mps),
-        airspeed_mps=_finite(state.hud.airspeed_mps),
-        heading_deg=_finite(state.hud.heading_deg),
-        climb_mps=_finite(state.hud.climb_mps),
-        throttle_pct=_finite(state.hud.throttle_pct),
-        gps_fix_type=state.gps.fix_type,
-        satellites=state.gps.satellites,
-        landed_state=state.landed_state,
-        link_state=state.link.state.value,
-        last_update_s=_finite(state.last_update_s),
-    )
-    if state.battery.voltage_v is not None and math.isfinite(state.battery.voltage_v):
-        msg.battery_voltage_v = state.battery.voltage_v
-    if state.battery.remaining_pct is not None and math.isfinite(state.battery.remaining_pct):
-        msg.battery_remaining_pct = state.battery.remaining_pct
-    return msg
 
 
 ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS

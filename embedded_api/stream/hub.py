@@ -203,12 +203,14 @@ class Channel:
         name: str,
         *,
         throttled: Iterable[str] = (),
+        unkept: Iterable[str] = (),
         ring_size: int = 0,
         ring_rate_hz: float = 2.0,
         queue_size: int = 64,
     ) -> None:
         self.name = name
         self.throttled = frozenset(throttled)
+        self.unkept = frozenset(unkept)  # live only, never in the ring (the map: GET /api/map has it whole)
         self.queue_size = queue_size
         self._ring: deque[HubEvent] = deque(maxlen=max(ring_size, 1))
         self._ring_enabled = ring_size > 0
@@ -258,6 +260,8 @@ class Channel:
                 self._scheduled = False
 
     def _ring_wants(self, event: HubEvent) -> bool:
+        if event.type in self.unkept:
+            return False
         if event.type not in self.throttled:
             return True
         last = self._ring_last.get(event.type, 0.0)

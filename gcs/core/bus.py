@@ -35,6 +35,11 @@ class Topics:
     REPLAY = "replay.state"  # ReplayStatus of a tlog replay (position, speed, playing)
     RECORDING = "logs.recording"  # RecordingStatus of one link's tlog (file, frames, error)
     SESSIONS = "logs.sessions"  # id of a flight session that was opened, changed or closed
+    PARAMS_PROGRESS = "params.progress"  # ParamProgress of a vehicle's parameter download
+    PARAM_CHANGED = "params.changed"  # ParamChange: a vehicle parameter took a new value
+    MISSION_CURRENT = "mission.current"  # MissionProgress: the vehicle's current item or mission state changed
+    MISSION_REACHED = "mission.reached"  # MissionReached: the vehicle reached a mission item (MISSION_ITEM_REACHED)
+    MISSION_CHANGED = "mission.changed"  # MissionChange: a mission/fence/rally list was downloaded, uploaded or cleared
 
     @staticmethod
     def vehicle_state(sysid: int) -> str:

@@ -115,6 +115,54 @@ class Gps:
         return self.fix_type >= 3
 
 
+# EKF_STATUS_REPORT flags an ArduPilot estimate needs before it can hold or fly a position
+EKF_ATTITUDE = 1
+EKF_VELOCITY_HORIZ = 2
+EKF_POS_HORIZ_REL = 8
+EKF_POS_HORIZ_ABS = 16
+EKF_CONST_POS_MODE = 128
+EKF_UNINITIALIZED = 1024
+EKF_GPS_GLITCH = 32768
+SENSOR_AHRS = 0x200000  # MAV_SYS_STATUS_AHRS: PX4 and ArduPilot clear it when the estimate is bad
+SENSOR_GPS = 0x20  # MAV_SYS_STATUS_SENSOR_GPS
+
+
+@dataclass(frozen=True)
+class Health:
+    """Sensor and estimator health as the vehicle reports it; ``None`` = never reported.
+
+    ``sensors_*`` are SYS_STATUS bit masks (MAV_SYS_STATUS_SENSOR), ``ekf_flags`` is
+    EKF_STATUS_REPORT.flags (ArduPilot), ``fence_breached`` FENCE_STATUS.breach_status.
+    """
+
+    sensors_present: int | None = None
+    sensors_enabled: int | None = None
+    sensors_health: int | None = None
+    ekf_flags: int | None = None
+    fence_breached: bool | None = None
+    fence_breach_type: int = 0  # FENCE_BREACH: 1 min altitude, 2 max altitude, 3 boundary
+
+    def sensor_ok(self, bit: int) -> bool | None:
+        """False when the sensor is present and enabled but unhealthy; None when not reported."""
+        if self.sensors_health is None or self.sensors_present is None or not self.sensors_present & bit:
+            return None
+        if self.sensors_enabled is not None and not self.sensors_enabled & bit:
+            return None
+        return bool(self.sensors_health & bit)
+
+    @property
+    def position_estimate_ok(self) -> bool | None:
+        """Whether the autopilot's estimate can hold a position: EKF flags when the vehicle sends
+        them (attitude, horizontal velocity and position, no glitch, not initialising), else the
+        SYS_STATUS AHRS health bit; None when neither is reported."""
+        if self.ekf_flags is not None:
+            f = self.ekf_flags
+            need = EKF_ATTITUDE | EKF_VELOCITY_HORIZ
+            has_pos = bool(f & (EKF_POS_HORIZ_ABS | EKF_POS_HORIZ_REL)) and not f & EKF_CONST_POS_MODE
+            return (f & need) == need and has_pos and not f & (EKF_UNINITIALIZED | EKF_GPS_GLITCH)
+        return self.sensor_ok(SENSOR_AHRS)
+
+
 @dataclass(frozen=True)
 class HomePosition:
     lat_deg: float
@@ -170,6 +218,7 @@ class VehicleState:
     hud: Hud = field(default_factory=Hud)
     battery: Battery = field(default_factory=Battery)
     gps: Gps = field(default_factory=Gps)
+    health: Health = field(default_factory=Health)
     home: HomePosition | None = None
     landed_state: str = "UNDEFINED"  # MAV_LANDED_STATE name without prefix
     statustexts: tuple[StatusText, ...] = ()

@@ -16,19 +16,30 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from gcs.core.availability import ALREADY_STREAMING, in_flight
+from gcs.core.availability_watch import AvailabilityWatch
 from gcs.core.bus import MessageBus, Subscription, Topics
 from gcs.core.config import ConfigStore, GcsConfig
-from gcs.core.errors import CommandError, LinkError, RecordingError, VehicleNotFound
+from gcs.core.errors import CommandError, CommandRejected, LinkError, RecordingError, VehicleNotFound
+from gcs.core.fleet.mqtt_commands import FleetCommands
+from gcs.core.fleet.mqtt_link import FleetPublisher
+from gcs.core.fleet.relay import FleetRelay
+from gcs.core.fleet.service_link import start_fleet_commands, start_fleet_publisher
 from gcs.core.logs import (
     FlightRecorder,
     RecorderSettings,
-    ReplayLink,
     SessionStore,
     recover_open_sessions,
 )
 from gcs.core.logs.paths import sessions_db_path, tlog_dir
 from gcs.core.models import CommandIntent, CommandResult, LinkState, VehicleState, VelocityIntent
+from gcs.core.service_actions import ActionsFacade
+from gcs.core.service_alerts import AlertsFacade
+from gcs.core.service_camera import build_camera_component
 from gcs.core.service_logs import LogsFacade
+from gcs.core.service_map import MapFacade
+from gcs.core.service_missions import MissionsFacade
+from gcs.core.service_params import ParamsFacade
 from gcs.core.service_vision import VisionFacade
 from gcs.core.sim import SimConfig, SimVehicle
 from gcs.core.vehicle import offboard
@@ -45,7 +56,7 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 
-class GcsService(VisionFacade, LogsFacade):
+class GcsService(ActionsFacade, AlertsFacade, VisionFacade, LogsFacade, ParamsFacade, MapFacade, MissionsFacade):
     """Facade over the core; construct, ``start()``, use from any non-GUI thread, ``close()``."""
 
     def __init__(self, config: ConfigStore, bus: MessageBus | None = None) -> None:
@@ -65,6 +76,11 @@ class GcsService(VisionFacade, LogsFacade):
         self._links_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._sims: list[SimVehicle] = []
+        self._params_hooked: set[int] = set()  # parameter managers whose changes we log (ParamsFacade)
+        self._params_lock = threading.Lock()
+        self._missions_lock = threading.Lock()  # MissionsFacade: lists seen per vehicle, managers hooked
+        self._missions_seen: dict[int, dict[Any, Any]] = {}
+        self._missions_hooked: set[int] = set()
         self.forwarding = Forwarding(self._forward_targets)
         self.sessions: SessionStore | None = None  # opened by start(); None if the database is unusable
         self.recorder: FlightRecorder | None = None
@@ -73,7 +89,17 @@ class GcsService(VisionFacade, LogsFacade):
         )
         self._unsubscribe_config = config.subscribe(self._on_config_changed)
         self.fleet.add_link_listener(self._on_link_event)
+        self.camera = build_camera_component(self)  # Kestrel as a MAVLink tracking camera (QGC)
+        self.fleet_publisher: FleetPublisher | None = None  # fleet.mqtt_url: started by start()
+        self.fleet_commands: FleetCommands | None = None  # fleet.mqtt_commands: started by start()
+        self.fleet_relay: FleetRelay | None = None  # `gcs relay`: the fleet's vehicles from the broker
         self.started_s = time.time()
+        self.availability_watch = AvailabilityWatch(
+            self.bus, lambda: self._situation(None), lambda: self.config.current.safety
+        )
+        self._build_alerts()
+        self._build_map()
+        self.map.mission_source = self._map_mission  # MissionsFacade: the mission items the map draws
 
     @staticmethod
     def _command_settings(cfg: GcsConfig) -> CommandSettings:
@@ -104,11 +130,22 @@ class GcsService(VisionFacade, LogsFacade):
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def start(self, *, video: bool = True) -> None:
-        """Start the core; ``video=False`` skips opening config video.source (the CLI's --no-video)."""
+    def start(self, *, video: bool = True, relay: bool = False) -> None:
+        """Start the core; ``video=False`` skips opening config video.source (the CLI's --no-video);
+        ``relay`` (``gcs relay``) opens none of the configured links, outputs or fleet publishing:
+        its vehicles come from the broker (``start_relay``)."""
         self.fleet.start()
         self.commander.start()
+        if self.camera is not None and not relay:
+            self.camera.start()
+        if not relay:
+            self.fleet_publisher = start_fleet_publisher(self.bus, self.config.current)
+            self.fleet_commands = start_fleet_commands(self, self.fleet_publisher, self.config)
         self._start_sessions()
+        self.alert_monitor.start()
+        if relay:
+            return
+        self.map.start()
         for url in self.config.current.link.connections:
             try:
                 self.connect(url)
@@ -144,6 +181,17 @@ class GcsService(VisionFacade, LogsFacade):
         )
 
     def close(self) -> None:
+        self.alert_monitor.close()
+        self.map.close()
+        self.availability_watch.close()
+        if self.camera is not None:
+            self.camera.close()
+        if self.fleet_relay is not None:
+            self.fleet_relay.close()
+        if self.fleet_commands is not None:
+            self.fleet_commands.close()
+        if self.fleet_publisher is not None:
+            self.fleet_publisher.close()
         self.vision.close()
         self.commander.disengage("shutting down")
         self.commander.close()
@@ -168,12 +216,7 @@ class GcsService(VisionFacade, LogsFacade):
         """Open a MAVProxy-style connection string; listening sockets fail at once if busy."""
         spec = parse_connection_string(url)
         if spec.kind is LinkKind.REPLAY:
-            replay = ReplayLink(
-                spec, self.fleet, link_id=f"replay{next(self._ids)}", on_status=self._publish_replay,
-                on_command_ack=self._publish_replayed_ack,
-            )
-            self._add_link(replay)
-            return replay.counters()
+            return self._open_replay(spec, f"replay{next(self._ids)}")
         cfg = self.config.current.link
         link = MavlinkLink(
             spec,
@@ -228,9 +271,11 @@ class GcsService(VisionFacade, LogsFacade):
         return link
 
     def start_demo(
-        self, flavour: str | None = None, *, port: int | None = None, gps_fix_delay_s: float = 0.0
+        self, flavour: str | None = None, *, port: int | None = None, gps_fix_delay_s: float = 0.0,
+        system_id: int | None = None,
     ) -> SimVehicle:
-        """Start the built-in simulated vehicle and listen for it like QGC would (udpin)."""
+        """Start the built-in simulated vehicle and listen for it like QGC would (udpin); ``system_id``
+        (default 1, 2, ... per simulator) tells vehicles of several GCS apart in one fleet."""
         cfg = self.config.current.link
         listen_port = cfg.demo_port if port is None else port
         try:
@@ -244,7 +289,7 @@ class GcsService(VisionFacade, LogsFacade):
         sim = SimVehicle(
             SimConfig(
                 flavour=chosen,
-                system_id=1 + len(self._sims),
+                system_id=system_id or 1 + len(self._sims),
                 targets=(("127.0.0.1", bound),),
                 gps_fix_delay_s=gps_fix_delay_s,
             )
@@ -253,6 +298,29 @@ class GcsService(VisionFacade, LogsFacade):
         self._sims.append(sim)
         log.info("built-in %s simulator sends to udp 127.0.0.1:%d", chosen, bound)
         return sim
+
+    def start_relay(self, url: str, *, commands: bool = False, prefix: str | None = None) -> FleetRelay:
+        """Show the fleet's vehicles from the broker at ``url`` (``gcs relay``); ``commands``: forward
+        the API's commands, each with its caller's token, to the GCS that flies the vehicle."""
+        relay = FleetRelay(self.fleet, url, self.config.current.fleet, prefix=prefix, commands=commands)
+        relay.start()
+        self.fleet_relay = relay
+        return relay
+
+    def forward_command(self, name: str, args: dict[str, Any], token: str, system_id: int) -> CommandResult:
+        """A relay: ``name`` (a command table entry) with the caller's token to the GCS flying ``system_id``."""
+        relay = self.fleet_relay
+        if relay is None:
+            raise LinkError("this instance is not a relay: nothing to forward to")
+        return self._run_command(name.upper(), lambda: relay.forward(name, args, token, system_id))
+
+    def compression_stats(self) -> dict[str, dict[str, Any]] | None:
+        """The fleet link's predictive compression per vehicle (``fleet.mqtt_compression``), else None."""
+        return self.fleet_publisher.compression_stats() if self.fleet_publisher is not None else None
+
+    def vehicle_origin(self, system_id: int) -> str | None:
+        """The fleet GCS a relayed vehicle flies from; None for this instance's own vehicles."""
+        return self.fleet_relay.origin(system_id) if self.fleet_relay is not None else None
 
     @property
     def simulators(self) -> list[SimVehicle]:
@@ -308,32 +376,70 @@ class GcsService(VisionFacade, LogsFacade):
     def arm(self, system_id: int | None = None) -> CommandResult:
         return self._run_command("ARM", self._vehicle(system_id).arm)
 
-    def disarm(self, system_id: int | None = None, force: bool = False) -> CommandResult:
+    def disarm(
+        self, system_id: int | None = None, force: bool = False, *, confirm_in_flight: bool = False
+    ) -> CommandResult:
+        """Disarm; while flying only with ``confirm_in_flight`` (the motors stop and the vehicle falls)."""
         vehicle = self._vehicle(system_id)
-        return self._run_command("DISARM", lambda: vehicle.disarm(force))
+
+        def action() -> CommandResult:
+            if in_flight(vehicle.state) and not confirm_in_flight:
+                raise CommandRejected(
+                    "DISARM refused: the vehicle is flying; disarming stops the motors and it falls "
+                    "(confirm it: confirm_in_flight)", "DISARM", "LOCAL_REFUSAL")
+            return vehicle.disarm(force)
+
+        return self._run_command("DISARM", action)
+
+    def _stop_driving(self, vehicle: Vehicle, why: str) -> None:
+        """The program is about to command ``vehicle`` out of offboard/guided: stop the stream and
+        the follower first, so no setpoint follows the command and nothing resumes by itself."""
+        if self.commander.engaged_vehicle is vehicle:
+            self.vision.follow.disable(why)
+            self.commander.disengage(why)
 
     def set_mode(self, mode: str, system_id: int | None = None) -> CommandResult:
         vehicle = self._vehicle(system_id)
+        if mode.upper() != vehicle.flavour.offboard_mode(vehicle.state.mav_type):
+            self._stop_driving(vehicle, f"mode {mode.upper()} commanded")
         return self._run_command("SET_MODE", lambda: vehicle.set_mode(mode))
 
     def takeoff(self, altitude_m: float, system_id: int | None = None) -> CommandResult:
         vehicle = self._vehicle(system_id)
-        return self._run_command("TAKEOFF", lambda: vehicle.takeoff(altitude_m))
+
+        def action() -> CommandResult:
+            self._refuse_unless("takeoff", vehicle)
+            return vehicle.takeoff(altitude_m)
+
+        return self._run_command("TAKEOFF", action)
 
     def land(self, system_id: int | None = None) -> CommandResult:
-        return self._run_command("LAND", self._vehicle(system_id).land)
+        vehicle = self._vehicle(system_id)
+        self._stop_driving(vehicle, "land commanded")
+        return self._run_command("LAND", vehicle.land)
 
     def rtl(self, system_id: int | None = None) -> CommandResult:
-        return self._run_command("RTL", self._vehicle(system_id).rtl)
+        vehicle = self._vehicle(system_id)
+        self._stop_driving(vehicle, "RTL commanded")
+        return self._run_command("RTL", vehicle.rtl)
 
     def hold(self, system_id: int | None = None) -> CommandResult:
-        return self._run_command("HOLD", self._vehicle(system_id).hold)
+        vehicle = self._vehicle(system_id)
+        self._stop_driving(vehicle, "hold commanded")
+        return self._run_command("HOLD", vehicle.hold)
 
     # ---- setpoint stream -------------------------------------------------------------------
 
     def start_offboard(self, system_id: int | None = None) -> CommandResult:
+        """Stream setpoints and enter OFFBOARD/GUIDED: refused without a GPS fix, a position estimate or
+        on a critical battery (streaming again to the vehicle already streamed to is allowed)."""
         vehicle = self._vehicle(system_id)
-        return self._run_command("OFFBOARD", lambda: offboard.start_offboard(self.commander, vehicle))
+
+        def action() -> CommandResult:
+            self._refuse_unless("offboard_start", vehicle, allow=(ALREADY_STREAMING,))
+            return offboard.start_offboard(self.commander, vehicle)
+
+        return self._run_command("OFFBOARD", action)
 
     def stop_offboard(self, reason: str = "operator stop") -> CommandResult:
         vehicle = self.commander.engaged_vehicle

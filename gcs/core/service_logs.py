@@ -8,15 +8,16 @@ lives there, so the GUI, the API and its jobs share it.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from gcs.core.bus import MessageBus, Topics
 from gcs.core.config import ConfigStore
-from gcs.core.errors import LinkError, RecordingError
+from gcs.core.errors import LinkError, RecordingError, VehicleNotFound
 from gcs.core.logs import (
     FlightEvent,
     FlightRecorder,
@@ -31,11 +32,23 @@ from gcs.core.logs.ingest import INGEST_TOPIC, IngestLog, IngestWritten, ingest_
 from gcs.core.logs.summary import Progress, summarize_tlog
 from gcs.core.mavlink_env import enum_name, mavlink
 from gcs.core.models import CommandResult
+from gcs.core.replay_conflicts import OpenReplay, plan_replay
 from gcs.core.tracking.detectors import create_detector
 from gcs.core.tracking.detectors.scan import scan_video
 from gcs.core.vehicle.commands import command_name
-from gcs.core.vehicle.link import Link
+from gcs.core.vehicle.connection import ConnectionSpec, LinkKind
+from gcs.core.vehicle.fleet import Fleet
+from gcs.core.vehicle.link import Link, LinkCounters
 
+log = logging.getLogger(__name__)
+
+HOUSEKEEPING_COMMANDS = frozenset({  # a GCS asking for telemetry: not shown when replayed
+    mavlink.MAV_CMD_SET_MESSAGE_INTERVAL,
+    mavlink.MAV_CMD_REQUEST_MESSAGE,
+    mavlink.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES,
+    mavlink.MAV_CMD_REQUEST_PROTOCOL_VERSION,
+    mavlink.MAV_CMD_REQUEST_CAMERA_INFORMATION,
+})
 _INGEST_LOG_LOCK = threading.Lock()  # makes each service's IngestLog once, however many requests race
 
 
@@ -46,8 +59,11 @@ class LogsFacade:
     config: ConfigStore
     sessions: SessionStore | None
     recorder: FlightRecorder | None
+    fleet: Fleet
     _links: dict[str, Link]
     _links_lock: threading.Lock
+    _add_link: Callable[[Link], None]
+    disconnect: Callable[[str], None]
     _ingest_log: IngestLog | None = None
 
     # ---- replay (a tlog opened with connect("replay:PATH")) --------------------------------
@@ -56,13 +72,54 @@ class LogsFacade:
         self.bus.publish(Topics.REPLAY, status)
 
     def _publish_replayed_ack(self, ack: Any) -> None:
-        """A COMMAND_ACK in the log: shown like a live command's outcome, marked as replayed."""
-        result = enum_name("MAV_RESULT", ack.result)
+        """A COMMAND_ACK in the log: shown like a live command's outcome, named and marked as replayed.
+
+        The ACKs of a ground station asking for telemetry (message intervals, one-off messages) are
+        not the pilot's commands: a log of our own flight opens with ten of them in a few ms.
+        """
+        if ack.command in HOUSEKEEPING_COMMANDS:
+            return
+        name, result = command_name(ack.command), enum_name("MAV_RESULT", ack.result)
         accepted = ack.result in (mavlink.MAV_RESULT_ACCEPTED, mavlink.MAV_RESULT_IN_PROGRESS)
+        text = f"{name} accepted" if accepted else f"{name} refused: {result}"
         self.bus.publish(
             Topics.COMMAND_RESULT,
-            CommandResult(command_name(ack.command), accepted, result, "replayed from the log"),
+            CommandResult(name, accepted, result, f"{text} (replayed from the log, vehicle {ack.get_srcSystem()})"),
         )
+
+    def _open_replay(self, spec: ConnectionSpec, link_id: str) -> LinkCounters:
+        """Open a tlog as a replay link; refused if a system id in it already replays from another log
+        (``replay_conflicts.plan_replay``); a live vehicle's id in it is shown under a stand-in id."""
+        replay = ReplayLink(
+            spec, self.fleet, link_id=link_id, on_status=self._publish_replay,
+            on_command_ack=self._publish_replayed_ack,
+        )
+        try:
+            with self._links_lock:
+                replays = [link for link in self._links.values() if isinstance(link, ReplayLink)]
+            open_replays = [
+                OpenReplay(r.link_id, str(r.index.path), r.log_vehicle_ids,
+                           tuple(r.system_map.get(i, i) for i in r.log_vehicle_ids))
+                for r in replays
+            ]
+            fleet = self.fleet
+            live = [sysid for sysid in fleet.ids() if fleet.vehicle(sysid).link.spec.kind is not LinkKind.REPLAY]
+            replay.system_map = plan_replay(spec.device, replay.log_vehicle_ids, open_replays, live,
+                                            reserved=(self.config.current.link.source_system,))
+        except (LinkError, VehicleNotFound):
+            replay.close()
+            raise
+        for log_id, shown in replay.system_map.items():
+            log.info("%s: system %d of the log is a live vehicle now: replayed as vehicle %d",
+                     Path(spec.device).name, log_id, shown)
+        self._add_link(replay)
+        return replay.counters()
+
+    def replay_close(self, link_id: str | None = None) -> str:
+        """Close that replay (default: the newest); its vehicles go with it. Returns its link id."""
+        replay = self._replay(link_id)
+        self.disconnect(replay.link_id)
+        return replay.link_id
 
     def _replay(self, link_id: str | None) -> ReplayLink:
         """That replay, or the newest one when ``link_id`` is None."""

@@ -19,14 +19,18 @@ from gcs.core.follow.loop import FollowerStatus
 from gcs.core.follow.profiles import ProfileSpec
 from gcs.core.logs.paths import data_dir
 from gcs.core.models import CommandResult
+from gcs.core.tracking.errors import SelectionRefused, TrackerError
 from gcs.core.tracking.registry import TrackerSpec
-from gcs.core.tracking.types import TrackedTarget
+from gcs.core.tracking.types import TrackedTarget, TrackState
 from gcs.core.vehicle import offboard
 from gcs.core.vehicle.commander import Commander
 from gcs.core.video import CaptureStats, Consumer, EncodedFrame, FanoutStats, RecorderStatus
+from gcs.core.video.h264 import PacketSink
+from gcs.core.video_out import VideoOutStatus
 from gcs.core.vision import VisionPipeline
 
 SMART_TRACKER = "smart"
+SMART_CLICK_WAIT_S = 1.5  # longest a smart click waits for the next frame's detections to decide
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +46,7 @@ class VisionFacade:
     commander: Commander
     _run_command: Callable[[str, Callable[[], CommandResult]], CommandResult]
     _vehicle: Callable[[int | None], Any]
+    _refuse_unless: Callable[..., None]
     add_session_video: Callable[..., None]
 
     # ---- video -------------------------------------------------------------------------------
@@ -76,6 +81,26 @@ class VisionFacade:
 
     def latest_frame(self) -> Any:
         return self.vision.latest_frame()
+
+    def video_out_status(self) -> VideoOutStatus | None:
+        """The H.264 RTP stream (config video.rtp_*): on or not, where to, why not; None without video."""
+        return self.vision.video_out_status()
+
+    def video_out_sdp(self) -> str | None:
+        """The RTP stream's SDP (also <data dir>/video_out.sdp) for VLC or ffplay; None until it runs."""
+        return self.vision.video_out_sdp()
+
+    def add_h264_output(self, sink: PacketSink) -> None:
+        """Attach an output to the one H.264 encoder (every output gets the same packets); the
+        sink is called on the encoder thread and must not block. VideoError without video/H.264."""
+        self.vision.add_h264_output(sink)
+
+    def remove_h264_output(self, sink: PacketSink) -> None:
+        self.vision.remove_h264_output(sink)
+
+    def request_keyframe(self) -> None:
+        """Make the next H.264 frame a keyframe (for a receiver that lost packets)."""
+        self.vision.request_keyframe()
 
     # ---- recording ---------------------------------------------------------------------------
 
@@ -145,11 +170,31 @@ class VisionFacade:
         self.set_smart_mode(not self.smart_mode)
         return self.smart_mode
 
-    def smart_click(self, x: float, y: float, *, normalised: bool = False) -> TrackedTarget:
-        """Select the detection under a click (smart mode is switched on if it was off)."""
+    def smart_click(self, x: float, y: float, *, normalised: bool = False,
+                    wait_s: float = SMART_CLICK_WAIT_S) -> TrackedTarget:
+        """Select the detection under a click and say what came of it (smart mode is switched on first).
+
+        The click is tried on the next frame's detections; this waits up to ``wait_s`` for that and
+        returns the LOCKED target, or raises SelectionRefused with the reason ("no detected object
+        under the click at (320, 240) or within 24 px ..."). Only when no frame was processed in
+        time (a stalled source) does it return the target as it stands, still pending.
+        """
         if not self.smart_mode:
             self.set_smart_mode(True)
-        return self.start_tracking(x, y, normalised=normalised)
+        if normalised:
+            frame = self.vision.latest_frame()
+            if frame is None:
+                raise TrackerError("no video frame yet: cannot convert a normalised click")
+            x, y = x * frame.image.shape[1], y * frame.image.shape[0]
+        request = self.vision.start_tracking_click(x, y)
+        outcome = self.vision.wait_tracking_started(request, wait_s)
+        if outcome is None:
+            log.info("smart click at (%.0f, %.0f): no outcome within %.1f s", x, y, wait_s)
+            return self.vision.tracked_target()
+        if outcome.state is not TrackState.LOCKED:
+            why = outcome.reason.removeprefix("could not start: ")
+            raise SelectionRefused(why)
+        return outcome
 
     # ---- following ---------------------------------------------------------------------------
 
@@ -164,10 +209,16 @@ class VisionFacade:
         return self.vision.follower_status()
 
     def start_following(self, system_id: int | None = None) -> CommandResult:
-        """Enter offboard/guided (stream first on PX4) and let the tracker's target drive it."""
+        """Enter offboard/guided (stream first on PX4) and let the tracker's target drive it.
+
+        Refused (CommandRejected, HTTP 409) with the reason unless the vehicle flies with a GPS fix
+        and a good estimate, the battery is not critical and the target is LOCKED
+        (``availability.decide``): following nothing must never switch a vehicle to OFFBOARD.
+        """
         vehicle = self._vehicle(system_id)
 
         def action() -> CommandResult:
+            self._refuse_unless("follow_start", vehicle)
             result = offboard.start_offboard(self.commander, vehicle)
             self.vision.follow.enable()
             return CommandResult(result.command, True, result.result, f"following with {self.vision.follow.profile}")

@@ -1,8 +1,9 @@
-"""The vision pipeline: one video source -> {JPEG fan-out, tracker} -> follow loop -> commander.
+"""The vision pipeline: one video source -> {JPEG fan-out, H.264 out, tracker} -> follow loop -> commander.
 
-Threads (all owned here): the capture thread (newest frame only), the encoder thread (encodes
-only while someone watches), the tracking worker (newest frame, drops), and the follow loop
-riding on the tracker's results. Changing the source rebuilds capture, encoder and tracker;
+Threads (all owned here): the capture thread (newest frame only), the JPEG encoder thread
+(encodes only while someone watches), the H.264 encoder thread (only while the RTP stream or a
+recording is on; video_out.py), the tracking worker (newest frame, drops), and the follow loop
+riding on the tracker's results. Changing the source rebuilds capture, encoders and tracker;
 the follow loop and its safety gate live as long as the pipeline.
 """
 
@@ -23,6 +24,8 @@ from gcs.core.follow.camera import CameraModel
 from gcs.core.follow.loop import FollowerStatus, FollowLoop
 from gcs.core.follow.profiles import PROFILES, FollowParams, ProfileSpec
 from gcs.core.follow.safety import SafetyLimits
+from gcs.core.logs.paths import data_dir
+from gcs.core.map.estimate import CameraMount
 from gcs.core.models import VehicleState
 from gcs.core.tracking.detectors.factory import resolve_backend
 from gcs.core.tracking.errors import TrackerError
@@ -44,8 +47,11 @@ from gcs.core.video import (
     VideoRecorder,
 )
 from gcs.core.video.errors import VideoError
+from gcs.core.video.h264 import PYAV_MISSING, PacketSink
 from gcs.core.video.recorder import TOPIC as RECORDING_TOPIC
-from gcs.core.video.sources import SourceOptions
+from gcs.core.video.sources import SourceOptions, VideoSource
+from gcs.core.video_out import SDP_NAME, VideoOut, VideoOutStatus
+from gcs.core.video_out import TOPIC as VIDEO_OUT_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,7 @@ def safety_limits(cfg: GcsConfig) -> SafetyLimits:
         min_altitude_m=s.min_altitude_m,
         max_altitude_m=s.max_altitude_m,
         target_lost_timeout_s=s.target_lost_timeout_s,
+        geofence_radius_m=s.geofence_radius_m or None,  # 0: no radius fence
     )
 
 
@@ -109,6 +116,7 @@ class VisionPipeline:
         self._fanout: JpegFanout | None = None
         self._tracker: TrackingWorker | None = None
         self._recorder: VideoRecorder | None = None
+        self._video_out: VideoOut | None = None
         cfg = config()
         t = cfg.tracking
         # One detector for the pipeline's life: a source change must not reload the model.
@@ -128,8 +136,9 @@ class VisionPipeline:
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
-    def start(self, source: str | None = None) -> None:
-        """Open ``source`` (default: config video.source) and start every worker on it."""
+    def start(self, source: str | VideoSource | None = None) -> None:
+        """Open ``source`` (a spec, or a VideoSource object; default: config video.source) and start
+        every worker on it."""
         cfg = self._config()
         spec = source if source is not None else cfg.video.source
         v = cfg.video
@@ -137,6 +146,7 @@ class VisionPipeline:
         capture = CaptureWorker(
             spec, bus=self._bus, options=options, stale_after_s=v.stale_after_s, max_backoff_s=v.reconnect_max_backoff_s
         )
+        capture.latency_stamp = v.latency_stamp
         fanout = JpegFanout(capture, quality=v.jpeg_quality, min_quality=v.jpeg_quality_min)
         registry = default_registry()
         register_smart_tracker(registry, self.smart_detector)
@@ -150,16 +160,20 @@ class VisionPipeline:
             lost_timeout_s=cfg.safety.target_lost_timeout_s,
             registry=registry,
         )
+        video_out = VideoOut(capture, _track_overlay(tracker), v, sdp_path=data_dir() / SDP_NAME,
+                             on_status=lambda st: self._bus.publish(VIDEO_OUT_TOPIC, st))
         self._import_heavy_runtime()
         if smart:
             self.preload_smart()
         with self._lock:
             self._stop_workers()
             self._capture, self._fanout, self._tracker = capture, fanout, tracker
+            self._video_out = video_out
         capture.start()
         fanout.start()
+        video_out.start()
         self.follow.start()
-        log.info("video source %s started", spec)
+        log.info("video source %s started", capture.spec)
 
     def _import_heavy_runtime(self) -> None:
         """Import torch/ultralytics here, before capture threads run, when the config chose them.
@@ -199,6 +213,9 @@ class VisionPipeline:
         if self._recorder is not None:
             self._recorder.stop()
             self._recorder = None
+        if self._video_out is not None:
+            self._video_out.stop()
+            self._video_out = None
         if self._tracker is not None:
             self._tracker.close()
         if self._fanout is not None:
@@ -211,6 +228,12 @@ class VisionPipeline:
         """Live settings: follow gains and safety limits take effect on the next target."""
         self.follow.params = follow_params(cfg)
         self.follow.gate.limits = safety_limits(cfg)
+        with self._lock:
+            video_out, capture = self._video_out, self._capture
+        if capture is not None:
+            capture.latency_stamp = cfg.video.latency_stamp
+        if video_out is not None:
+            video_out.apply(cfg.video)
 
     # ---- parts -------------------------------------------------------------------------------
 
@@ -266,31 +289,76 @@ class VisionPipeline:
             if self._fanout is not None:
                 self._fanout.unsubscribe(consumer)
 
+    def video_out_status(self) -> VideoOutStatus | None:
+        """The H.264 RTP stream's state (None while no source runs)."""
+        with self._lock:
+            video_out = self._video_out
+        return video_out.status() if video_out is not None else None
+
+    def video_out_sdp(self) -> str | None:
+        """The SDP of the RTP stream for VLC/ffplay, once its first keyframe went out."""
+        with self._lock:
+            video_out = self._video_out
+        return video_out.sdp() if video_out is not None else None
+
+    def add_h264_output(self, sink: PacketSink) -> None:
+        """Attach ``sink`` to the one H.264 encoder (the RTP stream and recordings share it);
+        VideoError when no source runs or PyAV/libx264 is missing."""
+        with self._lock:
+            encoder = self._video_out.encoder if self._video_out is not None else None
+            if self._video_out is None:
+                raise VideoError("no video source is running")
+        if encoder is None:
+            raise VideoError(f"no H.264 encoder: {PYAV_MISSING or 'PyAV has no libx264'}")
+        encoder.add_output(sink)
+
+    def remove_h264_output(self, sink: PacketSink) -> None:
+        with self._lock:
+            encoder = self._video_out.encoder if self._video_out is not None else None
+        if encoder is not None:
+            encoder.remove_output(sink)
+
+    def request_keyframe(self) -> None:
+        """The next H.264 frame is a keyframe (a receiver lost packets and asked for one)."""
+        with self._lock:
+            encoder = self._video_out.encoder if self._video_out is not None else None
+        if encoder is not None:
+            encoder.request_keyframe()
+
     def camera_model(self) -> CameraModel:
-        """The lens for the follower: the virtual camera's own, else config-sized defaults."""
+        """The lens for the follower: the virtual camera's own, else the config's (video.camera_*)."""
+        m = self.camera_mount()
+        return CameraModel(m.width, m.height, m.hfov_deg, m.tilt_deg)
+
+    def camera_mount(self) -> CameraMount:
+        """The lens and its mount for the map's target estimate: the virtual camera's own (its
+        field of view, tilt and gimbal), else video.camera_hfov_deg / _tilt_deg / _stabilised."""
         with self._lock:
             capture = self._capture
         source = capture.source if capture is not None else None
         camera = getattr(source, "camera", None)
         if camera is not None:
             m = camera.camera_model()
-            return CameraModel(m.width, m.height, m.hfov_deg, m.tilt_deg)
+            return CameraMount(m.width, m.height, m.hfov_deg, m.tilt_deg, bool(camera.gimbal))
         v = self._config().video
         info = capture.source_info if capture is not None else None
         width, height = (info.width, info.height) if info else (v.width, v.height)
-        return CameraModel(width, height, 70.0, 45.0)
+        return CameraMount(width, height, v.camera_hfov_deg, v.camera_tilt_deg, v.camera_stabilised)
 
     # ---- recording ---------------------------------------------------------------------------
 
     def start_recording(self, path: Path) -> RecorderStatus:
-        """Record the source to ``path`` (.mp4/.mkv) with the tracked box drawn, plus a per-frame
-        timestamp sidecar (``<name>.frames.csv``) so the video lines up with the flight's tlog."""
+        """Record the source to ``path`` (.mp4/.mkv: H.264 from the shared encoder) with the tracked
+        box drawn, plus a per-frame timestamp sidecar (``<name>.frames.csv``) so the video lines up
+        with the flight's tlog."""
         capture, _f, tracker = self._require()
         with self._lock:
             if self._recorder is not None and self._recorder.recording:
                 raise VideoError(f"already recording to {self._recorder.status().path}")
+            encoder = self._video_out.encoder if self._video_out is not None else None
             self._recorder = VideoRecorder(
-                capture, overlay=_track_overlay(tracker), on_status=lambda st: self._bus.publish(RECORDING_TOPIC, st)
+                capture, encoder=encoder, overlay=_track_overlay(tracker),
+                on_status=lambda st: self._bus.publish(RECORDING_TOPIC, st),
             )
             recorder = self._recorder
         return recorder.start(path)
@@ -320,9 +388,14 @@ class VisionPipeline:
             box = BBox(x, y, w, h)
         tracker.start_box(box)
 
-    def start_tracking_click(self, x: float, y: float) -> None:
+    def start_tracking_click(self, x: float, y: float) -> int:
+        """Start on a click from the next frame on; returns the request for :meth:`wait_tracking_started`."""
         _c, _f, tracker = self._require()
-        tracker.start_click(x, y)
+        return tracker.start_click(x, y)
+
+    def wait_tracking_started(self, request: int, timeout_s: float) -> TrackedTarget | None:
+        """The first result of a start (LOCKED, or IDLE with why not); None if none within ``timeout_s``."""
+        return self._require()[2].wait_started(request, timeout_s)
 
     def stop_tracking(self) -> None:
         _c, _f, tracker = self._require()

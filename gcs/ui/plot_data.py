@@ -33,8 +33,23 @@ UNIT_SUFFIXES = (
 )
 
 
+# Fields whose name has no unit suffix but whose values do have a meaning the axis must say.
+FIELD_UNITS = {
+    "tracker.error_x": "±1 = frame edge",  # box centre from image centre, in half-frames
+    "tracker.error_y": "±1 = frame edge",
+    "tracker.size_frac": "of frame",
+    "tracker.confidence": "0..1",
+}
+# The smallest y span per unit: a nearly flat signal (a battery's 16.20-16.21 V) would otherwise be
+# stretched over the whole plot, ticks in millivolts, and its noise read as a trend.
+MIN_SPANS = {"V": 1.0, "A": 2.0, "m": 2.0, "m/s": 1.0, "deg": 4.0, "deg/s": 10.0, "%": 5.0, "msg/s": 10.0,
+             "±1 = frame edge": 0.5}
+
+
 def unit_of(field: str) -> str:
     """Unit named by a field's suffix ("hud.groundspeed_mps" -> "m/s"), else ""."""
+    if field in FIELD_UNITS:
+        return FIELD_UNITS[field]
     name = field.rsplit(".", 1)[-1]
     if name == "messages_per_s":
         return "msg/s"
@@ -231,12 +246,16 @@ class YRange:
     MARGIN = 0.1  # of the data span, each side
     SHRINK_BELOW = 1.0 / 3.0
 
-    def __init__(self) -> None:
+    def __init__(self, min_span: float = 0.0) -> None:
         self.limits: tuple[float, float] | None = None
+        self.min_span = min_span  # data narrower than this is shown centred in this much (see MIN_SPANS)
 
     def fit(self, lo: float, hi: float) -> tuple[float, float] | None:
         if not (math.isfinite(lo) and math.isfinite(hi)):
             return None
+        if hi - lo < self.min_span:
+            middle = (lo + hi) / 2.0
+            lo, hi = middle - self.min_span / 2.0, middle + self.min_span / 2.0
         span = hi - lo
         pad = span * self.MARGIN if span > 1e-9 else max(abs(hi) * 0.05, 0.5)
         current = self.limits

@@ -25,8 +25,9 @@ class QtAttitudeIndicator(QWidget):
         self._pitch_deg = 0.0
         self._heading_deg: float | None = None
         self._valid = False
-        self.setMinimumSize(120, 120)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumSize(100, 96)  # small windows: it shrinks before the HUD has to scroll
+        self.setMaximumHeight(170)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def sizeHint(self) -> QSize:
         return QSize(170, 150)

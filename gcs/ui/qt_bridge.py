@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance, Slot
 
+from gcs.core.alerts import ALERT_TOPIC, ALERTS_TOPIC
+from gcs.core.availability import AVAILABILITY_TOPIC
 from gcs.core.bus import Subscription, Topics
 from gcs.core.follow.loop import STATUS_TOPIC as FOLLOW_STATUS_TOPIC
 from gcs.core.follow.loop import TARGET_TOPIC as TRACKING_TARGET_TOPIC
@@ -71,6 +73,9 @@ class QtBridge(QObject):
     video_health = Signal(object)  # HealthEvent
     tracking_state = Signal(object)  # TrackStateChange
     sessions_changed = Signal(object)  # id of a flight session that was opened, changed or closed
+    availability = Signal(object)  # Availability of every action for the active vehicle, on change
+    alerts = Signal(object)  # tuple[Alert, ...]: every alert shown, after each raise/clear/ack
+    alert_event = Signal(object)  # AlertEvent: one alert raised, cleared or acknowledged (once each)
     recording = Signal(str, object)  # topic, RecordingStatus (tlog, logs.recording) or RecorderStatus (video)
     other_topic = Signal(str, object)  # any topic added with watch()
 
@@ -104,6 +109,9 @@ class QtBridge(QObject):
             VIDEO_HEALTH_TOPIC: self.video_health,
             TRACKING_STATE_TOPIC: self.tracking_state,
             Topics.SESSIONS: self.sessions_changed,
+            AVAILABILITY_TOPIC: self.availability,
+            ALERTS_TOPIC: self.alerts,
+            ALERT_TOPIC: self.alert_event,
         }
         self._subs: list[Subscription] = [bus.subscribe(t, self._on_core_latest) for t in self._throttled]
         for topic in (*self._routes, Topics.STATUSTEXT, *RECORDING_TOPICS):

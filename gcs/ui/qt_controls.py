@@ -2,9 +2,10 @@
 
 Every action runs its ``GcsService`` call on the ``QtCommandRunner`` (never on the GUI thread)
 and its outcome reaches the status line through the runner's ``finished`` signal. Buttons that
-cannot act now are disabled and their tooltip says why; ABORT is never disabled. The toolbar
-learns the vehicle's state from the bridge via ``on_state``/``on_vehicles``/``on_commander``
-(GUI thread).
+cannot act now are disabled and their tooltip says why, in the core's words
+(``gcs.core.availability``, which the bridge delivers to ``on_availability``); ABORT is never
+disabled. Arm, takeoff and disarm in flight are confirmed first: hold the button 1 s, or press the
+shortcut twice within 2 s (``qt_confirm``). GUI thread only.
 """
 
 from __future__ import annotations
@@ -12,38 +13,32 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QDoubleSpinBox,
-    QLabel,
-    QMessageBox,
-    QPushButton,
-    QSizePolicy,
-    QWidget,
-)
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QDoubleSpinBox, QLabel, QPushButton, QSizePolicy, QWidget
 
-from gcs.core.models import VehicleState
 from gcs.ui.qt_dialogs import QtConnectDialog
 from gcs.ui.qt_enabling import ActionSpec, QtCommandToolbar, keys_text
 from gcs.ui.qt_runner import QtCommandRunner
 
 if TYPE_CHECKING:
+    from gcs.core.availability import Availability
     from gcs.core.service import GcsService
+    from gcs.core.vehicle.mode_choices import FlightModes
 
-__all__ = ["ACTIONS", "ActionSpec", "QtControls", "in_flight", "keys_text"]
+__all__ = ["ACTIONS", "ActionSpec", "QtControls", "keys_text"]
 
-IN_FLIGHT_STATES = ("IN_AIR", "TAKEOFF", "LANDING")
-IN_FLIGHT_ALTITUDE_M = 1.0
-
-
+HOLD = "hold 1 s to confirm, or press the shortcut twice"
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("connect", "Connect…", ("Ctrl+K",), "Open a MAVLink connection (UDP, TCP, serial)"),
-    ActionSpec("arm", "Arm", ("Ctrl+Shift+A",), "Arm the motors"),
-    ActionSpec("disarm", "Disarm", ("Ctrl+Shift+D",), "Disarm the motors (asks first when flying)"),
-    ActionSpec("takeoff", "Takeoff", ("Ctrl+Shift+T",), "Climb to the altitude in the box"),
+    ActionSpec("arm", "Arm", ("Ctrl+Shift+A",), f"Arm the motors ({HOLD})"),
+    ActionSpec("disarm", "Disarm", ("Ctrl+Shift+D",),
+               f"Disarm the motors; in flight ({HOLD}) it stops them forcibly and the vehicle falls"),
+    ActionSpec("takeoff", "Takeoff", ("Ctrl+Shift+T",), f"Climb to the altitude in the box ({HOLD})"),
     ActionSpec("land", "Land", ("Ctrl+Shift+L",), "Land where the vehicle is"),
     ActionSpec("rtl", "RTL", ("Ctrl+Shift+R",), "Return to launch"),
-    ActionSpec("hold", "Hold", ("Ctrl+Shift+H",), "Hold position (PX4 HOLD / ArduPilot LOITER)"),
+    ActionSpec("hold", "Hold", ("Ctrl+Shift+H",), "Hold position and height (PX4 Hold / ArduCopter BRAKE)"),
+    ActionSpec("mode", "Set mode", ("Ctrl+Shift+N",),
+               "Switch to the flight mode chosen beside it (modes that fly by themselves, or obey sticks in the air: "
+               f"{HOLD})"),
     ActionSpec("offboard_start", "Offboard", ("Ctrl+Shift+O",),
                "Start streaming setpoints and switch to OFFBOARD/GUIDED"),
     ActionSpec("offboard_stop", "Stop offboard", ("Ctrl+Shift+P",), "Stop the setpoint stream and hold"),
@@ -51,12 +46,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Stop following and all motion now, then hold (Space unless a text box has focus; Pause always)"),
 )
 LABELS = {"arm": "ARM", "disarm": "DISARM", "takeoff": "TAKEOFF", "land": "LAND", "rtl": "RTL", "hold": "HOLD",
-          "offboard_start": "OFFBOARD", "offboard_stop": "STOP_OFFBOARD", "abort": "ABORT", "connect": "CONNECT"}
-
-
-def in_flight(state: VehicleState) -> bool:
-    """Flying as far as disarming is concerned: landed state says so, or higher than 1 m."""
-    return state.landed_state in IN_FLIGHT_STATES or state.global_position.alt_rel_m > IN_FLIGHT_ALTITUDE_M
+          "offboard_start": "OFFBOARD", "offboard_stop": "STOP_OFFBOARD", "abort": "ABORT", "connect": "CONNECT",
+          "mode": "SET_MODE"}
+CONFIRMED = ("arm", "takeoff", "disarm")  # when the core asks (disarm: in flight only)
 
 
 class QtControls(QtCommandToolbar):
@@ -66,9 +58,10 @@ class QtControls(QtCommandToolbar):
 
     def __init__(self, service: GcsService, runner: QtCommandRunner, parent: QWidget | None = None) -> None:
         super().__init__("Controls", "controls_toolbar", service, runner, parent)
-        self._commander: Any = None
-        self.disarm_dialog: QMessageBox | None = None
         self.connect_dialog: QtConnectDialog | None = None
+        self._modes: FlightModes | None = None  # the core's list for the active vehicle
+        self._picked: str | None = None  # a mode the pilot chose and has not sent yet
+        self._modes_again = False
 
         self.altitude_spin = QDoubleSpinBox()
         self.altitude_spin.setRange(1.0, 500.0)
@@ -87,6 +80,15 @@ class QtControls(QtCommandToolbar):
         self.addWidget(self.altitude_spin)
         for name in ("land", "rtl", "hold"):
             self.addAction(self.actions_by_name[name])
+        self.addSeparator()
+        self.mode_combo = QComboBox()
+        self.mode_combo.setObjectName("mode_combo")
+        self.mode_combo.setMinimumContentsLength(8)
+        self.mode_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.mode_combo.setPlaceholderText("mode")
+        self.mode_combo.activated.connect(self._on_mode_picked)
+        self.addWidget(self.mode_combo)
+        self.addAction(self.actions_by_name["mode"])
         self.addSeparator()
         for name in ("offboard_start", "offboard_stop"):
             self.addAction(self.actions_by_name[name])
@@ -107,6 +109,13 @@ class QtControls(QtCommandToolbar):
         self.abort_button.addAction(self.actions_by_name["abort"])  # its shortcuts live with the button
         self.addWidget(self.abort_button)
         self._name_buttons()
+        for name in CONFIRMED:
+            self.attach_confirm(name, LABELS[name], name)
+        mode_button = self.widgetForAction(self.actions_by_name["mode"])
+        assert isinstance(mode_button, QAbstractButton)
+        mode_spec = next(a for a in ACTIONS if a.name == "mode")
+        self.confirm.attach("mode", "SET MODE", keys_text(mode_spec), mode_button, self._mode_needs_confirm,
+                            self._do_mode)
         runner.busy_changed.connect(self._update_enabled)
         self._update_enabled()
 
@@ -121,39 +130,87 @@ class QtControls(QtCommandToolbar):
             raise KeyError(f"no button for {name!r}")
         return widget
 
-    # ---- inputs (GUI thread) ---------------------------------------------------------------
-
-    @Slot(object)
-    def on_commander(self, status: Any) -> None:
-        self._commander = status
-        self._update_enabled()
-
     # ---- enabling --------------------------------------------------------------------------
 
     def unavailable_reason(self, name: str) -> str | None:
-        """Why the action ``name`` cannot act now, or None when it can."""
+        """Why the action ``name`` cannot act now (the core's reason, or a command still waiting), or None."""
         if name in ("connect", "abort"):
             return None
         if self._runner.is_busy(LABELS[name]):
             return f"{LABELS[name]} is waiting for the vehicle's answer"
-        vehicle = self.vehicle_reason()
-        if vehicle is not None:
-            return vehicle
-        s = self._state
-        assert s is not None
-        engaged = bool(self._commander is not None and self._commander.engaged)
-        flying = in_flight(s)
-        rules: dict[str, str | None] = {
-            "arm": "already armed" if s.armed else None,
-            "disarm": None if s.armed else "not armed",
-            "takeoff": "not armed (arm first)" if not s.armed else ("already flying" if flying else None),
-            "land": None if s.armed else "not armed",
-            "rtl": None if s.armed else "not armed",
-            "hold": None if s.armed else "not armed",
-            "offboard_start": "not armed" if not s.armed else ("setpoints already streaming" if engaged else None),
-            "offboard_stop": None if engaged else "setpoints are not streaming",
-        }
-        return rules[name]
+        why = self.core_reason(name)
+        if why is None and name == "mode":
+            chosen = self.chosen_mode
+            if chosen is None:
+                return "choose a mode in the list first"
+            if self._modes is not None and chosen == self._modes.current:
+                return f"already in {chosen}"
+        return why
+
+    # ---- flight modes ----------------------------------------------------------------------
+
+    @property
+    def chosen_mode(self) -> str | None:
+        """The mode in the list now (the one Set mode would send)."""
+        data = self.mode_combo.currentData()
+        return str(data) if data else None
+
+    def choose_mode(self, name: str) -> None:
+        """Pick ``name`` in the list as the pilot would (tests, and the menu)."""
+        index = self.mode_combo.findData(name.upper())
+        if index >= 0:
+            self.mode_combo.setCurrentIndex(index)
+            self._on_mode_picked(index)
+
+    @Slot(object)
+    def on_availability(self, availability: Availability) -> None:
+        """Armed, flying, a replay...: the modes' confirmations and availability change with it."""
+        super().on_availability(availability)
+        self.refresh_modes()
+
+    @Slot(object)
+    def on_state(self, state: Any) -> None:
+        """The active vehicle's state: a new mode in force shows in the list (unless one is being chosen)."""
+        if self._modes is None or state.mode != self._modes.current or state.system_id != self._modes.system_id:
+            self.refresh_modes()
+
+    def refresh_modes(self) -> None:
+        """Ask the core again (off the GUI thread); asked while an answer is on its way, ask once more after it."""
+        if not self._runner.query("modes", self._service.flight_modes, self._on_modes):
+            self._modes_again = True
+
+    def _on_modes(self, modes: Any, error: BaseException | None) -> None:
+        if error is not None:  # no vehicle (yet): an empty list
+            modes = None
+        self._modes = modes
+        names = [m.name for m in modes.modes] if modes is not None else []
+        if [self.mode_combo.itemData(i) for i in range(self.mode_combo.count())] != names:
+            self.mode_combo.clear()
+            for choice in modes.modes if modes is not None else ():
+                self.mode_combo.addItem(choice.name, choice.name)
+                tip = f"{choice.name}: {choice.description}" + (" (confirm: hold 1 s)" if choice.confirm else "")
+                self.mode_combo.setItemData(self.mode_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        if modes is not None and self._picked is None:  # a pick is kept until sent (the HUD shows the mode)
+            index = self.mode_combo.findData(modes.current)
+            self.mode_combo.setCurrentIndex(index)
+        why = modes.unavailable if modes is not None else self.core_reason("mode")
+        tip = "Flight mode to switch to with Set mode" + (f"\nUnavailable: {why}" if why else "")
+        self.mode_combo.setToolTip(tip)
+        self.mode_combo.setEnabled(modes is not None and not why)
+        self._update_enabled()
+        if self._modes_again:
+            self._modes_again = False
+            self.refresh_modes()
+
+    @Slot(int)
+    def _on_mode_picked(self, _index: int) -> None:
+        self._picked = self.chosen_mode
+        self._update_enabled()
+
+    def _mode_needs_confirm(self) -> bool:
+        chosen, modes = self.chosen_mode, self._modes
+        choice = modes.choice(chosen) if modes is not None and chosen else None
+        return bool(choice is not None and choice.confirm)
 
     def _refresh_extras(self) -> None:
         abort_tip = self.actions_by_name["abort"].toolTip()
@@ -191,39 +248,28 @@ class QtControls(QtCommandToolbar):
 
     @Slot()
     def _on_arm(self) -> None:
+        self._confirmed("arm", "arm")
+
+    def _do_arm(self) -> None:
         self._submit("arm", self._service.arm)
 
     @Slot()
     def _on_disarm(self) -> None:
-        if self._state is not None and in_flight(self._state):
-            self._confirm_disarm_in_flight()
+        self._confirmed("disarm", "disarm")
+
+    def _do_disarm(self) -> None:
+        """In flight (the core asked for confirmation) the disarm is forced: both autopilots refuse a
+        plain one in the air, and the pilot has just confirmed stopping the motors."""
+        if self.core_confirms("disarm"):
+            self._submit("disarm", self._service.disarm, force=True, confirm_in_flight=True)
         else:
             self._submit("disarm", self._service.disarm)
 
-    def _confirm_disarm_in_flight(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Disarm in flight?",
-                          "The vehicle is flying. Disarming stops the motors and it will fall.\n\n"
-                          "The autopilot may refuse a normal disarm in the air; Force disarm overrides it.",
-                          QMessageBox.StandardButton.Cancel, self.window())
-        normal = box.addButton("Disarm", QMessageBox.ButtonRole.AcceptRole)
-        force = box.addButton("Force disarm", QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-
-        def on_finished(_result: int) -> None:
-            clicked = box.clickedButton()
-            if clicked is normal:
-                self._submit("disarm", self._service.disarm)
-            elif clicked is force:
-                self._submit("disarm", self._service.disarm, force=True)
-            box.deleteLater()
-            self.disarm_dialog = None
-
-        box.finished.connect(on_finished)
-        self.disarm_dialog = box
-        box.open()
-
     @Slot()
     def _on_takeoff(self) -> None:
+        self._confirmed("takeoff", "takeoff")
+
+    def _do_takeoff(self) -> None:
         self._submit("takeoff", self._service.takeoff, self.altitude_spin.value())
 
     @Slot()
@@ -237,6 +283,19 @@ class QtControls(QtCommandToolbar):
     @Slot()
     def _on_hold(self) -> None:
         self._submit("hold", self._service.hold)
+
+    @Slot()
+    def _on_mode(self) -> None:
+        if self._mode_needs_confirm():
+            self.confirm.key_press("mode")
+        else:
+            self._do_mode()
+
+    def _do_mode(self) -> None:
+        chosen = self.chosen_mode
+        if chosen:
+            self._picked = None
+            self._submit("mode", self._service.set_mode, chosen)
 
     @Slot()
     def _on_offboard_start(self) -> None:

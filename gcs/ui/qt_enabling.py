@@ -1,10 +1,13 @@
-"""What every command toolbar shares: actions with shortcuts, the vehicle they act on, and the
-rule that a button that cannot act now is disabled with a tooltip saying why.
+"""What every command toolbar shares: actions with shortcuts, the core's word on what is available,
+and the rule that a button that cannot act now is disabled with a tooltip saying why.
 
-``QtCommandToolbar`` keeps the active vehicle's state (``on_state``/``on_vehicles``), whether it is
-a read-only replay (``set_read_only``), and refreshes every action's enabled state and tooltip
-from the subclass's ``unavailable_reason(name)`` whenever any input changes (up to 30 Hz, so it
-touches only what changed). Calls go through the ``QtCommandRunner``, never the GUI thread.
+Availability is not decided here: the core publishes it (``gcs.core.availability``, one rule book
+for the GUI, the dashboard and the API) and ``on_availability`` hands it to the toolbar, which adds
+only what this window knows (a command of its own still waiting for its answer, no frame shown yet).
+``QtCommandToolbar`` refreshes every action's enabled state and tooltip from the subclass's
+``unavailable_reason(name)`` whenever any input changes, touching only what changed. Actions that
+need the pilot's confirmation go through ``self.confirm`` (hold the button, or press the shortcut
+twice; see ``qt_confirm``). Calls go through the ``QtCommandRunner``, never the GUI thread.
 GUI thread only.
 """
 
@@ -17,14 +20,12 @@ from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar, QWidget
 
-from gcs.core.models import LinkState, VehicleState
+from gcs.core.availability import NO_VEHICLE, Availability
+from gcs.ui.qt_confirm import QtConfirmGesture
 from gcs.ui.qt_runner import QtCommandRunner
 
 if TYPE_CHECKING:
     from gcs.core.service import GcsService
-
-NO_VEHICLE = "no vehicle connected (File > Connect, or start with --demo)"
-LINK_LOST = "link lost: the vehicle is not heard"
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,8 @@ class QtCommandToolbar(QToolBar):
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self._service = service
         self._runner = runner
-        self._state: VehicleState | None = None
-        self._link_lost = False
-        self._read_only: str | None = None  # why the active vehicle cannot be commanded (a replay)
+        self._availability: Availability | None = None  # None: nothing heard from the core yet
+        self.confirm = QtConfirmGesture(self)
         self.actions_by_name: dict[str, QAction] = {}
         for spec in self.specs:
             action = QAction(spec.title, self)
@@ -87,34 +87,38 @@ class QtCommandToolbar(QToolBar):
     # ---- inputs (GUI thread) ---------------------------------------------------------------
 
     @Slot(object)
-    def on_state(self, state: VehicleState) -> None:
-        self._state = state
-        self._link_lost = state.link.state in (LinkState.LOST, LinkState.CLOSED)
+    def on_availability(self, availability: Availability) -> None:
+        """The core's availability of every action for the active vehicle (it publishes changes)."""
+        self._availability = availability
         self._update_enabled()
-
-    @Slot(object)
-    def on_vehicles(self, ids: Any) -> None:
-        if not ids:
-            self._state = None
-            self._update_enabled()
-
-    def set_read_only(self, reason: str | None) -> None:
-        """The active vehicle is a recording (``reason`` says so) or, with None, a live one again."""
-        if reason != self._read_only:
-            self._read_only = reason
-            self._update_enabled()
 
     # ---- enabling --------------------------------------------------------------------------
 
-    def vehicle_reason(self) -> str | None:
-        """Why no command can go to the active vehicle now (none, a replay, link lost), or None."""
-        if self._state is None:
+    def core_reason(self, name: str) -> str | None:
+        """Why the core says action ``name`` (a ``gcs.core.availability.ACTIONS`` name) cannot be taken."""
+        if self._availability is None:
             return NO_VEHICLE
-        if self._read_only:
-            return self._read_only
-        if self._link_lost:
-            return LINK_LOST
-        return None
+        return self._availability.why_not(name)
+
+    def core_confirms(self, name: str) -> bool:
+        """Whether the core asks for the pilot's confirmation of ``name`` now."""
+        return self._availability is not None and name in self._availability.confirm
+
+    def attach_confirm(self, name: str, label: str, core_name: Any) -> None:
+        """Confirm the action ``name`` whenever the core asks for ``core_name()`` (a name, or a callable)."""
+        spec = next(s for s in self.specs if s.name == name)
+        button = self.widgetForAction(self.actions_by_name[name])
+        assert button is not None, name
+        wanted = core_name if callable(core_name) else (lambda: core_name)
+        self.confirm.attach(name, label, keys_text(spec), button,  # type: ignore[arg-type]
+                            lambda: self.core_confirms(wanted()), getattr(self, f"_do_{name}"))
+
+    def _confirmed(self, name: str, core_name: str) -> None:
+        """An action's ``triggered`` (its shortcut): confirm first when the core asks, else do it now."""
+        if self.core_confirms(core_name):
+            self.confirm.key_press(name)
+        else:
+            getattr(self, f"_do_{name}")()
 
     def unavailable_reason(self, name: str) -> str | None:
         """Why the action ``name`` cannot act now, or None when it can (subclasses)."""

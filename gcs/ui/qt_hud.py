@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QFormLayout, QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gcs.core.models import LinkState, VehicleState
 from gcs.ui.qt_attitude import QtAttitudeIndicator
@@ -73,7 +73,7 @@ class QtHud(QWidget):
         super().__init__(parent)
         self.mode_label = QLabel("NO VEHICLE")
         self.mode_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.mode_label.setStyleSheet("font-size: 20px; font-weight: bold;")
+        self.mode_label.setStyleSheet("font-size: 18px; font-weight: bold;")
         self.armed_label = QLabel("—")
         self.armed_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._set_armed(None)
@@ -104,6 +104,7 @@ class QtHud(QWidget):
         self._api_clients: int | None = None
 
         form = QFormLayout()
+        form.setVerticalSpacing(2)  # 13 rows: compact enough to need no scrolling at 1024x700
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Vehicle", self.vehicle_combo)
@@ -121,14 +122,19 @@ class QtHud(QWidget):
         form.addRow("API", self.api_label)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
+        self._form = form
+        top = QHBoxLayout()  # mode and armed on one row
+        top.addWidget(self.mode_label, 1)
+        top.addWidget(self.armed_label)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.mode_label)
-        layout.addWidget(self.armed_label)
-        layout.addWidget(self.attitude)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.attitude, 1)
         layout.addWidget(line)
         layout.addLayout(form)
-        layout.addStretch(1)
+        layout.addStretch(0)
+        form.setRowVisible(self.vehicle_combo, False)  # shown once there is a choice (set_vehicles)
 
     # ---- inputs (GUI thread) ---------------------------------------------------------------
 
@@ -164,6 +170,7 @@ class QtHud(QWidget):
             self.vehicle_combo.setCurrentIndex(self._vehicle_ids.index(current))
         self.vehicle_combo.blockSignals(False)
         self.vehicle_combo.setEnabled(len(self._vehicle_ids) > 1)
+        self._form.setRowVisible(self.vehicle_combo, len(self._vehicle_ids) > 1)
         if not self._vehicle_ids:
             self.mode_label.setText("NO VEHICLE")
             self._set_armed(None)
@@ -203,7 +210,7 @@ class QtHud(QWidget):
         if state == "locked":
             text = f"LOCKED · {target.tracker} · {target.fps:.0f} fps · conf {target.confidence:.2f}"
         elif state == "idle":
-            text = f"idle · {target.tracker}"
+            text = f"idle · {target.tracker} · click a target on the video"
         else:
             why = f" · {target.reason}" if target.reason else ""
             text = f"{state.upper()} · {target.tracker} · {target.fps:.0f} fps{why}"

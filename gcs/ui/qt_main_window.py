@@ -1,5 +1,6 @@
-"""The main window: video (and the replay bar) in the centre, HUD and messages right, plots
-below, vehicle controls and tracking/follow controls on top.
+"""The main window: the status strip (battery, GPS, link, mode, alerts) across the top, video (and the
+replay bar) in the centre, HUD and messages right, plots below, vehicle controls and tracking/follow
+controls under the strip.
 
 It owns the bridge (bus -> Qt signals), the command runner (blocking calls off the GUI thread)
 and the video panel (whose frame feed polls the newest frame off the GUI thread) and wires them
@@ -15,16 +16,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QWidget
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QToolBar, QWidget
 
 from gcs.ui.qt_bridge import QtBridge
 from gcs.ui.qt_controls import QtControls
+from gcs.ui.qt_fleet_label import QtFleetLabel
 from gcs.ui.qt_hud import QtHud
+from gcs.ui.qt_map_panel import QtMapPanel
 from gcs.ui.qt_messages import QtMessageLog, QtStatusLine
 from gcs.ui.qt_plots import QtTelemetryPlots
 from gcs.ui.qt_replay_open import QtReplayOpener
 from gcs.ui.qt_runner import CommandOutcome, QtCommandRunner
+from gcs.ui.qt_status_strip import QtStatusStrip
 from gcs.ui.qt_track_controls import QtTrackControls
 from gcs.ui.qt_video_panel import QtVideoPanel
 from gcs.ui.qt_window_menus import QtMenuWindow
@@ -36,8 +40,23 @@ if TYPE_CHECKING:
 WINDOW_TITLE = "Kestrel GCS"
 TRACK_LEVELS = {"locked": "ok", "searching": "warning", "lost": "error", "idle": "info"}
 LINK_LABELS = ("CONNECT", "REPLAY", "CLOSE_REPLAY")
-REPLAY_READ_ONLY = "the active vehicle is a replayed log: it cannot be commanded"
 FACES_POLL_MS = 1000
+ALERT_LEVELS = {"critical": "error", "warning": "warning", "info": "notice"}  # alert level -> message log level
+
+
+class QtFitScroll(QScrollArea):
+    """The HUD's scroll area: never shorter than the HUD at its width (wrapped lines included), so the
+    HUD, read at a glance, needs no scrolling down to 1024x700; the messages below give way instead.
+    It still scrolls if the window itself is made smaller than that."""
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        widget = self.widget()
+        if widget is None:
+            return
+        need = max(widget.minimumSizeHint().height(), widget.heightForWidth(self.viewport().width()))
+        if need > 0 and need != self.minimumHeight():
+            self.setMinimumHeight(need)
 
 
 class QtMainWindow(QtMenuWindow):
@@ -73,6 +92,11 @@ class QtMainWindow(QtMenuWindow):
         self.messages = QtMessageLog(self.status_line)
         self.controls = QtControls(service, self.runner, self)
         self.track_controls = QtTrackControls(service, self.runner, self)
+        self.status_strip = QtStatusStrip()
+        self.status_strip.set_safety(service.config.current.safety)
+        self.status_bar_top = self._strip_bar(self.status_strip)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.status_bar_top)
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.controls)
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.track_controls)
@@ -80,7 +104,7 @@ class QtMainWindow(QtMenuWindow):
             self.addActions(list(bar.actions_by_name.values()))
 
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        hud_scroll = QScrollArea()
+        hud_scroll = QtFitScroll()
         hud_scroll.setWidgetResizable(True)
         hud_scroll.setFrameShape(QFrame.Shape.NoFrame)
         hud_scroll.setWidget(self.hud)
@@ -91,11 +115,17 @@ class QtMainWindow(QtMenuWindow):
                                      Qt.DockWidgetArea.BottomDockWidgetArea)
         self.splitDockWidget(self.hud_dock, self.messages_dock, Qt.Orientation.Vertical)
         self.resizeDocks([self.hud_dock, self.messages_dock], [560, 260], Qt.Orientation.Vertical)
-        self.resizeDocks([self.hud_dock], [360], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.hud_dock], [340], Qt.Orientation.Horizontal)
         self.resizeDocks([self.plots_dock], [300], Qt.Orientation.Vertical)
+        self.map_panel = QtMapPanel(service, self.runner, self.bridge)  # the map: a tab beside the HUD
+        self.map_dock = self._dock("Map", "map_dock", self.map_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.hud_dock, self.map_dock)
+        self.hud_dock.raise_()
 
         self.link_summary = QLabel("no vehicle")
+        self.fleet_label = QtFleetLabel()  # the fleet link's compression (fleet.mqtt_compression)
         self.statusBar().addWidget(self.status_line, 1)
+        self.statusBar().addPermanentWidget(self.fleet_label)
         self.statusBar().addPermanentWidget(self.link_summary)
         self._build_menus()
         self._wire()
@@ -103,9 +133,19 @@ class QtMainWindow(QtMenuWindow):
         self.bridge.replay_latest()
         self._faces_timer = QTimer(self)
         self._faces_timer.timeout.connect(self._poll_faces)
-        if faces is not None:
+        if faces is not None or service.compression_stats() is not None:
             self._faces_timer.start(FACES_POLL_MS)
             self._poll_faces()
+
+    def _strip_bar(self, strip: QWidget) -> QToolBar:
+        """The strip in a fixed toolbar on the top row: always above the controls, never moved or hidden."""
+        bar = QToolBar("Status", self)
+        bar.setObjectName("status_strip_bar")
+        bar.setMovable(False)
+        bar.setFloatable(False)
+        bar.toggleViewAction().setEnabled(False)
+        bar.addWidget(strip)
+        return bar
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -120,14 +160,20 @@ class QtMainWindow(QtMenuWindow):
     def _wire(self) -> None:
         b, hud, plots, tc, panel = self.bridge, self.hud, self.plots, self.track_controls, self.video_panel
         state_slots: tuple[Callable[[Any], None], ...] = (
-            hud.set_state, plots.on_state, self.controls.on_state, tc.on_state, self._on_state)
+            hud.set_state, plots.on_state, self._on_state, self.status_strip.set_state, self.controls.on_state)
         for state_slot in state_slots:
             b.vehicle_state.connect(state_slot)
         b.tracking_target.connect(self._on_target)
         for follower_slot in (hud.set_follower, plots.on_follower, tc.on_follower):
             b.follower_status.connect(follower_slot)
-        for vehicles_slot in (hud.set_vehicles, self.controls.on_vehicles, tc.on_vehicles):
-            b.vehicles.connect(vehicles_slot)
+        b.vehicles.connect(hud.set_vehicles)
+        b.alerts.connect(self.status_strip.set_alerts)
+        b.alert_event.connect(self._on_alert_event)
+        self.status_strip.ack_requested.connect(self._on_ack_alerts)
+        b.availability.connect(lambda av: self.video.set_hint(av.first_steps or ""))
+        for bar in (self.controls, tc):
+            b.availability.connect(bar.on_availability)
+            bar.confirm.notice.connect(self._on_confirm_notice)
         b.vehicles.connect(lambda _ids: panel.refresh_replay())
         b.active_vehicle.connect(hud.set_active_vehicle)
         b.active_vehicle.connect(lambda _sysid: panel.refresh_replay())
@@ -137,7 +183,7 @@ class QtMainWindow(QtMenuWindow):
         b.recording.connect(self.messages.on_recording)
         self.replay_opener.refused.connect(self._on_replay_refused)
         b.command_result.connect(self.messages.on_command_result)
-        for commander_slot in (hud.set_commander, plots.on_commander, self.controls.on_commander):
+        for commander_slot in (hud.set_commander, plots.on_commander, self.messages.on_commander):
             b.commander.connect(commander_slot)
         b.config_changed.connect(self._on_config_changed)
         b.video_health.connect(panel.on_health)
@@ -146,11 +192,15 @@ class QtMainWindow(QtMenuWindow):
         b.replay_status.connect(self._on_replay_status)
         b.sessions_changed.connect(self._on_sessions_changed)
         panel.video_changed.connect(self._on_video_changed)
-        panel.replay_active.connect(self._on_replay_active)
         self.runner.finished.connect(self.messages.on_outcome)
         self.runner.finished.connect(self._on_outcome)
         hud.vehicle_selected.connect(self._on_vehicle_selected)
         self.video.clicked.connect(tc.track_at)
+        # Esc stops tracking only on the video: a window-wide Esc also fired when a dialog was closed
+        # with Esc (or the key repeated), silently dropping the lock the pilot was about to follow.
+        self.video_escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), self.video)
+        self.video_escape.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.video_escape.activated.connect(self._on_video_escape)
         self.video.box_drawn.connect(tc.track_box)
 
     # ---- handlers (GUI thread) -------------------------------------------------------------
@@ -161,6 +211,10 @@ class QtMainWindow(QtMenuWindow):
         faces = self._faces
         if faces is not None:
             self.runner.query("faces", faces.snapshot, self._on_faces)
+        self.runner.query("compression", self._service.compression_stats, self._on_compression)
+
+    def _on_compression(self, stats: Any, error: BaseException | None) -> None:
+        self.fleet_label.show_stats(None if error is not None else stats)
 
     def _on_faces(self, snapshot: Any, error: BaseException | None) -> None:
         if error is not None:
@@ -168,6 +222,12 @@ class QtMainWindow(QtMenuWindow):
         api = next((face for face in snapshot if face.name == "api"), None)
         self.hud.set_api_url(api.address if api is not None else None)
         self.hud.set_api_clients(api.clients if api is not None else None)
+
+    @Slot()
+    def _on_video_escape(self) -> None:
+        action = self.track_controls.actions_by_name["track_stop"]
+        if action.isEnabled():
+            action.trigger()
 
     @Slot(object)
     def _on_state(self, state: Any) -> None:
@@ -213,17 +273,22 @@ class QtMainWindow(QtMenuWindow):
     def _on_outcome(self, outcome: CommandOutcome) -> None:
         self.track_controls.on_outcome(outcome)
         self.video.set_badge("SMART" if self.track_controls.smart_mode else "")
+        if outcome.ok and outcome.label in ("SMART", "TRACKER"):  # a new tracker is idle until a click:
+            self.runner.query("tracker-data", self._service.tracker_data, self._on_tracker_data)  # say its name
         self.replay_bar.on_outcome(outcome)
         if self.sessions_dialog is not None:
             self.sessions_dialog.on_outcome(outcome)
         if outcome.label in LINK_LABELS:
             self.video_panel.refresh_replay()
 
-    @Slot(bool)
-    def _on_replay_active(self, active: bool) -> None:
-        reason = REPLAY_READ_ONLY if active else None
-        self.controls.set_read_only(reason)
-        self.track_controls.set_read_only(reason)
+    @Slot(str, str)
+    def _on_confirm_notice(self, text: str, level: str) -> None:
+        """A confirmation gesture's word to the pilot: "Hold to ARM…" on the status line only; "not sent"
+        and "press again" in the message log too."""
+        if level == "info":
+            self.status_line.show_message(text, level)
+        else:
+            self.messages.post(text, level, status=True)
 
     @Slot(object)
     def _on_replay_status(self, status: Any) -> None:
@@ -238,12 +303,27 @@ class QtMainWindow(QtMenuWindow):
         if self.sessions_dialog is not None and self.sessions_dialog.isVisible():
             self.sessions_dialog.reload()
 
+    @Slot(object)
+    def _on_alert_event(self, event: Any) -> None:
+        """Each alert raised (coloured by its level, on the status line too), cleared or acknowledged."""
+        action = event.action.value
+        raised = action == "raised"
+        level = ALERT_LEVELS.get(event.alert.level.value, "info") if raised else "info"
+        by = f" by {event.by}" if event.by else ""
+        self.messages.post(f"Alert {action}{by}: {event.alert.message}", level, status=raised, when=event.time_s)
+
+    @Slot()
+    def _on_ack_alerts(self) -> None:
+        """Ack: every alert shown is acknowledged (the core publishes the new list, the strip follows)."""
+        self.runner.submit("ACK_ALERTS", self._service.acknowledge_alert, None, by="gui")
+
     @Slot(int)
     def _on_vehicle_selected(self, sysid: int) -> None:
         self.runner.submit("SELECT_VEHICLE", self._service.select_vehicle, sysid)
 
     @Slot(object)
     def _on_config_changed(self, changes: Any) -> None:
+        self.status_strip.set_safety(self._service.config.current.safety)
         if self.config_editor is not None:
             self.config_editor.on_config_changed(changes)
         keys = ", ".join(sorted(changes or {}))
@@ -279,6 +359,7 @@ class QtMainWindow(QtMenuWindow):
         self.bridge.close()
         self.plots.stop()
         self.video_panel.stop()
+        self.map_panel.stop()
         self.runner.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from gcs.core.errors import CommandError
+from gcs.core.vehicle.sequencing import ROUTINE_NOTE, OffboardStartWindow
 from gcs.ui.qt_runner import CommandOutcome
 
 MAX_ENTRIES = 5000
@@ -127,6 +128,7 @@ class QtMessageLog(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.list)
         self._recordings: dict[str, tuple[bool, str | None]] = {}
+        self.offboard_start = OffboardStartWindow()  # fed by on_commander; see gcs.core.vehicle.sequencing
 
     # ---- GUI thread ------------------------------------------------------------------------
 
@@ -165,7 +167,16 @@ class QtMessageLog(QWidget):
     def on_statustext(self, sysid: int, status: Any) -> None:
         severity = int(status.severity)
         name = SEVERITY_NAMES[severity] if 0 <= severity < len(SEVERITY_NAMES) else str(severity)
-        self.post(f"[vehicle {sysid}] {name}: {status.text}", severity_level(severity), status=severity <= 4)
+        text = str(status.text)
+        if self.offboard_start.routine(text, severity, time.monotonic()):  # PX4's normal sequence: no alarm
+            self.post(f"[vehicle {sysid}] {name}: {text} ({ROUTINE_NOTE})", "info", status=False)
+            return
+        self.post(f"[vehicle {sysid}] {name}: {text}", severity_level(severity), status=severity <= 4)
+
+    @Slot(object)
+    def on_commander(self, status: Any) -> None:
+        """The setpoint stream's status: its start opens the window of routine sequencing messages."""
+        self.offboard_start.on_engaged(bool(status.engaged), time.monotonic())
 
     @Slot(object)
     def on_link_event(self, event: Any) -> None:

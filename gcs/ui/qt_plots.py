@@ -21,11 +21,13 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QHBoxLayout, QScrollArea, QWidget
 
 from gcs.core.models import VehicleState
 from gcs.ui.plot_data import (
+    MIN_SPANS,
+    UNIT_SUFFIXES,
     RingBuffer,
     YRange,
     event_reader,
@@ -42,6 +44,8 @@ REDRAW_FPS = 30
 PLOT_BUDGET = 0.3  # share of the GUI thread the plots may take; above it they redraw less often
 DEFAULT_CAPACITY = 20_000  # samples per series: 60 s at 30 Hz needs 1,800; room for long windows
 MIN_BUCKETS = 100  # decimation runs per curve, at least (normally one per pixel of plot width)
+MIN_PLOT_W = 200  # px: below this a plot's ticks and title crowd out its curve; fewer columns instead
+MIN_PLOT_H = 105  # px: rows that do not fit this scroll (the scroll bar shows there are more)
 PALETTE = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
 DEFAULT_PLOTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Altitude", ("global_position.alt_rel_m",)),
@@ -49,7 +53,7 @@ DEFAULT_PLOTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Roll / pitch", ("derived.roll_deg", "derived.pitch_deg")),
     ("Battery", ("battery.voltage_v",)),
     ("Link", ("link.messages_per_s",)),
-    ("Velocity fwd: cmd vs actual", ("commander.forward_mps", "derived.forward_mps")),
+    ("Forward: cmd vs actual", ("commander.forward_mps", "derived.forward_mps")),
     ("Tracker error", ("tracker.error_x", "tracker.error_y")),
     ("Follower command", ("follower.forward_mps", "follower.right_mps", "follower.down_mps")),
 )
@@ -79,8 +83,58 @@ class Series:
 class PlotSlot:
     title: str
     item: pg.PlotItem
+    unit: str = ""
     fields: list[str] = field(default_factory=list)
     y: YRange = field(default_factory=YRange)
+
+
+def key_names(fields: list[str]) -> list[str]:
+    """Short curve names for a plot's key: the field without group and unit ("roll_deg" -> "roll"),
+    or its group where two share a name ("commander.forward_mps", "derived.forward_mps")."""
+    def short(name: str) -> str:
+        leaf = name.rsplit(".", 1)[-1]
+        unit = next((suffix for suffix, _u in UNIT_SUFFIXES if leaf.endswith(suffix)), "")
+        return leaf[: len(leaf) - len(unit)] if unit and len(leaf) > len(unit) else leaf
+
+    shorts = [short(f) for f in fields]
+    words = [n.split("_") for n in shorts]
+    common = 0
+    while len(shorts) > 1 and all(len(w) > common + 1 and w[common] == words[0][common] for w in words):
+        common += 1
+    prefix = "_".join(words[0][:common]) + "_" if common else ""  # "error_x", "error_y" -> "x", "y"
+    shorts = [n[len(prefix):] or n for n in shorts]
+    groups = {"commander": "cmd", "derived": "actual"}
+    return [groups.get(f.rpartition(".")[0], f.rpartition(".")[0] or f) if shorts.count(n) > 1 else n
+            for f, n in zip(fields, shorts, strict=True)]
+
+
+def plot_title_html(title: str, unit: str, names: list[tuple[str, str]]) -> str:
+    """The plot's title line: its name, its unit, and (two curves or more) each curve's name in its colour.
+
+    This is the legend: in the title row it never covers a curve (a legend box inside the plot
+    did, in the corner where the newest samples are), and the unit here leaves the narrow left
+    axis to its tick labels.
+    """
+    unit_text = f' <span style="color:#8a8f98">({unit})</span>' if unit else ""
+    keys = "".join(f'&nbsp;<span style="color:{colour}">&#9632;{name}</span>' for name, colour in names)
+    return f"{title}{unit_text}{keys if len(names) > 1 else ''}"
+
+
+def _clip_title(label: Any) -> None:
+    """pyqtgraph makes a title's text width the plot's minimum and preferred width, so a long title
+    widened its column past the panel (cut off, no scroll bar) and unequal titles made unequal
+    columns. Here the title takes only its height and is clipped to the plot's width."""
+
+    def update_min() -> None:
+        height = label.itemRect().height()
+        label.setMinimumWidth(0)
+        label.setMinimumHeight(height)
+        label._sizeHint = {Qt.SizeHint.MinimumSize: (0.0, height), Qt.SizeHint.PreferredSize: (0.0, height),
+                           Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+        label.updateGeometry()
+
+    label.updateMin = update_min  # LabelItem calls it on every text change and resize
+    label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
 
 
 class QtTimedGraphicsLayout(pg.GraphicsLayoutWidget):  # type: ignore[misc]
@@ -104,7 +158,8 @@ class QtTelemetryPlots(QWidget):
         pg.setConfigOptions(antialias=False, background="#15171a", foreground="#c8ccd2")
         self.window_s = window_s
         self.capacity = capacity
-        self.columns = max(1, columns)
+        self.max_columns = max(1, columns)
+        self.columns = self.max_columns  # as many as fit MIN_PLOT_W each, up to max_columns (resizeEvent)
         self._t0 = time.monotonic()
         self._series: dict[str, Series] = {}
         self._plots: list[PlotSlot] = []
@@ -131,7 +186,14 @@ class QtTelemetryPlots(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(4)
         layout.addWidget(self._controls)
-        layout.addWidget(self.graphics, 1)
+        self.scroll = QScrollArea()  # rows that do not fit scroll, rather than being cut off unseen
+        self.scroll.setObjectName("plots_scroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.graphics)
+        self.scroll.installEventFilter(self)
+        layout.addWidget(self.scroll, 1)
         for title, fields in plots:
             for name in fields:
                 self.add_series(name, title)
@@ -181,8 +243,20 @@ class QtTelemetryPlots(QWidget):
         series = Series(name, RingBuffer(self.capacity), curve, slot.item, colour, source)
         self._series[name] = series
         slot.fields.append(name)
+        self._retitle(slot)
         self._refresh_combos()
         return series
+
+    def _retitle(self, slot: PlotSlot) -> None:
+        names = list(zip(key_names(slot.fields), (self._series[f].colour for f in slot.fields), strict=True))
+        slot.item.setTitle(plot_title_html(slot.title, slot.unit, names), size="8pt", justify="left")
+
+
+
+    def title_text(self, plot_title: str) -> str:
+        """A plot's title line as shown (HTML: name, unit, curve names), for tests."""
+        slot = next(p for p in self._plots if p.title == plot_title)
+        return str(slot.item.titleLabel.text)
 
     def remove_series(self, name: str) -> None:
         """Stop plotting ``name``; a plot left empty is removed."""
@@ -194,21 +268,22 @@ class QtTelemetryPlots(QWidget):
         slot.fields.remove(name)
         if not slot.fields:
             self._remove_plot(slot)
+        else:
+            self._retitle(slot)
         self._refresh_combos()
 
     def _add_plot(self, title: str, unit: str) -> PlotSlot:
         item = pg.PlotItem()
-        item.setTitle(title, size="9pt")
-        item.setLabel("left", units=unit or None)
-        item.getAxis("left").setWidth(56)  # room for "16.45" beside the unit
-        item.getAxis("left").enableAutoSIPrefix(False)  # "m/s", never "mm/s" around zero
+        _clip_title(item.titleLabel)
+        item.setTitle(title, size="8pt")  # the unit and the curve names join it in _retitle
+        item.getAxis("left").setWidth(40)  # tick labels only ("16.5", "-0.25"): the unit is in the title
+        item.getAxis("left").enableAutoSIPrefix(False)  # volts stay volts, never "mV" around a flat line
         item.getAxis("bottom").enableAutoSIPrefix(False)
-        item.addLegend(offset=(4, 4), labelTextSize="8pt", verSpacing=-6, brush=pg.mkBrush(21, 23, 26, 170))
         item.setMenuEnabled(True)
         item.hideButtons()  # the "A" button: the Auto button beside the plots does it for all
         item.disableAutoRange()  # y limits come from YRange, x from the rolling window
         item.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
-        slot = PlotSlot(title, item)
+        slot = PlotSlot(title, item, unit, y=YRange(MIN_SPANS.get(unit, 0.0)))
         self._plots.append(slot)
         self._relayout()
         return slot
@@ -218,9 +293,30 @@ class QtTelemetryPlots(QWidget):
         self.graphics.removeItem(slot.item)
         self._relayout()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.scroll and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return False
+
+    def _fit_columns(self) -> None:
+        """As many columns as fit at MIN_PLOT_W (the scroll bar's room always kept, so its coming and
+        going cannot flip the count), so no plot is squeezed or cut off at the right edge; the rows
+        then scroll if they are taller than the panel."""
+        width = self.scroll.width() - self.scroll.verticalScrollBar().sizeHint().width()
+        columns = max(1, min(self.max_columns, width // MIN_PLOT_W))
+        if columns != self.columns:
+            self.columns = columns
+            self._relayout()
+
+    @property
+    def visible_plot_rows(self) -> int:
+        """Rows of plots: the panel scrolls when they need more than its height."""
+        return (len(self._plots) + self.columns - 1) // self.columns
+
     def _relayout(self) -> None:
         self.graphics.ci.clear()
         rows = (len(self._plots) + self.columns - 1) // self.columns
+        self.graphics.setMinimumHeight(rows * MIN_PLOT_H + 24)  # + the time axis label under the last row
         master = self._plots[0].item if self._plots else None
         for i, slot in enumerate(self._plots):
             row, col = divmod(i, self.columns)

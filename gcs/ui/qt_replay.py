@@ -1,10 +1,12 @@
 """The replay bar, shown under the video while a tlog replay is open: play/pause, seek, speed, time.
 
 It drives one replay link (``connect("replay:PATH")``) through the service on the command runner
-and shows the ``ReplayStatus`` the bridge hands it (<= 10 Hz). Dragging the slider only moves the
-handle and the time shown; the seek is sent when the handle is released (a click on the groove
-jumps there first), and statuses older than that seek are ignored until it has been done, so the
-handle never jumps back. Everything runs on the GUI thread.
+and shows the ``ReplayStatus`` the bridge hands it (<= 10 Hz). The file name and the note are
+elided to the width they get (full text in the tooltip) and the note sits on its own row, so a
+long name never widens the window or squeezes the slider (which keeps ``SLIDER_MIN_PX``).
+Dragging the slider only moves the handle and the time shown; the seek is sent when the handle
+is released (a click on the groove jumps there first), and statuses older than that seek are
+ignored until it has been done, so the handle never jumps back. Everything runs on the GUI thread.
 """
 
 from __future__ import annotations
@@ -13,9 +15,20 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QKeySequence, QMouseEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QStyle, QStyleOptionSlider, QWidget
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence, QMouseEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QStyle,
+    QStyleOptionSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gcs.ui.qt_runner import QtCommandRunner
 
@@ -23,11 +36,13 @@ if TYPE_CHECKING:
     from gcs.core.service import GcsService
 
 SLIDER_STEPS = 1000
+SLIDER_MIN_PX = 240
+TITLE_MAX_PX = 320
 SPEEDS: tuple[tuple[str, float | None], ...] = (
     ("0.1x", 0.1), ("0.25x", 0.25), ("0.5x", 0.5), ("1x", 1.0), ("2x", 2.0), ("5x", 5.0),
     ("10x", 10.0), ("25x", 25.0), ("50x", 50.0), ("100x", 100.0), ("max", None),
 )
-REPLAY_LABELS = ("PLAY", "PAUSE", "SEEK", "SPEED", "CLOSE_REPLAY")
+REPLAY_LABELS = ("PLAY", "PAUSE", "SEEK", "SPEED", "CLOSE_REPLAY", "SHOW_REPLAYED")
 JUMP_S = 10.0
 REPLAY_SHORTCUTS: tuple[tuple[str, str, str], ...] = (  # (name, keys, what it does); live while the bar shows
     ("play", "Ctrl+Shift+Space", "Replay: play / pause"),
@@ -46,6 +61,38 @@ def clock(seconds: float) -> str:
 
 def speed_text(speed: float | None) -> str:
     return "max" if speed is None else f"{speed:g}x"
+
+
+class QtElidedLabel(QLabel):
+    """One line that elides its text to the width the layout gives it; never widens the layout."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self.updateGeometry()
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 8, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(min(40, self.sizeHint().width()), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, max(0, self.width())))
 
 
 class QtSeekSlider(QSlider):
@@ -84,7 +131,9 @@ class QtReplayBar(QWidget):
         self._status: Any = None
         self._duration = 0.0
         self._seek_pending = False
-        self.title_label = QLabel("REPLAY")
+        self._show_sysid: int | None = None
+        self.title_label = QtElidedLabel("REPLAY")
+        self.title_label.setMaximumWidth(TITLE_MAX_PX)
         self.title_label.setStyleSheet("font-weight: bold; color: #6cb6ff;")
         self.play_button = QPushButton("Play")
         self.play_button.setObjectName("replay_play")
@@ -93,6 +142,7 @@ class QtReplayBar(QWidget):
         self.play_button.setMinimumWidth(70)
         self.play_button.clicked.connect(self.toggle_play)
         self.slider = QtSeekSlider()
+        self.slider.setMinimumWidth(SLIDER_MIN_PX)
         self.slider.setToolTip("Position in the log: drag and release (or click) to seek")
         self.slider.sliderMoved.connect(self._on_slider_moved)
         self.slider.sliderReleased.connect(self._on_slider_released)
@@ -107,22 +157,35 @@ class QtReplayBar(QWidget):
             self.speed_combo.addItem(text, speed)
         self.speed_combo.setCurrentIndex(3)
         self.speed_combo.activated.connect(self._on_speed_chosen)
-        self.note_label = QLabel("")
+        self.note_label = QtElidedLabel("")
         self.note_label.setStyleSheet("color: #f0b400;")
+        self.show_button = QPushButton("Show")
+        self.show_button.setObjectName("replay_show")
+        self.show_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.show_button.clicked.connect(self._on_show)
         self.close_button = QPushButton("Close replay")
         self.close_button.setToolTip("Close this replay link (the log file is kept)")
         self.close_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.close_button.clicked.connect(self._on_close)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 3, 6, 3)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(6, 3, 6, 3)
+        rows.setSpacing(2)
+        layout = QHBoxLayout()
         layout.addWidget(self.title_label)
         layout.addWidget(self.play_button)
         layout.addWidget(self.slider, 1)
         layout.addWidget(self.time_label)
         layout.addWidget(QLabel("Speed"))
         layout.addWidget(self.speed_combo)
-        layout.addWidget(self.note_label)
         layout.addWidget(self.close_button)
+        rows.addLayout(layout)
+        self.note_row = QWidget()
+        note_layout = QHBoxLayout(self.note_row)
+        note_layout.setContentsMargins(0, 0, 0, 0)
+        note_layout.addWidget(self.note_label, 1)
+        note_layout.addWidget(self.show_button)
+        rows.addWidget(self.note_row)
+        self.note_row.setVisible(False)
         self.setStyleSheet("#replay_bar { background: #1d2a38; }")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         handlers = {"play": self.toggle_play, "back": lambda: self.jump(-JUMP_S), "forward": lambda: self.jump(JUMP_S)}
@@ -135,18 +198,24 @@ class QtReplayBar(QWidget):
 
     # ---- inputs (GUI thread) ---------------------------------------------------------------
 
-    def set_replay(self, link_id: str | None, path: str = "", note: str = "") -> None:
-        """Bind the bar to a replay link (and show it), or hide it with None."""
+    def set_replay(self, link_id: str | None, path: str = "", note: str = "", show_sysid: int | None = None) -> None:
+        """Bind the bar to a replay link (and show it), or hide it with None; ``note`` (with a Show
+        button for vehicle ``show_sysid``) says why the active vehicle is not this replay's."""
         if link_id != self.link_id:
             self._status = None
             self._seek_pending = False
         self.link_id = link_id
         self.setVisible(link_id is not None)
         if link_id is not None:
-            self.title_label.setText(f"REPLAY  {Path(path).name}" if path else "REPLAY")
+            self.title_label.set_full_text(f"REPLAY  {Path(path).name}" if path else "REPLAY")
             self.title_label.setToolTip(path)
-            self.note_label.setText(note)
-            self.note_label.setToolTip(note)
+            if note != self.note_label.full_text():
+                self.note_label.set_full_text(note)
+            self._show_sysid = show_sysid
+            self.show_button.setVisible(show_sysid is not None)
+            self.show_button.setText(f"Show vehicle {show_sysid}")
+            self.show_button.setToolTip(f"Make vehicle {show_sysid} (this replay's) the active one: HUD and plots")
+            self.note_row.setVisible(bool(note))
 
     @Slot(object)
     def set_status(self, status: Any) -> None:
@@ -223,6 +292,11 @@ class QtReplayBar(QWidget):
     def _on_speed_chosen(self, index: int) -> None:
         if self.link_id is not None:
             self._runner.submit("SPEED", self._service.replay_speed, self.speed_combo.itemData(index), self.link_id)
+
+    @Slot()
+    def _on_show(self) -> None:
+        if self._show_sysid is not None:
+            self._runner.submit("SHOW_REPLAYED", self._service.select_vehicle, self._show_sysid)
 
     @Slot()
     def _on_close(self) -> None:

@@ -3,7 +3,9 @@
 Like ``QtControls``, every action runs its ``GcsService`` call on the ``QtCommandRunner`` and its
 outcome reaches the status line through the runner; a refused smart mode (no detector) or a
 refused follow says why there. Buttons that cannot act now are disabled and their tooltip says
-why (no video, no lock, not armed, link lost...). Checked states (smart, follow) always show
+why in the core's words (no video, nothing tracked, not LOCKED, no GPS fix, critical battery, not
+flying...: ``gcs.core.availability``). Starting to follow is confirmed first: hold the button 1 s,
+or press the shortcut twice within 2 s (``qt_confirm``). Checked states (smart, follow) always show
 what the core reports, never what was last clicked. Clicks and boxes drawn on the video come
 here too (``track_at`` / ``track_box``), so they share the busy state and smart mode.
 Everything runs on the GUI thread.
@@ -26,19 +28,17 @@ SMART_TRACKER = "smart"
 TRACK_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("track_centre", "Track centre", ("Ctrl+Shift+C",),
                "Track what is in the image centre (or click a target / drag a box on the video)"),
-    ActionSpec("track_stop", "Stop tracking", ("Ctrl+Shift+X", "Esc"), "Forget the tracked target"),
+    ActionSpec("track_stop", "Stop tracking", ("Ctrl+Shift+X",),
+               "Forget the tracked target (Esc too, while the video has the focus: click it first)"),
     ActionSpec("smart", "Smart", ("Ctrl+Shift+M",),
                "Smart mode on/off: a click snaps to the object the detector sees there"),
     ActionSpec("follow", "Follow", ("Ctrl+Shift+F",),
-               "Follow on/off: offboard/guided control driven by the tracked target (ABORT always stops)"),
+               "Follow on/off: offboard/guided control driven by the LOCKED target (ABORT always stops); "
+               "to start, hold 1 s to confirm, or press the shortcut twice"),
 )
 TRACK_LABELS = {"track_centre": "TRACK", "track_stop": "STOP_TRACK", "smart": "SMART", "follow": "FOLLOW"}
 BUSY_LABELS = ("TRACK", "STOP_TRACK", "SMART", "TRACKER", "PROFILE", "FOLLOW", "STOP_FOLLOW")
-NOT_TRACKING = ("idle", "lost")
-
-
-def _state_name(target: Any) -> str:
-    return str(getattr(target.state, "value", target.state)).lower()
+CORE_NAMES = {"track_centre": "track_start", "track_stop": "track_stop", "smart": "smart"}
 
 
 class QtTrackControls(QtCommandToolbar):
@@ -50,9 +50,7 @@ class QtTrackControls(QtCommandToolbar):
     def __init__(self, service: GcsService, runner: QtCommandRunner, parent: QWidget | None = None) -> None:
         super().__init__("Tracking and follow", "tracking_toolbar", service, runner, parent)
         self._video_running = False
-        self._video_health = ""
         self._frame_size: tuple[int, int] | None = None
-        self._target: Any = None
         self._follower: Any = None
         self._tracker = ""
         self._trackers_loaded = False
@@ -81,6 +79,7 @@ class QtTrackControls(QtCommandToolbar):
         self.busy_label = QLabel("")
         self.addWidget(self.busy_label)
         self._name_buttons()
+        self.attach_confirm("follow", "FOLLOW", self._follow_core_name)
         follow_button = self.widgetForAction(self.actions_by_name["follow"])
         if follow_button is not None:
             follow_button.setStyleSheet("QToolButton:checked { background: #2e7d32; color: white; font-weight: bold; }")
@@ -106,14 +105,13 @@ class QtTrackControls(QtCommandToolbar):
     def on_video(self, running: bool, health: str, frame_size: tuple[int, int] | None) -> None:
         """Whether a source runs, its health ("ok", "degraded"...), and the shown frame's size."""
         started = running and not self._video_running
-        self._video_running, self._video_health, self._frame_size = running, health, frame_size
+        self._video_running, self._frame_size = running, frame_size
         if started or (running and not self._trackers_loaded):
             self._load_trackers()
         self._update_enabled()
 
     @Slot(object)
     def on_tracking_target(self, target: Any) -> None:
-        self._target = target
         if target.tracker and target.tracker != self._tracker:
             self._set_tracker(target.tracker)
         self._update_enabled()
@@ -179,45 +177,27 @@ class QtTrackControls(QtCommandToolbar):
 
     # ---- enabling --------------------------------------------------------------------------
 
-    def _video_reason(self) -> str | None:
-        if not self._video_running:
-            return "no video: no source is running (Video > Open source…)"
-        if self._frame_size is None:
-            return "no video frame yet"
-        if self._video_health in ("stopped", "reconnecting"):
-            return f"no video: the source is {self._video_health}"
-        return None
+    def _follow_core_name(self) -> str:
+        return "follow_stop" if self.following else "follow_start"
 
     def unavailable_reason(self, name: str) -> str | None:
-        """Why the action ``name`` cannot act now, or None when it can."""
+        """Why the action ``name`` cannot act now (the core's reason, or an answer still awaited), or None."""
         label = TRACK_LABELS[name]
         if name == "follow" and self.following:
             return "STOP_FOLLOW is waiting for the vehicle's answer" if self._runner.is_busy("STOP_FOLLOW") else None
         if self._runner.is_busy(label):
             return f"{label} is waiting for an answer"
-        video = self._video_reason()
-        if name in ("track_centre", "smart"):
-            return video
-        target_state = _state_name(self._target) if self._target is not None else "idle"
-        if name == "track_stop":
-            return video if not self._video_running else (
-                "nothing is being tracked" if target_state == "idle" else None)
-        vehicle = self.vehicle_reason()  # follow
-        if vehicle is not None:
-            return vehicle
-        s = self._state
-        assert s is not None
-        if not s.armed:
-            return "not armed (arm and take off first)"
-        if video:
-            return video
-        if target_state != "locked":
-            return "no lock: click the target on the video (or drag a box) first"
-        return None
+        if name == "follow":
+            return self.core_reason("follow_start")
+        why = self.core_reason(CORE_NAMES[name])
+        if why is None and name == "track_centre" and self._frame_size is None:
+            return "no video frame shown yet"
+        return why
 
     def _refresh_extras(self) -> None:
         self._sync_checked()
-        combo_reason = self._video_reason() or (None if self._trackers_loaded else "loading the tracker list")
+        loading = None if self._trackers_loaded else "loading the tracker list"
+        combo_reason = self.core_reason("track_start") or loading
         tip = "Tracker used after a click or a box" + (f"\nUnavailable: {combo_reason}" if combo_reason else "")
         if self.tracker_combo.isEnabled() != (combo_reason is None):
             self.tracker_combo.setEnabled(combo_reason is None)
@@ -299,6 +279,10 @@ class QtTrackControls(QtCommandToolbar):
 
     @Slot()
     def _on_follow(self) -> None:
+        self._sync_checked()  # a checkable action toggled itself: show the core's state again
+        self._confirmed("follow", self._follow_core_name())
+
+    def _do_follow(self) -> None:
         if self.following:
             self._submit("STOP_FOLLOW", self._service.stop_following)
         else:

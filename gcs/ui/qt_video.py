@@ -16,12 +16,17 @@ from typing import Any
 import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from gcs.core.tracking.words import plain_track_text
+from gcs.core.video.stamp import GlassMeter
 
 DRAG_THRESHOLD_PX = 6  # widget pixels a press must move before it becomes a box
 MIN_BOX_PX = 4.0  # frame pixels: smaller boxes are treated as a click
 FRAMES_FLOW_S = 0.15  # a frame this recent will repaint soon: overlay changes wait for it
+LOST_HOLD_S = 4.0  # the "target lost (...)" label is shown this long at full strength,
+LOST_FADE_S = 2.0  # then fades out over this (the HUD and the message log keep the details)
 
 TRACK_COLOURS = {
     "locked": QColor(60, 210, 90),
@@ -96,6 +101,7 @@ class QtVideoView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(False)
         self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a click gives it the focus: Esc there stops tracking
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paintEvent fills every pixel
         self._qimage: QImage | None = None
         self._pixels: np.ndarray | None = None  # the display buffer the QImage points into
@@ -103,14 +109,18 @@ class QtVideoView(QWidget):
         self._state = "NO VIDEO"
         self._reason = ""
         self._badge = ""
+        self._hint = ""  # the core's first steps for a newcomer ("" when the pilot is past them)
         self._track_box: tuple[float, float, float, float] | None = None
         self._track_scale = (1.0, 1.0)  # frame pixels per pixel of the frame the box was measured on
         self._track_state = "idle"
         self._track_text = ""
+        self._lost_since: float | None = None  # monotonic time the track became LOST (for the fade)
         self._info = ""
         self._press: QPointF | None = None
         self._drag_to: QPointF | None = None
         self._last_frame_s = 0.0
+        self.glass = GlassMeter()  # glass-to-glass of this window: the frame's stamp at paint time
+        self._glass_seq = -1
 
     def sizeHint(self) -> QSize:
         return QSize(800, 600)
@@ -143,6 +153,29 @@ class QtVideoView(QWidget):
     def set_video_state(self, state: str) -> None:
         self.set_health(state)
 
+    def set_hint(self, text: str) -> None:
+        """What a newcomer should do next (``Availability.first_steps``), drawn over the bottom of the
+        picture; "" hides it."""
+        if text != self._hint:
+            self._hint = text
+            self.update()
+
+    @property
+    def hint(self) -> str:
+        return self._hint
+
+    def hint_rect(self) -> QRectF | None:
+        """Where the hint is drawn (widget pixels), or None."""
+        rect = self.frame_rect()
+        if not self._hint or rect.isEmpty():
+            return None
+        metrics = QFontMetrics(self.font(), self)
+        width = rect.width() - 24
+        text = metrics.boundingRect(0, 0, int(width - 16), 10_000, int(Qt.TextFlag.TextWordWrap), self._hint)
+        height = text.height() + 12
+        bottom = rect.bottom() - metrics.height() - 14  # above the info line and the badge
+        return QRectF(rect.left() + 12, bottom - height, width, height)
+
     def set_badge(self, text: str) -> None:
         """A short tag in the top-right corner (e.g. "SMART"); "" hides it."""
         self._badge = text
@@ -158,6 +191,10 @@ class QtVideoView(QWidget):
         new_box = _box_tuple(box)
         if new_box is not None or state not in ("searching",):
             self._track_box = new_box
+        if state == "lost" and self._track_state != "lost":
+            self._lost_since = time.monotonic()
+        elif state != "lost":
+            self._lost_since = None
         self._track_state = state
         self._track_text = text
         self._overlay_changed()
@@ -168,12 +205,8 @@ class QtVideoView(QWidget):
         if size is not None and target.frame_w > 0 and target.frame_h > 0:
             self._track_scale = (size[0] / target.frame_w, size[1] / target.frame_h)
         state = str(target.state.value if hasattr(target.state, "value") else target.state)
-        if state == "locked":
-            text = f"LOCKED {target.confidence:.2f}"
-        elif state == "idle":
-            text = ""
-        else:
-            text = state.upper() + (f": {target.reason}" if target.reason else "")
+        # plain words over the video; the HUD and the log keep the plausibility check's details
+        text = f"LOCKED {target.confidence:.2f}" if state == "locked" else plain_track_text(state, target.reason or "")
         self._info = f"{target.tracker} {target.fps:.0f} fps" if state != "idle" else target.tracker
         self.set_track(target.box, state, text)
 
@@ -189,6 +222,35 @@ class QtVideoView(QWidget):
     @property
     def track_state(self) -> str:
         return self._track_state
+
+    @property
+    def track_text(self) -> str:
+        """The label drawn with the track ("LOCKED 0.91", "target lost (left the view)")."""
+        return self._track_text
+
+    def track_label_opacity(self, now: float | None = None) -> float:
+        """How strongly the track's label is drawn (1 shown, 0 gone): a LOST label fades after a few seconds."""
+        if self._lost_since is None:
+            return 1.0
+        age = (time.monotonic() if now is None else now) - self._lost_since
+        if age <= LOST_HOLD_S:
+            return 1.0
+        return max(0.0, 1.0 - (age - LOST_HOLD_S) / LOST_FADE_S)
+
+    def overlay_rects(self) -> dict[str, QRectF]:
+        """Where the badge ("badge") and the track's label ("track_tag") are drawn now (widget pixels)."""
+        rect = self.frame_rect()
+        rects: dict[str, QRectF] = {}
+        if rect.isEmpty():
+            return rects
+        metrics = QFontMetrics(self._bold_font(), self)
+        badge = self._badge_rect(rect, metrics)
+        if badge is not None:
+            rects["badge"] = badge
+        tag = self._tag_rect(rect, metrics, badge)
+        if tag is not None:
+            rects["track_tag"] = tag
+        return rects
 
     @property
     def frame_size(self) -> tuple[int, int] | None:
@@ -271,6 +333,9 @@ class QtVideoView(QWidget):
         if self._qimage is not None and not rect.isEmpty():
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(rect, self._qimage)
+            if self._pixels is not None and self._seq != self._glass_seq:  # once per new frame
+                self._glass_seq = self._seq
+                self.glass.shown(self._pixels, time.time())
             if self.banner:
                 painter.fillRect(rect, QColor(0, 0, 0, 110))  # dim a stale picture
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -278,6 +343,7 @@ class QtVideoView(QWidget):
             self._paint_track(painter, rect)
             self._paint_drag(painter)
             self._paint_info(painter, rect)
+            self._paint_hint(painter)
         self._paint_banner(painter)
         painter.end()
 
@@ -293,6 +359,41 @@ class QtVideoView(QWidget):
         font.setBold(True)
         return font
 
+    def _box_widget_rect(self) -> QRectF | None:
+        if self._track_box is None:
+            return None
+        sx, sy = self._track_scale
+        x, y, w, h = self._track_box
+        return QRectF(self.frame_to_widget(x * sx, y * sy), self.frame_to_widget((x + w) * sx, (y + h) * sy))
+
+    def _badge_rect(self, rect: QRectF, metrics: Any) -> QRectF | None:
+        """The badge sits in the bottom-right corner, across from the info line, clear of the track labels."""
+        if not self._badge:
+            return None
+        w = metrics.horizontalAdvance(self._badge) + 14
+        h = metrics.height() + 6
+        return QRectF(rect.right() - w - 8, rect.bottom() - h - 6, w, h)
+
+    def _tag_rect(self, rect: QRectF, metrics: Any, badge: QRectF | None) -> QRectF | None:
+        """The track's label: above its box (inside the box's top edge when there is no room), or in the
+        top-left corner without a box; moved off the badge if they would meet, so neither hides the other."""
+        state = self._track_state
+        if state in ("", "idle") or self.track_label_opacity() <= 0.0:
+            return None
+        label = self._track_text or state.upper()
+        box = self._box_widget_rect()
+        if box is None:
+            return QRectF(rect.left() + 8, rect.top() + 8, metrics.horizontalAdvance(label) + 12, metrics.height() + 6)
+        width = metrics.horizontalAdvance(label) + 10
+        height = metrics.height() + 4
+        top = box.top() - height
+        if top < rect.top():  # no room above the box: put the tag inside its top edge
+            top = box.top()
+        tag = QRectF(max(rect.left(), min(box.left(), rect.right() - width)), top, width, height)
+        if badge is not None and tag.intersects(badge):  # the box is in the bottom-right corner
+            tag.moveBottom(badge.top() - 2)
+        return tag
+
     def _paint_track(self, painter: QPainter, rect: QRectF) -> None:
         state = self._track_state
         if state in ("", "idle"):
@@ -301,34 +402,32 @@ class QtVideoView(QWidget):
         label = self._track_text or state.upper()
         painter.setFont(self._bold_font())
         metrics = painter.fontMetrics()
-        if self._track_box is None:
-            tag = QRectF(rect.left() + 8, rect.top() + 8, metrics.horizontalAdvance(label) + 12, metrics.height() + 6)
+        box = self._box_widget_rect()
+        if box is not None:
+            if state == "locked":  # the error the follower acts on: image centre -> target centre
+                painter.setPen(QPen(QColor(colour.red(), colour.green(), colour.blue(), 140), 1.0,
+                                    Qt.PenStyle.DotLine))
+                painter.drawLine(rect.center(), box.center())
+            pen = QPen(colour, 2.0)
+            if state != "locked":
+                pen.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.drawRect(box)
+            c = box.center()
+            painter.drawLine(QPointF(c.x() - 5, c.y()), QPointF(c.x() + 5, c.y()))
+            painter.drawLine(QPointF(c.x(), c.y() - 5), QPointF(c.x(), c.y() + 5))
+        tag = self._tag_rect(rect, metrics, self._badge_rect(rect, metrics))
+        if tag is None:
+            return
+        painter.setOpacity(self.track_label_opacity())
+        if box is None:
             painter.fillRect(tag, QColor(0, 0, 0, 150))
             painter.setPen(colour)
-            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
-            return
-        sx, sy = self._track_scale
-        x, y, w, h = self._track_box
-        box = QRectF(self.frame_to_widget(x * sx, y * sy), self.frame_to_widget((x + w) * sx, (y + h) * sy))
-        if state == "locked":  # the error the follower acts on: image centre -> target centre
-            painter.setPen(QPen(QColor(colour.red(), colour.green(), colour.blue(), 140), 1.0, Qt.PenStyle.DotLine))
-            painter.drawLine(rect.center(), box.center())
-        pen = QPen(colour, 2.0)
-        if state != "locked":
-            pen.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.drawRect(box)
-        c = box.center()
-        painter.drawLine(QPointF(c.x() - 5, c.y()), QPointF(c.x() + 5, c.y()))
-        painter.drawLine(QPointF(c.x(), c.y() - 5), QPointF(c.x(), c.y() + 5))
-        width = metrics.horizontalAdvance(label) + 10
-        top = box.top() - metrics.height() - 4
-        if top < rect.top():  # no room above the box: put the tag inside its top edge
-            top = box.top()
-        tag = QRectF(min(box.left(), rect.right() - width), top, width, metrics.height() + 4)
-        painter.fillRect(tag, colour)
-        painter.setPen(QColor(0, 0, 0))
+        else:
+            painter.fillRect(tag, colour)
+            painter.setPen(QColor(0, 0, 0))
         painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
+        painter.setOpacity(1.0)
 
     def _paint_drag(self, painter: QPainter) -> None:
         if self._press is None or self._drag_to is None:
@@ -343,16 +442,29 @@ class QtVideoView(QWidget):
             return
         painter.setFont(self.font())
         text = f"{size[0]}x{size[1]}  #{self._seq}" + (f"  ·  {self._info}" if self._info else "")
+        glass = self.glass.p50_ms()
+        if glass is not None:  # the display's own capture -> painted latency (stamp.py)
+            text += f"  ·  glass {glass:.0f} ms, {self.glass.fps(time.time()):.0f} fps"
         painter.setPen(QColor(255, 255, 255, 170))
         painter.drawText(rect.adjusted(8, 4, -8, -6), Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft, text)
-        if self._badge:
-            painter.setFont(self._bold_font())
-            metrics = painter.fontMetrics()
-            w = metrics.horizontalAdvance(self._badge) + 14
-            badge = QRectF(rect.right() - w - 8, rect.top() + 8, w, metrics.height() + 6)
+        painter.setFont(self._bold_font())
+        badge = self._badge_rect(rect, painter.fontMetrics())
+        if badge is not None:
             painter.fillRect(badge, QColor(42, 130, 218, 210))
             painter.setPen(QColor(255, 255, 255))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, self._badge)
+
+    def _paint_hint(self, painter: QPainter) -> None:
+        box = self.hint_rect()
+        if box is None:
+            return
+        painter.setFont(self.font())
+        painter.fillRect(box, QColor(10, 40, 80, 200))
+        painter.setPen(QPen(QColor(108, 182, 255), 1.0))
+        painter.drawRect(box)
+        painter.setPen(QColor(235, 240, 248))
+        painter.drawText(box.adjusted(8, 6, -8, -6), int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter),
+                         self._hint)
 
     def _paint_banner(self, painter: QPainter) -> None:
         text = self.banner

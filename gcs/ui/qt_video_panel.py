@@ -29,17 +29,32 @@ STATS_POLL_MS = 1000  # while the video is not OK: why the last open or read fai
 NO_SOURCE = "no source is running (Video > Open source…)"
 
 
-def read_replay(service: GcsService) -> tuple[Any, int | None, str | None] | None:
-    """Worker thread: (newest open replay's status, active vehicle id, its link id), or None."""
+def read_replay(service: GcsService) -> tuple[Any, int | None, str | None, list[int]] | None:
+    """Worker thread: (newest open replay's status, active vehicle id, its link id, every vehicle id), or None."""
     try:
         status = service.replay_status()
     except LinkError:
         return None
+    known = service.vehicle_ids()
     try:
         vehicle = service.fleet.vehicle(None)  # no facade call names the active vehicle's link yet
     except VehicleNotFound:
-        return status, None, None
-    return status, vehicle.system_id, getattr(vehicle.link, "link_id", None)
+        return status, None, None, known
+    return status, vehicle.system_id, getattr(vehicle.link, "link_id", None), known
+
+
+def replay_note(status: Any, active: int | None, active_link: str | None, known: list[int]) -> tuple[str, int | None]:
+    """(note, vehicle to offer) when the active vehicle is not this replay's: which vehicle the log
+    plays as (a stand-in id when its own is the live vehicle), offered only once it is heard."""
+    if active is None or active_link == status.link_id:
+        return "", None
+    pairs = [(log_id, shown) for log_id, shown in zip(status.log_system_ids, status.system_ids, strict=True)
+             if shown in known]
+    if not pairs:
+        return f"Showing vehicle {active}; this log's vehicle is not heard yet", None
+    log_id, shown = pairs[0]
+    alias = f" (its system {log_id} is the live vehicle)" if shown != log_id else ""
+    return f"Showing vehicle {active}; this log plays as vehicle {shown}{alias}", shown
 
 
 class QtVideoPanel(QWidget):
@@ -157,12 +172,10 @@ class QtVideoPanel(QWidget):
             self.replay_bar.set_replay(None)
             self.replay_active.emit(False)
             return
-        status, sysid, active_link = value
+        status, sysid, active_link, known = value
         self.replay_active.emit(active_link == status.link_id)
-        note = ""
-        if sysid is not None and active_link != status.link_id:
-            note = f"active vehicle {sysid} is not from this replay (select its vehicle in the HUD)"
-        self.replay_bar.set_replay(status.link_id, status.path, note)
+        note, show = replay_note(status, sysid, active_link, known)
+        self.replay_bar.set_replay(status.link_id, status.path, note, show)
         self.replay_bar.set_status(status)
 
     @Slot(object)

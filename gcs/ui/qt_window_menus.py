@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from gcs.ui.qt_config_editor import QtConfigEditor
 from gcs.ui.qt_dialogs import QtShortcutsDialog
+from gcs.ui.qt_params import QtParamsDialog
 from gcs.ui.qt_replay import REPLAY_SHORTCUTS
 from gcs.ui.qt_sessions import QtSessionsDialog
 
@@ -57,6 +58,7 @@ class QtMenuWindow(QMainWindow):
         self.config_editor: QtConfigEditor | None = None
         self.shortcuts_dialog: QtShortcutsDialog | None = None
         self.sessions_dialog: QtSessionsDialog | None = None
+        self.params_dialog: QtParamsDialog | None = None
         self.file_dialog: QFileDialog | None = None
         self.source_dialog: QInputDialog | None = None
         self._menu_rows: list[tuple[str, str, str]] = []
@@ -100,6 +102,8 @@ class QtMenuWindow(QMainWindow):
         settings_menu = bar.addMenu("&Settings")
         self._menu_action(settings_menu, "settings", "&Preferences…", "Ctrl+,", "Open the settings editor",
                           self._on_open_settings)
+        self._menu_action(settings_menu, "params", "Vehicle &parameters…", "Ctrl+Alt+P",
+                          "The active vehicle's parameters: search, edit, files, diff", self._on_show_params)
         help_menu = bar.addMenu("&Help")
         self._menu_action(help_menu, "shortcuts", "Keyboard &shortcuts", "F1", "This list", self._on_show_shortcuts)
         self._menu_action(help_menu, "about", "&About Kestrel GCS", "", "About", self._on_about)
@@ -113,6 +117,7 @@ class QtMenuWindow(QMainWindow):
             dialog.setWindowTitle("Settings — Kestrel GCS")
             dialog.resize(640, 620)
             self.config_editor = QtConfigEditor(self._service.config, dialog)
+            self.config_editor.done.connect(dialog.hide)
             layout = QVBoxLayout(dialog)
             layout.setContentsMargins(4, 4, 4, 4)
             layout.addWidget(self.config_editor)
@@ -122,6 +127,15 @@ class QtMenuWindow(QMainWindow):
             self.config_editor.reload()
         self.config_dialog.show()
         self.config_dialog.raise_()
+
+    @Slot()
+    def _on_show_params(self) -> None:
+        if self.params_dialog is None:
+            self.params_dialog = QtParamsDialog(self._service, self.runner, self)
+        else:
+            self.params_dialog.start()
+        self.params_dialog.show()
+        self.params_dialog.raise_()
 
     @Slot()
     def _on_show_sessions(self) -> None:

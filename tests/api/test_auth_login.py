@@ -196,3 +196,28 @@ def test_removing_or_downgrading_an_account_takes_effect_on_its_live_tokens(live
     # a CLI token (no account behind it) is unaffected by the accounts file
     cli = live_api.authority.create(Role.OPERATOR)
     assert live_api.authority.verify(cli).role.name == "OPERATOR"
+
+
+def test_an_unknown_name_costs_the_same_scrypt_work_as_a_wrong_password(
+    live_api: LiveApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Login timing must not tell which names exist: the real scrypt runs for both, with the same cost."""
+    import hashlib
+
+    import gcs.core.accounts as accounts
+
+    AccountStore().add("alice", PASSWORD, "operator")
+    calls: list[tuple[object, ...]] = []
+    real = hashlib.scrypt
+
+    def counted(password: bytes, *, salt: bytes, n: int, r: int, p: int, dklen: int, **kw: object) -> bytes:
+        calls.append((n, r, p, dklen))
+        return real(password, salt=salt, n=n, r=r, p=p, dklen=dklen)
+
+    monkeypatch.setattr(accounts.hashlib, "scrypt", counted)
+    wrong = _login(live_api, "alice", "not the password")
+    known_calls = list(calls)
+    calls.clear()
+    unknown = _login(live_api, "mallory", "not the password")
+    assert wrong.status_code == unknown.status_code == 401 and wrong.json() == unknown.json()
+    assert known_calls == calls == [(accounts.SCRYPT_N, accounts.SCRYPT_R, accounts.SCRYPT_P, accounts.SCRYPT_LEN)]

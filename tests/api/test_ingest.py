@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from embedded_api.proto import kestrel_pb2 as pb
 from embedded_api.runtime import INGEST_TOPIC
 from gcs.core.logs.ingest import ingest_dir
+from gcs.core.proto import kestrel_pb2 as pb
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 

@@ -161,3 +161,27 @@ def test_tlog_import_adds_a_flight_session(live_api) -> None:
         wait_until(lambda: c.get(f"/api/jobs/{again}").json()["state"] == "succeeded", 30, "second import")
         assert c.get(f"/api/jobs/{again}").json()["result"]["session"]["id"] == session["id"]
         assert len(c.get("/api/sessions").json()["sessions"]) == len(listed)
+
+
+def test_tlog_summary_of_an_empty_file_or_a_jpeg_fails_with_the_reason(make_live_api, tmp_path) -> None:
+    import cv2
+
+    from embedded_api.settings import ApiSettings
+    from tests.conftest import SHARED_DATA
+
+    capture = cv2.VideoCapture(str(SHARED_DATA / "video" / "opencv_cup.mp4"))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    (tmp_path / "photo.tlog").write_bytes(cv2.imencode(".jpg", frame)[1].tobytes())  # a real JPEG, renamed
+    (tmp_path / "empty.tlog").write_bytes(b"")
+    api = make_live_api(settings=ApiSettings(tlog_roots=(tmp_path,), keepalive_s=0.5, ws_auth_timeout_s=1.0))
+    reasons = {"empty.tlog": "is empty", "photo.tlog": "holds no MAVLink frames"}
+    with api.client("operator") as c:
+        for name, reason in reasons.items():
+            job_id = _submit(c, name)
+            with c.stream("GET", f"/sse/jobs/{job_id}") as r:
+                events = read_sse(r, lambda ev: ev[-1].get("event") == "complete")
+            assert [e.get("event") for e in events[1:]][-2:] == ["error", "complete"], name
+            job = c.get(f"/api/jobs/{job_id}").json()
+            assert job["state"] == "failed" and reason in job["error"] and name in job["error"], job

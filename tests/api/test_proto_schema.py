@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import google.protobuf
 
-from embedded_api.proto import build
-from embedded_api.proto import kestrel_pb2 as pb
+from gcs.core.proto import build
+from gcs.core.proto import kestrel_pb2 as pb
 
 
 def test_generated_code_matches_the_proto_file() -> None:
     for name, text in build.generate().items():
         committed = (build.OUT_DIR / name).read_text(encoding="utf-8")
-        assert committed == text, f"{name} is stale: run `python -m embedded_api.proto.build` and commit it"
+        assert committed == text, f"{name} is stale: run `python -m gcs.core.proto.build` and commit it"
 
 
 def test_generated_code_imports_under_the_pinned_runtime() -> None:

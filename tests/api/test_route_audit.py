@@ -28,6 +28,14 @@ ROLES: dict[tuple[str, str], str] = {
     ("GET", "/stats"): "viewer",
     ("GET", "/api/telemetry"): "viewer",
     ("GET", "/api/vehicles"): "viewer",
+    ("GET", "/api/vehicle/modes"): "viewer",
+    ("GET", "/api/actions"): "viewer",
+    ("GET", "/api/alerts"): "viewer",
+    ("GET", "/api/map"): "viewer",
+    ("GET", "/api/map/tiles/{z}/{x}/{y}"): "viewer",
+    ("POST", "/api/vehicle/goto"): "operator",
+    ("POST", "/api/alerts/ack"): "operator",
+    ("POST", "/api/alerts/{alert_id}/ack"): "operator",
     **{("POST", f"/api/vehicle/{n}"): "operator" for n in ("arm", "disarm", "takeoff", "land", "rtl", "hold", "mode")},
     ("POST", "/commands/start_offboard_mode"): "operator",
     ("POST", "/commands/stop_offboard_mode"): "operator",
@@ -50,8 +58,11 @@ ROLES: dict[tuple[str, str], str] = {
     # video, tracking and follow
     ("GET", "/video_feed"): "viewer",
     ("WS", "/ws/video_feed"): "viewer",
+    ("WS", "/ws/webrtc_signaling"): "viewer",
     ("GET", "/api/video/snapshot"): "viewer",
     ("GET", "/api/video/health"): "viewer",
+    ("GET", "/api/video/out"): "viewer",
+    ("GET", "/api/video/out.sdp"): "viewer",
     ("POST", "/api/video/reconnect"): "operator",
     ("GET", "/api/video/recording"): "viewer",
     ("POST", "/api/video/recording/start"): "operator",
@@ -78,6 +89,24 @@ ROLES: dict[tuple[str, str], str] = {
     ("POST", "/api/follower/switch-profile"): "operator",
     ("GET", "/telemetry/tracker_data"): "viewer",
     ("GET", "/telemetry/follower_data"): "viewer",
+    # vehicle parameters: viewers read and export, operators set, refresh, diff and apply files
+    ("GET", "/api/params"): "viewer",
+    ("GET", "/api/params/{name}"): "viewer",
+    ("GET", "/api/params/export"): "viewer",
+    ("POST", "/api/params/refresh"): "operator",
+    ("POST", "/api/params/set"): "operator",
+    ("POST", "/api/params/diff"): "operator",
+    ("POST", "/api/params/apply"): "operator",
+    # missions: viewers read and export, operators upload, clear, start, set the current item, generate
+    ("GET", "/api/missions"): "viewer",
+    ("GET", "/api/missions/export"): "viewer",
+    ("POST", "/api/missions/upload"): "operator",
+    ("POST", "/api/missions/upload-file"): "operator",
+    ("POST", "/api/missions/clear"): "operator",
+    ("POST", "/api/missions/start"): "operator",
+    ("POST", "/api/missions/current"): "operator",
+    ("POST", "/api/missions/generate/orbit"): "operator",
+    ("POST", "/api/missions/generate/survey"): "operator",
     # the browser dashboard (static files, not in the OpenAPI schema): public, read-only
     ("GET", "/"): "static",
     ("GET", "/dashboard"): "static",
@@ -85,6 +114,9 @@ ROLES: dict[tuple[str, str], str] = {
     ("GET", "/favicon.ico"): "static",
 }
 PATH_VALUES = {
+    "z": "1",
+    "x": "0",
+    "y": "0",
     "relative": "index.html",
     "section": "safety",
     "param": "max_speed_mps",
@@ -92,6 +124,8 @@ PATH_VALUES = {
     "kind": "tlog_summary",
     "job_id": "0123456789ab",
     "session_id": "1",
+    "name": "RTL_RETURN_ALT",
+    "alert_id": "1",
 }
 RANK = {"viewer": 1, "operator": 2, "admin": 3}
 

@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
 from embedded_api.auth import Role
-from embedded_api.proto import kestrel_pb2 as pb
+from gcs.core.proto import kestrel_pb2 as pb
 from tests.api.conftest import ws_connect as connect
 from tests.conftest import wait_until
 

@@ -42,7 +42,7 @@ def test_a_flight_over_rest(live_api) -> None:
         assert c.post("/commands/abort").json()["success"]
         assert c.post("/api/vehicle/rtl", params={"vehicle": 1}).json()["success"]
         assert c.post("/api/vehicle/land").json()["success"]
-        r = c.post("/api/vehicle/disarm", json={"force": True})
+        r = c.post("/api/vehicle/disarm", json={"force": True, "confirm_in_flight": True})  # still landing
         assert r.status_code == 200 and r.json()["success"], r.text
         wait_until(lambda: not _armed(c), 3, "disarmed in telemetry")
 
@@ -55,6 +55,7 @@ def test_refusals_carry_the_reason(make_live_api) -> None:
         body = r.json()
         assert body["error"] == "CommandRejected" and body["result"] in ("DENIED", "TEMPORARILY_REJECTED", "FAILED")
         assert body["result"] in body["detail"]
+        assert "Arming denied: no GPS fix" in body["detail"], "the vehicle's own reason (its STATUSTEXT)"
 
         r = c.post("/api/vehicle/takeoff", json={"altitude_m": 10})
         assert r.status_code == 409 and r.json()["result"] == "LOCAL_REFUSAL" and "not armed" in r.json()["detail"]

@@ -150,6 +150,28 @@ def test_snapshot_and_health(video_api: LiveApi) -> None:
         assert anonymous.get("/api/video/health").status_code == 401
 
 
+def test_h264_out_status_and_its_sdp(video_api: LiveApi) -> None:
+    from tests.video_support import free_udp_port
+
+    with video_api.client("viewer") as c:
+        out = c.get("/api/video/out").json()
+        assert out["available"] and not out["rtp_enabled"] and not out["streaming"]
+        refused = c.get("/api/video/out.sdp")
+        assert refused.status_code == 404 and "off (config video.rtp_enabled)" in refused.json()["detail"]
+        port = free_udp_port()
+        video_api.service.config.update("video", {"rtp_enabled": True, "rtp_port": port}, source="test")
+        wait_until(lambda: c.get("/api/video/out.sdp").status_code == 200, 5, "the SDP served")
+        sdp = c.get("/api/video/out.sdp")
+        assert sdp.headers["content-type"] == "application/sdp"
+        assert f"m=video {port} RTP/AVP 96" in sdp.text and sdp.text == video_api.service.video_out_sdp()
+        out = c.get("/api/video/out").json()
+        assert out["streaming"] and out["destination"] == f"127.0.0.1:{port}" and out["encoder"]["frames_encoded"] > 0
+        video_api.service.config.set("video", "rtp_host", "nowhere.invalid", source="test")
+        refused = c.get("/api/video/out.sdp")
+        assert refused.status_code == 404 and "host not found" in refused.json()["detail"]
+        assert "host not found" in c.get("/api/video/out").json()["error"]
+
+
 def test_reconnect_needs_an_operator_and_the_video_comes_back(video_api: LiveApi) -> None:
     with video_api.client("viewer") as viewer:
         assert viewer.post("/api/video/reconnect").status_code == 403

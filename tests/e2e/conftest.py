@@ -35,6 +35,9 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # WebRTC: real host candidates instead of random .local names (no mDNS multicast, and a
+    # loopback-only server could not resolve them anyway); the server listens on 127.0.0.1 only.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1440, "height": 900}
@@ -128,7 +131,7 @@ def running_program(
                 service.connect(url)
             service.wait_for_vehicle(10.0)
             authority = TokenAuthority(load_secret(config_dir))
-            settings = ApiSettings(keepalive_s=1.0, ws_auth_timeout_s=2.0)
+            settings = ApiSettings(keepalive_s=1.0, ws_auth_timeout_s=2.0, webrtc_host_addresses=("127.0.0.1",))
             app = create_app(service, authority, settings)
             server = ApiServer(app, host="127.0.0.1", port=0)
             server.start()
@@ -227,11 +230,18 @@ def frames_seen(page: Any) -> int:
 
 
 def canvas_stats(page: Any) -> dict[str, float]:
-    """Mean and spread of the video canvas pixels, and a coarse fingerprint of the picture."""
+    """Mean and spread of the picture shown (the canvas for WebSocket frames, the <video> under it for
+    WebRTC, the <img> for MJPEG), and a coarse fingerprint of it."""
     return dict(
         page.evaluate(
             """() => {
-            const c = document.getElementById('video');
+            const mode = window.kestrel.video.mode;
+            const shown = mode === 'webrtc' ? document.getElementById('rtc-video')
+              : mode === 'mjpeg' ? document.getElementById('mjpeg') : document.getElementById('video');
+            const c = document.createElement('canvas');
+            c.width = shown.videoWidth || shown.naturalWidth || shown.width;
+            c.height = shown.videoHeight || shown.naturalHeight || shown.height;
+            c.getContext('2d').drawImage(shown, 0, 0);
             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             let sum = 0, sq = 0, n = 0;
             const grid = [];

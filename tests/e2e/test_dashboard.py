@@ -84,6 +84,21 @@ def ensure_flying(program: Program, altitude_m: float = 20.0) -> None:
         wait_state(lambda: service.vehicle_state().global_position.alt_rel_m > altitude_m - 1.0, "climbed", 30)
 
 
+def hold(page: Any, selector: str) -> None:
+    """Press and hold a button like a pilot until the page sends its command (the fill is full), then let go."""
+    button = page.locator(selector)
+    assert button.is_enabled(), button.get_attribute("title")
+    box = button.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    wait_js(page, f"document.querySelector({selector!r}).dataset.sent === 'pointer'")
+    page.mouse.up()
+
+
+def result_text(page: Any) -> str:
+    return text(page, "#action-result")
+
+
 def test_page_loads_and_live_telemetry_changes(open_page: Any, program: Program) -> None:
     page = open_page()
     page.goto("/")
@@ -108,7 +123,7 @@ def test_page_loads_and_live_telemetry_changes(open_page: Any, program: Program)
 
 def test_video_frames_arrive_on_the_canvas(open_page: Any, program: Program) -> None:
     page = open_page()
-    sign_in(page, program, "viewer")
+    sign_in(page, program, "viewer", query="?video=ws")  # WebSocket frames drawn on the canvas
     wait_js(page, "window.kestrel.video.frames >= 5")
     first_seq = page.evaluate("window.kestrel.video.frameSeq")
     stats = canvas_stats(page)
@@ -161,8 +176,28 @@ def test_operator_arms_and_takes_off_from_the_page(open_page: Any, program: Prog
     assert page.locator("#abort").is_visible()
     wait_state(lambda: service.vehicle_state().gps.fix_type >= 3, "GPS fix")
 
+    # Arm needs the hold: a click, a short press, one Enter send nothing.
+    page.wait_for_selector("#btn-arm[data-confirm]")
+    assert "hold to confirm" in (page.locator("#btn-arm").get_attribute("title") or "")
+    follow = page.locator("#follow-toggle")
+    assert follow.is_disabled() and "Unavailable: not armed" in (follow.get_attribute("title") or "")
     page.locator("#btn-arm").click()
-    wait_state(lambda: service.vehicle_state().armed, "the vehicle armed by the page's Arm button")
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('ARM not sent: released too soon')")
+    arm = page.locator("#btn-arm").bounding_box()
+    page.mouse.move(arm["x"] + arm["width"] / 2, arm["y"] + arm["height"] / 2)
+    page.mouse.down()
+    wait_js(page, "document.getElementById('btn-arm').hasAttribute('data-holding')")  # the fill grows
+    page.wait_for_timeout(300)
+    page.locator(".controls").screenshot(path="/tmp/kestrel_dashboard_hold.png")
+    page.mouse.up()
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('ARM not sent')")
+    page.locator("#btn-arm").focus()
+    page.keyboard.press("Enter")
+    wait_js(page, "document.getElementById('action-result').textContent.includes('press again within 2 s')")
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('ARM not sent: not confirmed')")
+    assert not service.vehicle_state().armed, "the vehicle armed without the hold"
+    hold(page, "#btn-arm")
+    wait_state(lambda: service.vehicle_state().armed, "the vehicle armed by the page's Arm button, held")
     wait_js(page, "document.getElementById('action-result').textContent.startsWith('ARM: accepted')")
     wait_js(page, "document.getElementById('t-armed').textContent === 'ARMED'")
     wait_js(page, "document.getElementById('messages').textContent.includes('COMPONENT_ARM_DISARM: accepted')")
@@ -170,7 +205,10 @@ def test_operator_arms_and_takes_off_from_the_page(open_page: Any, program: Prog
     on_ground = canvas_stats(page)
 
     page.locator("#takeoff-alt").fill("20")
-    page.locator("#btn-takeoff").click()
+    page.locator("#takeoff-alt").press("Enter")  # the keyboard's way: Enter once arms Take off...
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('TAKEOFF: press again')")
+    assert service.vehicle_state().global_position.alt_rel_m < 0.5
+    page.locator("#takeoff-alt").press("Enter")  # ...and again within 2 s sends it
     wait_state(lambda: service.vehicle_state().global_position.alt_rel_m > 3.0, "climbing after the page's Take off")
     wait_js(page, "document.getElementById('action-result').textContent.startsWith('TAKEOFF: accepted')")
     wait_js(page, "parseFloat(document.getElementById('t-alt').textContent) > 3")  # the page shows the climb
@@ -179,6 +217,22 @@ def test_operator_arms_and_takes_off_from_the_page(open_page: Any, program: Prog
     assert grid_difference(on_ground, climbing) > 6.0, "the camera climbed but the picture on the page did not change"
     wait_state(lambda: service.vehicle_state().global_position.alt_rel_m > 19.0, "at 20 m", 30)
     assert "TAKEOFF" in text(page, "#messages") or service.vehicle_state().mode in ("TAKEOFF", "LOITER")
+
+    # Flying with nothing tracked: Follow is disabled and the page says why, from the core's own words.
+    wait_js(page, "document.getElementById('follow-toggle').title.includes('Unavailable: nothing tracked')")
+    assert follow.is_disabled()
+    assert "Follow: nothing tracked" in text(page, "#why-track")
+    assert "Arm: already armed" in text(page, "#why-flight") and "Take off: already flying" in text(page, "#why-flight")
+    refused = page.evaluate(
+        """async (token) => {
+        const headers = {Authorization: `Bearer ${token}`};
+        const r = await fetch("/commands/start_following", {method: "POST", headers});
+        return [r.status, (await r.json()).detail];
+    }""",
+        program.token("operator"),
+    )
+    assert refused[0] == 409 and "nothing tracked" in refused[1], refused
+    assert not service.follower_data().active and service.vehicle_state().mode != "OFFBOARD"
 
 
 def test_click_and_drag_on_the_video_track_and_screenshots(open_page: Any, program: Program) -> None:
@@ -201,10 +255,22 @@ def test_click_and_drag_on_the_video_track_and_screenshots(open_page: Any, progr
     with httpx.Client(base_url=program.url, headers=program.headers("viewer")) as client:
         data = client.get("/telemetry/tracker_data").json()
     assert data["state"] == "locked" and data["locked"], data
-    x, y, w, h = car_box(program)  # where the car is now: inside the tracked box (the tracker follows it)
-    box = data["box"]
-    assert box["x"] - 12 < x + w / 2 < box["x"] + box["w"] + 12, (box, (x, y, w, h))
-    assert box["y"] - 12 < y + h / 2 < box["y"] + box["h"] + 12, (box, (x, y, w, h))
+    # The car (truth: now) inside the tracked box (of the last tracked frame): the tracker follows it.
+    # Read as a pair until they agree: on a loaded machine the tracker runs a few frames behind the
+    # scene's clock, and a car driving past moves out of an old frame's box (CI saw 16 px at 6 fps).
+    seen: list[Any] = []
+
+    def car_inside_box() -> bool:
+        box = service.tracker_data().box
+        x, y, w, h = car_box(program)
+        seen.append((box, (x, y, w, h)))
+        return box is not None and (box.x - 12 < x + w / 2 < box.x + box.w + 12
+                                    and box.y - 12 < y + h / 2 < box.y + box.h + 12)
+
+    try:
+        wait_state(car_inside_box, "the car inside the tracked box", timeout_s=10.0)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last box and car: {seen[-3:]}") from exc
     page.wait_for_selector("#track-state[data-state='locked']")
     wait_js(page, "document.getElementById('action-result').textContent.startsWith('TRACK: locked')")
     # the tracker's own state change, from the telemetry stream, is in the message log too
@@ -250,8 +316,19 @@ def test_click_and_drag_on_the_video_track_and_screenshots(open_page: Any, progr
     phone.screenshot(path=str(SCREENSHOTS / "dashboard_phone.png"))
 
     # Follow the car from the page, then ABORT from the page: the follower lets go and the vehicle holds.
-    page.locator("#follow-toggle").click()
-    wait_state(lambda: service.follower_data().active, "following after the page's Follow")
+    # Follow needs a LOCKED target: the car may have driven out of the picture meanwhile; select it again.
+    service.start_video()
+    frames = frames_seen(page)
+    wait_js(page, f"window.kestrel.video.frames > {frames + 5}")
+    x, y, w, h = car_box(program)
+    page.mouse.click(*to_page(page, x + w / 2, y + h / 2))
+    wait_state(lambda: service.tracker_data().state is TrackState.LOCKED, "locked again on the car")
+    page.wait_for_selector("#follow-toggle:enabled")
+    page.locator("#follow-toggle").click()  # a click is not the hold: nothing is sent
+    wait_js(page, "document.getElementById('action-result').textContent.startsWith('FOLLOW not sent')")
+    assert not service.follower_data().active
+    hold(page, "#follow-toggle")
+    wait_state(lambda: service.follower_data().active, "following after the page's Follow, held")
     page.wait_for_selector("#follow-toggle[aria-pressed='true']")
     wait_js(page, "/^(on|held)$/.test(document.getElementById('follow-state').dataset.state)")
     page.locator("#abort").click()
@@ -292,6 +369,19 @@ def test_smart_mode_from_the_page_a_click_picks_the_detected_car(open_page: Any,
 
     page.locator("#track-stop").click()
     wait_state(lambda: service.tracker_data().state is TrackState.IDLE, "idle after Stop tracking")
+
+    # a click on empty ground: the answer itself is the refusal, with the tracker's reason
+    source = service.vision._require()[0].source
+    boxes = [t.box for t in source.camera.targets_in_image(source.scene_time_s())]
+    ex, ey = next(
+        (float(x), float(y)) for y in range(60, 420, 40) for x in range(60, 580, 40)
+        if all(x < bx - 80 or x > bx + bw + 80 or y < by - 80 or y > by + bh + 80 for bx, by, bw, bh in boxes)
+    )
+    page.mouse.click(*to_page(page, ex, ey))
+    wait_js(page, "/^SMART TRACK refused: (no detected object under the click|nothing detected)/"
+                  ".test(document.getElementById('action-result').textContent)")
+    assert service.tracker_data().state is not TrackState.LOCKED
+
     page.locator("#smart-toggle").click()  # back to the classic tracker for the tests after this one
     page.wait_for_selector("#smart-toggle[aria-pressed='false']")
     wait_state(lambda: not service.smart_mode, "smart mode off from the page")
@@ -342,9 +432,10 @@ def test_replay_controls_when_the_link_is_a_tlog(open_page: Any, replay_program:
     page.locator("#replay-play").click()
     wait_state(lambda: service.replay_status().position_s > before + 5, "playing at 10x")
     wait_js(page, "document.getElementById('replay-speed-now').textContent.startsWith('playing')")
-    page.locator("#btn-arm").click()  # a replay is read-only: the page says why the vehicle did not arm
-    wait_js(page, "document.getElementById('action-result').textContent.startsWith('ARM refused')")
-    assert "read-only" in text(page, "#action-result")
+    # a replay is read-only: the flight buttons are disabled and the page says why
+    wait_js(page, "document.getElementById('btn-arm').title.includes('Unavailable: read-only replay')")
+    assert page.locator("#btn-arm").is_disabled() and page.locator("#btn-land").is_disabled()
+    assert "replayed log, it cannot be commanded" in text(page, "#why-flight")
 
 
 def test_sse_and_mjpeg_fallbacks(open_page: Any, program: Program) -> None:
@@ -360,6 +451,7 @@ def test_sse_and_mjpeg_fallbacks(open_page: Any, program: Program) -> None:
 
 
 def test_the_page_reconnects_after_a_restart_and_says_so(open_page: Any, program: Program) -> None:
+    ensure_flying(program)  # Hold below needs a flying vehicle
     page = open_page()
     sign_in(page, program, "operator")
     wait_js(page, "window.kestrel.video.frames >= 3")
@@ -374,5 +466,6 @@ def test_the_page_reconnects_after_a_restart_and_says_so(open_page: Any, program
     count = page.evaluate("window.kestrel.telemetryCount")
     wait_js(page, f"window.kestrel.telemetryCount > {count + 5}")
     # the controls still work against the new server
+    page.wait_for_selector("#btn-hold:enabled")  # the new server's availability arrived
     page.locator("#btn-hold").click()
     wait_js(page, "/^HOLD: accepted/.test(document.getElementById('action-result').textContent)", timeout=15_000)

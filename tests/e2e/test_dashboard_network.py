@@ -141,9 +141,12 @@ def net_page(chromium: Any, program_process: ProgramProcess) -> Iterator[Any]:
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
-def sign_in(page: Any, program: ProgramProcess, role: str) -> float:
-    """Paste a token and press the button; returns the wall-clock time of the press."""
-    page.goto("/")
+def sign_in(page: Any, program: ProgramProcess, role: str, query: str = "?video=ws") -> float:
+    """Paste a token and press the button; returns the wall-clock time of the press.
+
+    Video over its WebSocket unless told otherwise: this program's WebRTC would gather on every
+    interface (it is the real ``gcs``, not the loopback-only test server)."""
+    page.goto(f"/{query}")
     page.locator("#tab-token").click()
     page.locator("#token-input").fill(program.token(role))
     at = time.time()
@@ -194,8 +197,9 @@ def test_refused_websockets_fall_back_to_sse_and_mjpeg_by_themselves(
         refused.append(route.url)
         refuse(route)
 
-    page.route_web_socket(re.compile(r"/ws/(telemetry|video_feed)"), handler)
-    pressed = sign_in(page, program_process, "viewer")
+    # every socket refused, WebRTC's signalling too: "auto" goes WebRTC -> WebSocket -> MJPEG
+    page.route_web_socket(re.compile(r"/ws/(telemetry|video_feed|webrtc_signaling)"), handler)
+    pressed = sign_in(page, program_process, "viewer", query="")
 
     # Telemetry: over SSE, said in the bar and in the messages; values keep coming.
     page.wait_for_selector("#conn[data-state='live']")
@@ -217,6 +221,8 @@ def test_refused_websockets_fall_back_to_sse_and_mjpeg_by_themselves(
     wait_js(page, "document.getElementById('video-status').textContent === ''")
 
     assert any("/ws/telemetry" in u for u in refused) and any("/ws/video_feed" in u for u in refused)
+    assert any("/ws/webrtc_signaling" in u for u in refused)
+    assert "WebRTC unavailable" in messages(page)
     print(f"\n[network] WebSockets refused: telemetry live over SSE {telemetry_s:.1f} s and video over MJPEG "
           f"{video_s:.1f} s after sign-in ({len(refused)} refused sockets)")
 
@@ -264,12 +270,15 @@ def test_the_program_goes_away_the_page_says_offline_and_recovers_by_itself(
     wait_js(page, "document.getElementById('video-status').textContent === ''")
     assert "reconnected to the program after" in messages(page)
 
-    # The controls work against the new program (whatever the new vehicle answers, the page says it).
-    page.locator("#btn-hold").click()
-    wait_js(page, "/^HOLD[: ]/.test(document.getElementById('action-result').textContent)"
+    # The controls work against the new program (whatever the new vehicle answers, the page says it):
+    # the new program's word on what is available (its vehicle is on the ground, disarmed), and ABORT,
+    # which is always available.
+    wait_js(page, "document.getElementById('btn-hold').title.includes('Unavailable: not armed')")
+    page.locator("#abort").click()
+    wait_js(page, "/^ABORT[: ]/.test(document.getElementById('action-result').textContent)"
                   " && !document.getElementById('action-result').textContent.includes('sending')")
     result = page.locator("#action-result").inner_text()
-    assert result.startswith(("HOLD: accepted", "HOLD refused: ")), result  # reached the new program either way
+    assert result.startswith(("ABORT: accepted", "ABORT refused: ")), result  # reached the new program either way
     wait_state(lambda: httpx.get(f"{program_process.url}/api/health", timeout=2).status_code == 200, "still up")
 
     detect_s, recover_s = detected_at - killed_at, live_at - answered_at

@@ -25,8 +25,8 @@ from google.protobuf.message import DecodeError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from embedded_api.proto import kestrel_pb2 as pb
 from gcs.core.logs.ingest import INGEST_TOPIC, ingest_dir
+from gcs.core.proto import kestrel_pb2 as pb
 from tests.api.conftest import TEST_SETTINGS
 
 pytestmark = pytest.mark.slow

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 
 from tests.conftest import ROOT, wait_until
@@ -46,6 +47,12 @@ def test_token_create_prints_a_working_token_on_the_last_line(config_dir: Path) 
     principal = TokenAuthority(load_secret(config_dir)).verify(token)
     assert principal.role is Role.OPERATOR
     assert (config_dir / "api_secret").stat().st_mode & 0o077 == 0, "the API secret must be private"
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 12 * 3600, "CLI tokens default to 12 h (not 30 days)"
+    assert "valid 12 h" in out.stdout
+    long = _run(["token", "create", "--role", "operator", "--ttl-hours", "720"], _env(config_dir))
+    claims = jwt.decode(long.stdout.strip().splitlines()[-1], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 720 * 3600, "a long-lived token is still possible on purpose"
     bad = _run(["token", "create", "--role", "pilot"], _env(config_dir))
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
@@ -93,3 +100,23 @@ def test_headless_demo_serves_live_telemetry(config_dir: Path) -> None:
     assert "no display found: running headless" in output
     assert f"web API at http://127.0.0.1:{port}" in output
     assert "stopped" in output
+
+
+@pytest.mark.slow
+def test_a_bad_tlog_on_the_command_line_is_logged_and_the_program_runs(config_dir: Path, tmp_path: Path) -> None:
+    """`gcs --connect replay:bad.tlog` says why and goes on: the good replay beside it plays."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(ROOT.parent / "shared" / "data" / "video" / "opencv_cup.mp4"))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok
+    bad = tmp_path / "photo.tlog"  # a real JPEG renamed
+    bad.write_bytes(cv2.imencode(".jpg", frame)[1].tobytes())
+    good = ROOT.parent / "shared" / "data" / "tlogs" / "plane_real_2012_tiny_dronekit_test.tlog"
+    out = _run(["--headless", "--no-video", "--api-port", str(_free_port()), "--log-level", "INFO",
+                "--connect", f"replay:{bad}", "--connect", f"replay:{good}", "--run-for", "3"], _env(config_dir))
+    assert out.returncode == 0, out.stderr
+    log = out.stdout + out.stderr
+    assert f"--connect replay:{bad} not opened" in log and "photo.tlog holds no MAVLink frames" in log
+    assert "vehicle 1 found on replay:" in log, "the good replay beside it runs"

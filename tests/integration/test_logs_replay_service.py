@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gcs.core.bus import Topics
-from gcs.core.errors import CommandError, LinkError
+from gcs.core.errors import CommandRejected, LinkError
 from gcs.core.logs import ReplayStatus
 from gcs.core.mavlink_env import mavutil
 from gcs.core.models import LinkState
@@ -32,7 +32,7 @@ def test_replay_feeds_the_same_fleet_bus_and_state_as_a_live_link(make_service: 
     state = service.wait_for_vehicle(5.0)
     assert state.autopilot.value == "ardupilot"
     wait_until(lambda: service.vehicle_state().link.state is LinkState.OK, 3, "link OK")
-    with pytest.raises(CommandError, match="not sent: replay is read-only"):
+    with pytest.raises(CommandRejected, match="refused: read-only replay"):
         service.arm()
 
     status = service.replay_speed(None)
@@ -80,10 +80,16 @@ def test_replay_controls_through_the_service(make_service: Callable[..., GcsServ
 
 
 def test_a_replay_never_feeds_a_live_vehicle_of_the_same_system_id(make_service: Callable[..., GcsService]) -> None:
+    """The log's system 1 plays as a stand-in vehicle beside the live system 1, which keeps its own data."""
     service: GcsService = make_service("px4")  # the simulator is system 1, like the recorded copter
+    service.wait_for_vehicle(5.0)
     service.connect(f"replay:{CODELEVER}")
     service.replay_speed(None)
     wait_until(lambda: service.replay_status().ended, 20, "replayed to the end")
     state = service.vehicle_state(1)
-    assert state.autopilot.value == "px4" and service.vehicle_ids() == [1]
+    assert state.autopilot.value == "px4" and service.vehicle_ids() == [1, 250]
     assert state.link.state is LinkState.OK
+    replayed = service.vehicle_state(250)
+    last = last_before(read_with_pymavlink(CODELEVER), 1)
+    assert replayed.autopilot.value == "ardupilot" and replayed.mode == mavutil.mode_string_v10(last["HEARTBEAT"])
+    assert replayed.global_position.lat_deg == pytest.approx(last["GLOBAL_POSITION_INT"].lat / 1e7, abs=1e-9)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from gcs.core.service import GcsService
+from gcs.core.tracking.errors import SelectionRefused
 from gcs.core.tracking.types import TrackState
 from tests.conftest import wait_until
 
@@ -45,7 +46,8 @@ def test_smart_click_locks_on_a_car_and_refuses_empty_ground(make_service) -> No
     camera = source.camera  # type: ignore[attr-defined]
     truth = {t.target_id: t.box for t in camera.targets_in_image(source.scene_time_s())}  # type: ignore[attr-defined]
     x, y, w, h = truth["car-1"]
-    service.smart_click(x + w / 2, y + h / 2)
+    answer = service.smart_click(x + w / 2, y + h / 2)
+    assert answer.state is TrackState.LOCKED and answer.box is not None  # the outcome, not "accepted"
     wait_until(lambda: service.tracker_data().state is TrackState.LOCKED, 15, "smart lock on car-1 (model load)")
     assert service.tracker_data().tracker.lower() == "smart"
     target = service.tracker_data()
@@ -78,8 +80,8 @@ def test_smart_click_locks_on_a_car_and_refuses_empty_ground(make_service) -> No
     changes: list[object] = []
     service.subscribe("tracking.state", lambda _t, change: changes.append(change))
     ex, ey = _far_from(list(now_truth.values()))
-    service.smart_click(ex, ey)
-    time.sleep(1.5)
+    with pytest.raises(SelectionRefused, match=r"no detected object under the click|nothing detected"):
+        service.smart_click(ex, ey)  # the outcome is the answer: refused, with why
     assert service.tracker_data().state is not TrackState.LOCKED
     reasons = [getattr(c, "reason", "") for c in changes]
     assert any("no detected object" in r or "could not start" in r for r in reasons), reasons
@@ -111,7 +113,11 @@ def test_a_chosen_ultralytics_backend_is_imported_before_the_video_threads(tmp_p
         "print(type(s.vision.smart_detector.get()).__name__)\n"
         "s.close()\n"
     )
-    env = {**os.environ, "KESTREL_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(root)}
+    # a fresh ultralytics config dir: its first-run banner must not reach our stdout either
+    env = {
+        **os.environ, "KESTREL_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(root),
+        "YOLO_CONFIG_DIR": str(tmp_path / "yolo-first-run"),
+    }
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=180, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     first, second = out.stdout.split("\n")[:2]

@@ -32,12 +32,12 @@ def test_editors_follow_the_schema(editor: QtConfigEditor, store: ConfigStore) -
     assert tabs[:2] == ["Link", "Video"] and tabs[-2:] == ["History", "Backups"]
     speed = editor.editor("safety.max_speed_mps")
     assert isinstance(speed, QDoubleSpinBox)
-    assert (speed.minimum(), speed.maximum(), speed.value()) == (0.5, 25.0, 8.0)
+    assert speed.value() == 8.0 and speed.maximum() > 25.0  # not clamped: a value beyond 25 is refused, visibly
     assert isinstance(editor.editor("link.command_retries"), QSpinBox)
     assert isinstance(editor.editor("tracking.tracker"), QComboBox)
     assert isinstance(editor.editor("safety.hold_on_link_loss"), QCheckBox)
     assert isinstance(editor.editor("link.recent_connections"), QPlainTextEdit)
-    labels = {info.key: label.text() for info, _w, label in editor._editors.values()}
+    labels = {info.key: info.name + label.text()[len(info.label):] for info, _w, label in editor._editors.values()}
     assert labels["link.stream_rate_hz"].endswith(RESTART_MARK)  # needs a restart
     assert not labels["safety.max_speed_mps"].endswith(RESTART_MARK)  # applies live
     assert editor.pending_changes() == {}
@@ -85,3 +85,48 @@ def test_apply_history_and_restore(qtbot: Any, editor: QtConfigEditor, store: Co
     assert restored.args[0].startswith("Restored")
     assert store.current.link.stream_rate_hz == 10.0 and store.current.safety.max_speed_mps == 6.5
     assert editor.editor("link.stream_rate_hz").value() == 10.0
+
+
+def test_out_of_range_value_is_refused_under_the_field_in_the_cores_words(
+        editor: QtConfigEditor, store: ConfigStore) -> None:
+    """It used to be swallowed: the spin box clamped a typed 9 to its maximum 5 and said nothing."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    box = editor.editor("safety.setpoint_lifetime_s")
+    box.setFocus()
+    box.selectAll()
+    QTest.keyClicks(box, "9")
+    QTest.keyClick(box, Qt.Key.Key_Tab)
+    assert box.value() == 9.0, "the typed value is kept, not clamped"
+    expected = store.check("safety", {"setpoint_lifetime_s": 9.0})
+    assert expected == "safety.setpoint_lifetime_s = 9.0 is refused: must be <= 5"  # the web editor's words
+    assert editor.refusal("safety.setpoint_lifetime_s") == expected
+    assert editor.apply() is False and expected in editor.error_label.text()
+    assert store.current.safety.setpoint_lifetime_s == 0.5
+    box.setValue(1.0)
+    assert editor.refusal("safety.setpoint_lifetime_s") == ""
+
+
+def test_labels_are_words_with_units_and_descriptions(editor: QtConfigEditor) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    assert editor.label("safety.setpoint_lifetime_s") == "Setpoint lifetime (s)"
+    assert editor.label("safety.max_speed_mps") == "Max speed (m/s)"
+    assert editor.label("video.rtp_port").startswith("RTP port")
+    shown = [w.text() for w in editor.findChildren(QLabel) if not w.isHidden()]  # written out, not only a tooltip
+    assert "Horizontal speed no command may exceed. Range: 0.5 to 25" in shown
+
+
+def test_ok_applies_and_closes_close_drops(qtbot: Any, editor: QtConfigEditor, store: ConfigStore) -> None:
+    closed: list[bool] = []
+    editor.done.connect(lambda: closed.append(True))
+    editor.editor("safety.max_speed_mps").setValue(30.0)  # refused: OK stays open
+    editor.ok_button.click()
+    assert closed == [] and "refused" in editor.error_label.text()
+    editor.editor("safety.max_speed_mps").setValue(6.0)
+    editor.ok_button.click()
+    assert closed == [True] and store.current.safety.max_speed_mps == 6.0
+    editor.editor("safety.max_speed_mps").setValue(7.0)
+    editor.close_button.click()
+    assert closed == [True, True] and store.current.safety.max_speed_mps == 6.0

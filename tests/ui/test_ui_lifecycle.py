@@ -185,6 +185,7 @@ def test_closing_while_a_command_waits_still_ends_every_thread(qtbot: Any, confi
         window.show()
         qtbot.waitUntil(lambda: window.controls.actions_by_name["arm"].isEnabled(), timeout=WAIT_MS)
         running.service.simulators[0].stop()
+        window.controls.actions_by_name["arm"].trigger()  # the shortcut twice: confirmed
         window.controls.actions_by_name["arm"].trigger()
         qtbot.waitUntil(lambda: window.runner.is_busy("ARM"), timeout=WAIT_MS)
         window.close()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from gcs.core.bus import Topics
 from gcs.core.models import Autopilot
+from tests.ui.confirm_support import hold_to_confirm
 
 SCREENSHOT = "/tmp/kestrel_main.png"
 WAIT_MS = 15_000
@@ -52,14 +53,14 @@ def test_demo_flight_arm_takeoff_plots_and_screenshot(qtbot: Any, window: Any, s
     assert "not armed" in window.controls.button("takeoff").toolTip()
     assert window.controls.button("abort").isEnabled()
 
-    click(qtbot, window, "arm")
+    hold_to_confirm(qtbot, window.controls, "arm")
     qtbot.waitUntil(lambda: service.vehicle_state().armed, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.status_line.text() == "ARM accepted", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.hud.armed_label.text() == "ARMED", timeout=WAIT_MS)
 
     window.controls.altitude_spin.setValue(15.0)
     qtbot.waitUntil(lambda: window.controls.button("takeoff").isEnabled(), timeout=WAIT_MS)
-    click(qtbot, window, "takeoff")
+    hold_to_confirm(qtbot, window.controls, "takeoff")
     qtbot.waitUntil(lambda: window.status_line.text() == "TAKEOFF accepted", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: service.vehicle_state().global_position.alt_rel_m > 2.0, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: float(window.hud.altitude_label.text().split(" m rel")[0]) > 2.0, timeout=WAIT_MS)
@@ -75,13 +76,11 @@ def test_demo_flight_arm_takeoff_plots_and_screenshot(qtbot: Any, window: Any, s
     qtbot.waitUntil(lambda: len(climb.buffer) > 5, timeout=WAIT_MS)
     assert len(window.plots.plot_titles) == 8  # added to an existing plot
 
-    # Disarming in flight asks first; cancelling leaves the vehicle armed.
+    # Disarming in flight asks first: a click is not a confirmation and leaves the vehicle armed.
     click(qtbot, window, "disarm")
-    dialog = window.controls.disarm_dialog
-    assert dialog is not None and dialog.isVisible()
-    dialog.reject()
     qtbot.wait(200)
     assert service.vehicle_state().armed
+    assert any("DISARM not sent" in line for line, _level in window.messages.entries())
 
     qtbot.waitUntil(lambda: service.vehicle_state().global_position.alt_rel_m > 12.0, timeout=WAIT_MS)
     feed_virtual_camera(window, service)  # the car is in view from 12 m up
@@ -95,7 +94,7 @@ def test_refused_command_shows_its_reason(qtbot: Any, make_service: Callable[...
     service = make_service("px4", gps_fix_delay_s=600.0)  # PX4 refuses to arm without a fix
     window = window_factory(service)
     wait_for_mode(qtbot, window, service)
-    click(qtbot, window, "arm")
+    hold_to_confirm(qtbot, window.controls, "arm")
     qtbot.waitUntil(lambda: window.status_line.text().startswith("ARM failed"), timeout=WAIT_MS)
     assert "DENIED" in window.status_line.text()
     assert window.status_line.level == "error"
@@ -114,7 +113,7 @@ def test_gui_thread_keeps_running_while_a_command_waits(qtbot: Any, make_service
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start(10)
-    click(qtbot, window, "arm")
+    hold_to_confirm(qtbot, window.controls, "arm")
     assert window.runner.is_busy("ARM")
     assert not window.controls.button("arm").isEnabled()  # no second ARM while one waits
     assert "waiting" in window.controls.button("arm").toolTip()

@@ -157,6 +157,8 @@ def test_eight_series_of_ten_thousand_points_redraw(qtbot: Any) -> None:
     qtbot.addWidget(plots)
     plots.resize(1400, 420)
     plots.show()
+    qtbot.waitExposed(plots)
+    qtbot.wait(100)  # the columns follow the width: let the layout settle before measuring pixel columns
     t = np.arange(10_000) / 30.0
     spiky = np.sin(t)
     spiky[6_543] = 25.0  # one sample: decimation must keep it

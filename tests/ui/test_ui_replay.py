@@ -16,6 +16,8 @@ TLOGS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "tlogs"
 TLOG = TLOGS / "copter_real_2013_codelever.tlog"
 WAIT_MS = 15_000
 REPLAY_SHOT = "/tmp/kestrel_gui_replay.png"
+JUST_FLOWN_SHOT = "/tmp/kestrel_gui_replay_just_flown.png"
+JUST_FLOWN_BAR_SHOT = "/tmp/kestrel_gui_replay_just_flown_bar.png"
 
 needs_tlog = pytest.mark.skipif(not TLOG.exists(), reason=f"{TLOG} is not on this machine")
 
@@ -38,7 +40,7 @@ def test_replay_bar_appears_and_seeks(qtbot: Any, make_service: Callable[..., An
     assert not bar.isVisible()
     service.connect("replay:" + str(TLOG))
     qtbot.waitUntil(lambda: bar.isVisible() and bar.status is not None, timeout=WAIT_MS)
-    assert TLOG.name in bar.title_label.text()
+    assert TLOG.name in bar.title_label.full_text()
     qtbot.waitUntil(lambda: window.hud.mode_label.text() not in ("NO VEHICLE", "UNKNOWN"), timeout=WAIT_MS)
     qtbot.waitUntil(lambda: bar.note_label.text() == "", timeout=WAIT_MS)  # the active vehicle is the log's
     assert re.fullmatch(r"\d\d:\d\d / 09:31", bar.time_label.text()), bar.time_label.text()
@@ -103,35 +105,49 @@ def test_sessions_dialog_lists_an_imported_tlog_and_replays_it(qtbot: Any, make_
     dialog.close()
 
 
-@needs_tlog
-def test_replaying_a_log_of_a_live_system_id_asks_first(qtbot: Any, make_service: Callable[..., Any],
-                                                        window_factory: Callable[..., Any]) -> None:
-    """The 2013 flight is system 1, like the live demo vehicle: the pilot is told, and decides."""
-    from gcs.core.replay_conflicts import replay_conflict, tlog_vehicle_ids
-
-    assert tlog_vehicle_ids(TLOG) == (1,)
-    assert replay_conflict(TLOG, [2, 3]) is None
-    service = make_service("px4")
+def test_replaying_the_flight_just_flown_shows_its_vehicle_beside_the_live_one(
+        qtbot: Any, make_service: Callable[..., Any], window_factory: Callable[..., Any], tmp_path: Path) -> None:
+    """Fly the built-in PX4 sim (recorded), then replay its tlog while it is still connected as system 1."""
+    service = make_service("px4", logging__tlog_dir=str(tmp_path / "tlogs"))
     window = window_factory(service)
-    qtbot.waitUntil(lambda: window.hud.mode_label.text() not in ("NO VEHICLE", "UNKNOWN"), timeout=WAIT_MS)
+    window.resize(1440, 900)
+    qtbot.waitUntil(lambda: service.vehicle_state().gps.has_fix, timeout=WAIT_MS)
+    service.arm()
+    service.takeoff(5.0)
+    qtbot.waitUntil(lambda: service.vehicle_state().global_position.alt_rel_m > 3, timeout=30_000)
+    qtbot.wait(1000)  # a few records more, flushed twice a second
+    path = service.recordings()[0].tlog_path
+    assert path and Path(path).name.endswith("_sys1_px4_quadrotor.tlog")
+    lines_before = len(window.messages.entries())
 
-    window.open_replay(str(TLOG))
-    qtbot.waitUntil(lambda: window.replay_opener.prompt is not None, timeout=WAIT_MS)
-    prompt = window.replay_opener.prompt
-    assert prompt.isVisible() and "system id 1" in prompt.text() and "live vehicle" in prompt.text()
-    prompt.reject()  # Cancel
-    qtbot.waitUntil(lambda: window.status_line.text().startswith("REPLAY cancelled"), timeout=WAIT_MS)
-    assert "system id 1" in window.status_line.text() and window.status_line.level == "warning"
-    assert not any(c.kind == "replay" for c in service.links())
+    window.open_replay(path)
+    bar = window.replay_bar
+    qtbot.waitUntil(lambda: bar.isVisible() and bar.show_button.isVisible(), timeout=WAIT_MS)
+    assert service.vehicle_ids() == [1, 250] and service.active_vehicle_id == 1  # the live one keeps the HUD
+    assert bar.note_label.full_text() == (
+        "Showing vehicle 1; this log plays as vehicle 250 (its system 1 is the live vehicle)")
+    assert window.hud.vehicle_combo.isEnabled(), "the HUD's vehicle list offers both"
+    qtbot.wait(300)
+    assert window.width() == 1440, "a long file name does not widen the window"
+    assert bar.slider.width() >= 300, f"the seek slider is {bar.slider.width()} px"
+    assert bar.grab().save(JUST_FLOWN_BAR_SHOT)
 
-    window.open_replay(str(TLOG))
-    qtbot.waitUntil(lambda: window.replay_opener.prompt is not None, timeout=WAIT_MS)
-    prompt = window.replay_opener.prompt
-    anyway = next(b for b in prompt.buttons() if b.text() == "Replay anyway")
-    qtbot.mouseClick(anyway, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: any(c.kind == "replay" for c in service.links()), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: logged(window, "REPLAY accepted"), timeout=WAIT_MS)
-    assert service.active_vehicle_id == 1 and service.vehicle_state().autopilot.value == "px4"  # still the live one
+    qtbot.mouseClick(bar.show_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: service.active_vehicle_id == 250, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not bar.note_row.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: service.replay_status().ended, timeout=WAIT_MS)
+    replayed = service.vehicle_state(250)
+    assert replayed.autopilot.value == "px4" and replayed.armed  # the flight as it was recorded
+    qtbot.waitUntil(lambda: window.hud.mode_label.text() == replayed.mode, timeout=WAIT_MS)
+    assert "replayed log" in window.controls.button("land").toolTip()
+
+    new_lines = [text.split("  ", 1)[1] for text, _level in window.messages.entries()[lines_before:]]
+    replay_lines = [line for line in new_lines if "replayed from the log" in line]
+    assert any(line.startswith("COMPONENT_ARM_DISARM accepted (replayed") for line in replay_lines), new_lines
+    assert len(replay_lines) == len(set(replay_lines)), f"identical lines: {replay_lines}"
+    assert not any("SET_MESSAGE_INTERVAL" in line for line in replay_lines)
+    assert window.width() == 1440
+    assert window.grab().save(JUST_FLOWN_SHOT)
 
     window.open_replay(str(TLOG.parent / "missing.tlog"))
     qtbot.waitUntil(lambda: window.status_line.text().startswith("REPLAY refused"), timeout=WAIT_MS)

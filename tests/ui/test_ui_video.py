@@ -104,3 +104,20 @@ def test_overlay_draws_the_tracked_box(view: QtVideoView) -> None:
     assert colour.green() > 150 and colour.red() < 120  # the locked colour, on a black frame
     view.set_track(None, "lost")
     view.grab().save("/tmp/kestrel_video_view.png")
+
+
+def test_the_window_measures_its_own_glass_to_glass(view: QtVideoView) -> None:
+    """A stamped frame painted by the view gives a display latency, shown in the info line."""
+    import time
+
+    from gcs.core.video.stamp import write_stamp
+
+    image = synthetic_frame().copy()
+    write_stamp(image, time.time() - 0.040)  # captured 40 ms ago
+    view.set_frame(image, 1)
+    view.grab()  # paints it
+    age = view.glass.p50_ms()
+    assert age is not None and age >= 40
+    view.set_frame(synthetic_frame(), 2)  # no stamp: no new figure, never a wrong one
+    view.grab()
+    assert view.glass.p50_ms() == age

@@ -17,6 +17,7 @@ from PySide6.QtGui import QImage
 
 from gcs.core.tracking.types import TrackState
 from tests.conftest import ROOT
+from tests.ui.confirm_support import hold_to_confirm
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +88,7 @@ def test_click_tracks_through_the_letterbox_then_follow(qtbot: Any, flying: tupl
     assert np.count_nonzero(first != middle_pixels(view.grab().toImage())) > 1000, "the picture did not move"
 
     follow = window.track_controls.button("follow")
-    assert not follow.isEnabled() and "no lock" in follow.toolTip()
+    assert not follow.isEnabled() and "Unavailable: nothing tracked" in follow.toolTip()
     assert "nothing is being tracked" in window.track_controls.button("track_stop").toolTip()
 
     locked: list[Any] = []
@@ -121,7 +122,11 @@ def test_click_tracks_through_the_letterbox_then_follow(qtbot: Any, flying: tupl
                     and service.tracker_data().box.w < 1.6 * w + 10, timeout=WAIT_MS)
 
     qtbot.waitUntil(follow.isEnabled, timeout=WAIT_MS)
-    qtbot.mouseClick(follow, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(follow, Qt.MouseButton.LeftButton)  # a click is not a confirmation: nothing is sent
+    qtbot.wait(300)
+    assert not service.follower_data().active and not service.commander_status().engaged
+    assert any("FOLLOW not sent: released too soon" in line for line, _level in window.messages.entries())
+    hold_to_confirm(qtbot, window.track_controls, "follow")
     qtbot.waitUntil(lambda: service.follower_data().active, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: follow.isChecked() and window.hud.follower_label.text().startswith(("FOLLOWING", "HELD")),
                     timeout=WAIT_MS)
@@ -187,3 +192,26 @@ def test_health_overlay_and_smart_mode_reason(qtbot: Any, make_service: Callable
     assert "127.0.0.1:9" in view.banner_reason
     assert window.hud.video_label.text().startswith("RECONNECTING")
     window.grab().save("/tmp/kestrel_gui_reconnecting.png")
+
+
+def test_a_smart_click_on_empty_ground_says_why_in_the_window(qtbot: Any, flying: tuple[Any, Any]) -> None:
+    # smart_click answers with its outcome, so the window shows the refusal and its reason at once
+    service, window = flying
+    smart = window.track_controls.actions_by_name["smart"]
+    smart.trigger()  # smart mode from the window (its button shows what the core chose)
+    qtbot.waitUntil(smart.isChecked, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: service.vision.smart_detector.loaded, timeout=WAIT_MS)
+    source = service.vision._require()[0].source
+    boxes = [t.box for t in source.camera.targets_in_image(source.scene_time_s())]
+    ex, ey = next(
+        (float(x), float(y)) for y in range(60, 420, 40) for x in range(60, 580, 40)
+        if all(x < bx - 80 or x > bx + bw + 80 or y < by - 80 or y > by + bh + 80 for bx, by, bw, bh in boxes)
+    )
+    qtbot.mouseClick(window.video, Qt.MouseButton.LeftButton, pos=widget_point(window, ex, ey))
+
+    def refusal() -> list[str]:
+        return [line for line, _level in window.messages.entries() if "TRACK failed:" in line]
+
+    qtbot.waitUntil(lambda: bool(refusal()), timeout=WAIT_MS)
+    assert "no detected object under the click" in refusal()[0] or "nothing detected" in refusal()[0], refusal()
+    assert service.tracker_data().state is not TrackState.LOCKED

@@ -27,16 +27,21 @@ REPO = Path(__file__).resolve().parents[2]
 RESTART_KEYS = {
     "link.connections", "link.heartbeat_rate_hz", "link.stream_rate_hz", "link.attitude_rate_hz",
     "link.outputs", "link.demo_flavour", "link.demo_port", "link.source_system",
+    "link.camera_component_id", "link.camera_component_via",
     "video.enabled", "video.source", "video.width", "video.height", "video.fps", "video.loop_file",
+    "video.h264_bitrate_kbps", "video.h264_preset", "video.h264_keyframe_interval_s",
     "tracking.model_path", "tracking.backend", "tracking.image_size", "tracking.device",
     "safety.setpoint_rate_hz",
     "api.enabled", "api.host", "api.port", "api.cors_origins",
     "logging.file", "logging.tlog", "logging.tlog_dir",
+    "fleet.mqtt_url", "fleet.gcs_id", "fleet.mqtt_prefix", "fleet.mqtt_rate_hz", "fleet.mqtt_payload",
+    "fleet.mqtt_username", "fleet.mqtt_password_file", "fleet.mqtt_tls_ca_file", "fleet.mqtt_tls_cert_file",
+    "fleet.mqtt_tls_key_file", "fleet.mqtt_commands", "fleet.mqtt_compression",
 }  # fmt: skip
 
 
 def test_sections_are_the_agreed_ones() -> None:
-    assert SECTIONS == ("link", "video", "tracking", "follow", "safety", "api", "logging")
+    assert SECTIONS == ("link", "video", "tracking", "follow", "safety", "api", "logging", "fleet", "map")
 
 
 def test_defaults_are_valid_and_round_trip() -> None:

@@ -134,7 +134,7 @@ def test_ardupilot_unknown_numbers_and_missing_custom_flag_read_like_mavutil() -
 
 @pytest.mark.parametrize(
     ("mav_type", "offboard", "hold", "land", "rtl"),
-    [(QUAD, "GUIDED", "LOITER", "LAND", "RTL"), (PLANE, "GUIDED", "LOITER", None, "RTL"),
+    [(QUAD, "GUIDED", "BRAKE", "LAND", "RTL"), (PLANE, "GUIDED", "LOITER", None, "RTL"),
      (VTOL, "GUIDED", "LOITER", "QLAND", "RTL"), (ROVER, "GUIDED", "HOLD", None, "RTL"),
      (BOAT, "GUIDED", "HOLD", None, "RTL"), (SUB, "GUIDED", "POSHOLD", "SURFACE", None)],
 )

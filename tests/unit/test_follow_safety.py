@@ -207,3 +207,12 @@ def test_geofence_removes_outward_motion_only() -> None:
     assert decide(gate, intent(forward=2.0), state=inside).reasons == ()
     no_home = decide(gate, intent(), state=evolve(FLYING, home=None))
     assert no_home.held and no_home.reasons == ("geofence set but no home position",)
+
+
+def test_the_configured_geofence_radius_reaches_the_gate() -> None:
+    from gcs.core.config import GcsConfig
+    from gcs.core.vision import safety_limits
+
+    assert safety_limits(GcsConfig()).geofence_radius_m is None  # 0: no radius fence
+    fenced = GcsConfig.model_validate({"safety": {"geofence_radius_m": 150}})
+    assert safety_limits(fenced).geofence_radius_m == 150

@@ -187,7 +187,7 @@ def test_step_speed_and_refusals(rig: Rig, tmp_path: Path) -> None:
         link.seek(time_s=99.0)
     with pytest.raises(LinkError, match="exactly one of"):
         link.seek()
-    with pytest.raises(LinkError, match="replay is read-only"):
+    with pytest.raises(LinkError, match="read-only replay"):
         link.send(mavlink.MAVLink_heartbeat_message(6, 8, 0, 0, 0, 3))
     link.play()
     wait_until(lambda: link.status().ended, 3, "end")

@@ -102,7 +102,7 @@ def test_px4_mode_table_matches_pymavlink() -> None:
         assert mavutil.interpret_px4_mode(hb_base, custom) == name
     assert modes.decode_set_mode(1, 99, 0) is None
     assert modes.info("OFFBOARD") is not None and modes.info("OFFBOARD").behaviour is Behaviour.EXTERNAL
-    assert modes.info("MISSION").behaviour is Behaviour.UNSUPPORTED
+    assert modes.info("MISSION").behaviour is Behaviour.MISSION  # the sim flies missions now (issue 21)
 
 
 def test_ardupilot_mode_table_matches_pymavlink() -> None:

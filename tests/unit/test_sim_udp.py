@@ -271,13 +271,13 @@ def test_parameters_and_empty_mission(sims, gcs_for) -> None:
     first = gcs.wait("PARAM_VALUE", since=since)
     wait_for(lambda: len(gcs.of("PARAM_VALUE", since)) >= first.param_count, 2, "all parameters")
     names = {p.param_id for p in gcs.of("PARAM_VALUE", since)}
-    assert {"SYSID_THISMAV", "RTL_ALT", "LAND_SPEED"} <= names
+    assert {"MAV_SYSID", "RTL_ALT", "LAND_SPEED", "FENCE_RADIUS", "BATT_CAPACITY"} <= names
     since = gcs.mark()
     gcs.conn.mav.param_set_send(1, 1, b"LAND_SPEED", 80.0, mavlink.MAV_PARAM_TYPE_REAL32)
     assert gcs.wait("PARAM_VALUE", since=since).param_value == pytest.approx(80.0)
     since = gcs.mark()
     gcs.conn.mav.mission_request_list_send(1, 1)
-    assert gcs.wait("MISSION_COUNT", since=since).count == 0
+    assert gcs.wait("MISSION_COUNT", since=since).count == 1  # ArduPilot's mission: home alone
 
 
 # ---- commands ------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_appearance_refuses_a_box_parked_on_the_background() -> None:
     assert same_place_wrong_look.reason == "no longer looks like the target"
     _, fine = assess(prev, ok(START), 0.03, W, H, P, appearance=0.85)
     assert fine.state is TrackState.LOCKED
-    assert fine.confidence == pytest.approx(1 - 0.5 * (0.15 / 0.6))
+    assert fine.confidence == pytest.approx(1 - 0.5 * (0.15 / 0.5))
 
 
 def test_low_tracker_score_is_refused() -> None:
@@ -115,9 +115,41 @@ def test_lost_stays_lost_even_if_the_tracker_comes_back() -> None:
 def test_short_dropout_recovers_and_allowance_grows_with_misses() -> None:
     # 3 failed frames, then the target reappears 90 px away: beyond 1 box size (40) for one
     # update, but within the allowance after 3 misses (4 x 40 = 160 px).
-    states = run([FAILED, FAILED, FAILED, ok(BBox(390, 200, 40, 40))])
-    assert [s for s, _ in states] == [TrackState.SEARCHING] * 3 + [TrackState.LOCKED]
+    # LOCKED again after 3 plausible updates in a row (hysteresis), the first two "reacquiring".
+    states = run([FAILED, FAILED, FAILED, ok(BBox(390, 200, 40, 40)), ok(BBox(392, 200, 40, 40)),
+                  ok(BBox(394, 200, 40, 40))])
+    assert [s for s, _ in states] == [TrackState.SEARCHING] * 5 + [TrackState.LOCKED]
+    assert states[3][1] == "reacquiring (1/3 plausible updates)"
     assert states[-1][1] == "reacquired"
+
+
+def test_searching_needs_updates_in_a_row_that_clearly_look_like_the_target() -> None:
+    state = LossState.locked(START, 0.0)
+    state, verdict = assess(state, ok(START), 1 / FPS, W, H, P, appearance=0.2)  # a box on the background
+    assert verdict.state is TrackState.SEARCHING
+    # borderline looks (0.55: enough to keep a lock, not to take one back) never reacquire
+    for i in range(2, 8):
+        state, verdict = assess(state, ok(START), i / FPS, W, H, P, appearance=0.55)
+        assert verdict.state is TrackState.SEARCHING and verdict.reason.startswith("not yet like the target")
+    # two good looks, one bad, then three good: LOCKED only at the end of an unbroken run of three
+    looks = [0.9, 0.9, 0.2, 0.9, 0.9, 0.9]
+    seen = []
+    for i, look in enumerate(looks, start=8):
+        state, verdict = assess(state, ok(START), i / FPS, W, H, P, appearance=look)
+        seen.append(verdict.state)
+    assert seen == [TrackState.SEARCHING] * 5 + [TrackState.LOCKED]
+
+
+def test_a_box_that_keeps_alternating_ends_lost_not_locked() -> None:
+    # plausible, plausible, implausible, ...: never three in a row, and the timeout keeps running
+    state = LossState.locked(START, 0.0)
+    states = []
+    for i in range(1, 60):
+        look = 0.2 if i % 3 == 1 else 0.9
+        state, verdict = assess(state, ok(START), i / FPS, W, H, P, appearance=look)
+        states.append(verdict.state)
+    assert TrackState.LOCKED not in states
+    assert states[-1] is TrackState.LOST
 
 
 def test_idle_passes_through() -> None:

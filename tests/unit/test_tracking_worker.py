@@ -232,7 +232,9 @@ def test_occlusion_is_bridged_or_lost(bus: MessageBus, running: list[Any]) -> No
     # MIL samples at random: most runs re-find the square when it reappears (frame 16), some
     # never do and are LOST after the timeout. Either is honest; a box on the background is not.
     if states[2] == (TrackState.SEARCHING, TrackState.LOCKED):
-        assert len(states) == 3 and rec.changes[2].frame_seq == 16 and rec.changes[-1].reason == "reacquired"
+        # back from frame 18: the square is free from 16 and LOCKED needs 3 plausible updates in a row;
+        # MIL's first box on the reappeared square is not always plausible (19 seen once in CI)
+        assert len(states) == 3 and 18 <= rec.changes[2].frame_seq <= 21 and rec.changes[-1].reason == "reacquired"
         box = mil.latest().box
         # back on the square: the box centre lies inside it (MIL's re-found box lags by 0-14 px run to run)
         assert box is not None and abs(box.centre[0] - (100 + 2 * 39 + SIDE / 2)) < SIDE / 2
@@ -367,3 +369,25 @@ def test_newest_frame_is_taken_and_late_frames_are_dropped(
     latest = worker.latest()
     assert latest.state is TrackState.LOCKED
     assert latest.fps > 0.0 and latest.latency_ms > 0.0
+
+
+def test_a_start_can_be_waited_for_and_says_why_it_failed(bus: MessageBus, running: list[Any]) -> None:
+    # what a smart click's answer is built on: the first result of this very start
+    source = LockstepSource([scene(150)] * 5)
+    worker = make(running, source, bus=bus, tracker_name="CSRT")
+    request = worker.start_box(BBox(150, ROW, SIDE, SIDE))
+    assert worker.wait_started(request, 0.05) is None  # no frame yet: no outcome
+    source.release(1)
+    outcome = worker.wait_started(request, 10)
+    assert outcome is not None and outcome.state is TrackState.LOCKED and outcome.box == BBox(150, ROW, SIDE, SIDE)
+
+    refused = worker.start_box(BBox(W - 2, ROW, 40, 40))  # 2 px inside: nothing usable to start on
+    source.release(2)
+    outcome = worker.wait_started(refused, 10)
+    assert outcome is not None and outcome.state is TrackState.IDLE
+    assert outcome.reason.startswith("could not start") and "no usable part" in outcome.reason
+
+    replaced = worker.start_click(170, ROW + 20)
+    worker.stop()  # the start is dropped before any frame: its outcome will never come
+    assert worker.wait_started(replaced, 1.0) is None
+

@@ -40,7 +40,7 @@ def test_records_to_the_end_with_overlay_and_sidecar(tmp_path: Path, suffix: str
     with CaptureWorker(str(clip("opencv_tree_bad_framecount.avi")), options=options) as capture:
         recorder = VideoRecorder(capture, overlay=draw_box, sidecar=sidecar)
         status = recorder.start(tmp_path / f"flight{suffix}")
-        assert status.recording and (status.width, status.height) == (320, 240)
+        assert status.recording and (status.width, status.height) == (320, 240) and status.codec == "h264"
         assert status.fps == pytest.approx(120.0, rel=0.01)  # 15 fps clip played at 8x
         wait_until(lambda: not recorder.recording, 5.0, "recording ends with the source")
         status = recorder.stop()

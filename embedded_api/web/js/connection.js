@@ -1,6 +1,8 @@
 // Connection state said on screen: the top-bar chip, the banner, stale cards, transport fallbacks,
 // what happens on reconnect (the program's metadata is read again) and a refused token.
 
+import { loadActions } from "./actions.js";
+import { loadAlerts } from "./alerts.js";
 import { clearToken } from "./api.js";
 import { addMessage } from "./messages.js";
 import { loadLinks } from "./replay.js";
@@ -69,6 +71,10 @@ export function onTelemetryState(s) {
     noteFallback("telemetry", "Telemetry: WebSocket unavailable (blocked on the way?) — using server-sent events (/sse/telemetry) instead.");
   }
   markStale(s.state === "reconnecting");
+  if (s.state === "live") {
+    loadActions(true);
+    loadAlerts(true); // alerts raised while we were away
+  }
   if (s.state === "reconnecting") {
     if (!ui.offlineSince) ui.offlineSince = Date.now();
     const since = ui.lastTelemetryAt ? ` Values shown are from ${clock(ui.lastTelemetryAt / 1000)}.` : "";
@@ -101,11 +107,11 @@ export function onAuthFailed(reason) {
   location.reload();
 }
 
-export function onVideoTransport(mode, state, retryInS, fellBack) {
+export function onVideoTransport(mode, state, retryInS, fellBack, note) {
   ui.conn.video = state;
-  setText("video-transport", mode === "mjpeg" ? "MJPEG" : "WebSocket");
+  setText("video-transport", { webrtc: "WebRTC", mjpeg: "MJPEG" }[mode] || "WebSocket");
   updateConn();
-  if (fellBack) noteFallback("video", "Video: WebSocket unavailable — showing the MJPEG stream (/video_feed) instead.");
+  if (fellBack && note) noteFallback(`video-${mode}`, note);
 }
 
 export async function loadMeta() {

@@ -1,27 +1,41 @@
 // The buttons and selects of the flight, tracking, replay and recording controls, and removing the
 // ones the signed-in role may not use.
 
+import { bindConfirm, needsConfirm } from "./actions.js";
 import { ROLE_RANK, clearToken } from "./api.js";
 import { act } from "./messages.js";
 import { showRecording } from "./recording.js";
 import { replayCommand } from "./replay.js";
 import { loadSessions } from "./sessions.js";
 import { ui } from "./state.js";
+import { bindModes } from "./modes.js";
 import { setSmart } from "./tracking.js";
 import { $, on } from "./util.js";
 
 export function bindControls() {
   const cmd = (id, label, path, body) => on(id, "click", (e) => act(label, "POST", path, body, { button: e.currentTarget }));
-  cmd("btn-arm", "ARM", "/api/vehicle/arm");
-  cmd("btn-disarm", "DISARM", "/api/vehicle/disarm", { force: false });
+  // confirmed first when the program asks (hold, or Enter twice): arm, takeoff, follow, disarm in flight
+  const confirmed = (id, label, send) => bindConfirm($(id), label, () => send($(id)));
+  confirmed("btn-arm", "ARM", (button) => act("ARM", "POST", "/api/vehicle/arm", undefined, { button }));
+  confirmed("btn-disarm", "DISARM", (button) => {
+    // in flight (the program asked to confirm) the disarm is forced: a plain one is refused in the air
+    const inFlight = needsConfirm("disarm");
+    const body = inFlight ? { force: true, confirm_in_flight: true } : { force: false };
+    act(inFlight ? "DISARM IN FLIGHT" : "DISARM", "POST", "/api/vehicle/disarm", body, { button });
+  });
+  bindModes(bindConfirm, act);
   cmd("btn-land", "LAND", "/api/vehicle/land");
   cmd("btn-rtl", "RTL", "/api/vehicle/rtl");
   cmd("btn-hold", "HOLD", "/api/vehicle/hold");
   cmd("abort", "ABORT", "/commands/abort");
-  on("takeoff-form", "submit", (e) => {
-    e.preventDefault();
+  confirmed("btn-takeoff", "TAKEOFF", (button) => {
     const altitude = Number($("takeoff-alt").value);
-    act("TAKEOFF", "POST", "/api/vehicle/takeoff", { altitude_m: altitude }, { button: $("btn-takeoff") });
+    act("TAKEOFF", "POST", "/api/vehicle/takeoff", { altitude_m: altitude }, { button });
+  });
+  on("takeoff-form", "submit", (e) => {
+    e.preventDefault(); // Enter in the altitude box: the keyboard's way of pressing Take off
+    const button = $("btn-takeoff");
+    if (!button.disabled) button.confirmKeyPress();
   });
   on("track-stop", "click", (e) => act("STOP TRACK", "POST", "/commands/stop_tracking", undefined, { button: e.currentTarget }));
   on("smart-toggle", "click", async (e) => {
@@ -44,9 +58,9 @@ export function bindControls() {
     const r = await act("PROFILE", "POST", "/api/follower/switch-profile", { name }, { describe: (r) => `PROFILE: ${r.profile}` });
     if (!r && ui.follower) e.target.value = ui.follower.profile;
   });
-  on("follow-toggle", "click", (e) => {
-    if (ui.follower?.active) act("STOP FOLLOW", "POST", "/commands/stop_following", undefined, { button: e.currentTarget });
-    else act("FOLLOW", "POST", "/commands/start_following", undefined, { button: e.currentTarget });
+  confirmed("follow-toggle", "FOLLOW", (button) => {
+    if (ui.follower?.active) act("STOP FOLLOW", "POST", "/commands/stop_following", undefined, { button });
+    else act("FOLLOW", "POST", "/commands/start_following", undefined, { button });
   });
   on("replay-play", "click", () => replayCommand("PLAY", "play"));
   on("replay-pause", "click", () => replayCommand("PAUSE", "pause"));

@@ -2,6 +2,7 @@
 // the page always says what became of it.
 
 import { api } from "./api.js";
+import { ui } from "./state.js";
 import { $, clock } from "./util.js";
 
 export const MAX_MESSAGES = 200;
@@ -37,7 +38,10 @@ export function replyText(label, reply) {
 /** Run one action; the page always says what became of it (result, or refusal with the reason). */
 export async function act(label, method, path, body, { button, describe } = {}) {
   showResult("pending", `${label}: sending…`);
-  if (button) button.disabled = true;
+  if (button) {
+    button.dataset.busy = "true"; // the availability shown again once answered (actions.js)
+    button.disabled = true;
+  }
   try {
     const reply = await api(method, path, body);
     const text = describe ? describe(reply) : replyText(label, reply);
@@ -50,6 +54,10 @@ export async function act(label, method, path, body, { button, describe } = {}) 
     addMessage("bad", `you: ${text}`);
     return null;
   } finally {
-    if (button) button.disabled = false;
+    if (button) {
+      delete button.dataset.busy;
+      button.disabled = false;
+      ui.applyActions?.();
+    }
   }
 }

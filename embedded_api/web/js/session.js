@@ -1,11 +1,15 @@
 // The signed-in dashboard: builds the chart, settings editor, telemetry stream and video view for
 // the token's role and wires them to the parts of the page.
 
+import { applyActions } from "./actions.js";
+import { bindAlerts } from "./alerts.js";
 import { ROLE_RANK } from "./api.js";
 import { banner, loadMeta, onAuthFailed, onTelemetryState, onVideoTransport } from "./connection.js";
 import { applyRole, bindControls } from "./controls.js";
 import { onEvent } from "./events.js";
 import { addMessage, showResult } from "./messages.js";
+import { initMap } from "./map.js";
+import { loadParams } from "./params.js";
 import { StripChart } from "./plot.js";
 import { pollRecording } from "./recording.js";
 import { loadSessions } from "./sessions.js";
@@ -17,6 +21,7 @@ import { $, num, setText } from "./util.js";
 import { VideoView } from "./video.js";
 
 const params = new URLSearchParams(location.search);
+const VIDEO_CHOICE_KEY = "kestrel.video"; // the viewer's video transport: auto, webrtc, ws, mjpeg
 
 export function start(token, claims, reachable) {
   $("login").hidden = true;
@@ -53,6 +58,9 @@ export function start(token, claims, reachable) {
     { key: "climb", label: "climb", unit: "m/s", colour: "#a371f7", axis: "right" },
   ]);
   bindControls();
+  applyActions(); // disabled, saying why, until the program says what is available
+  bindAlerts();
+  initMap(); // the map panel: GET /api/map, then the stream's map events
   ui.telemetry = new TelemetryStream({
     token,
     onEvent,
@@ -65,11 +73,13 @@ export function start(token, claims, reachable) {
     wrap: $("video-wrap"),
     canvas: $("video"),
     img: $("mjpeg"),
+    video: $("rtc-video"),
+    glassEl: $("video-glass"),
     statusEl: $("video-status"),
     warningEl: $("video-warning"),
     token,
     interactive: ui.rank >= ROLE_RANK.operator,
-    mode: params.get("video") === "mjpeg" ? "mjpeg" : "ws",
+    preference: params.get("video") || localStorage.getItem(VIDEO_CHOICE_KEY) || "auto",
     callbacks: {
       onClick: trackClick,
       onBox: trackBox,
@@ -81,14 +91,22 @@ export function start(token, claims, reachable) {
     },
   });
   ui.video.start();
+  const choice = $("video-choice");
+  choice.value = ui.video.preference;
+  choice.addEventListener("change", () => {
+    localStorage.setItem(VIDEO_CHOICE_KEY, choice.value);
+    ui.video.setPreference(choice.value);
+  });
   setInterval(() => {
-    $("video-fps").hidden = ui.video.mode === "mjpeg"; // an <img> does not tell us its frame rate
+    // an <img> says nothing of its frames: its rate comes from the stamps, when the program writes them
+    $("video-fps").hidden = ui.video.mode === "mjpeg" && !ui.video.glass.recent.length;
     setText("video-fps", `${num(ui.video.fps, 0)} fps`);
   }, 1000);
   const topbar = document.querySelector(".topbar");
   new ResizeObserver(() => document.documentElement.style.setProperty("--topbar-h", `${topbar.offsetHeight}px`)).observe(topbar);
   loadMeta();
   setInterval(loadSessions, 30000);
+  loadParams(); // starts the download of the vehicle's parameters, then follows it
   pollRecording();
   ui.recTimer = setInterval(pollRecording, 2000);
 }

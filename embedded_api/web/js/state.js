@@ -11,6 +11,8 @@ export const ui = {
   lastTelemetryAt: 0,
   tracker: null,
   follower: null,
+  actions: null, // what GET /api/actions says: {vehicle, actions: {name: reason|null}, confirm, hold_s, repeat_s}
+  actionsSeq: 0,
   smart: false,
   seen: new Set(),
   replayTimer: null,
@@ -18,5 +20,7 @@ export const ui = {
   settings: null,
   transportNotes: new Set(),
   offlineSince: 0,
+  offboardStartedMs: null, // when the setpoint stream last started (routine sequencing messages, events.js)
+  streamEngaged: false,
 };
 window.kestrel = ui; // read-only handle for people debugging in the console (and the browser tests)

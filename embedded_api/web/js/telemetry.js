@@ -223,7 +223,7 @@ export class TelemetryStream {
       }
       this.deliver(data);
     };
-    for (const type of ["history", "telemetry", "status", "log"]) source.addEventListener(type, handle);
+    for (const type of ["history", "telemetry", "status", "log", "alert"]) source.addEventListener(type, handle);
     source.addEventListener("dropped", () => {});
     source.addEventListener("gap", () => {});
     source.onopen = () => {

@@ -1,6 +1,7 @@
 // Tracking and follow: the tracker and follower chips, the tracker/profile selects, and the
 // click/box track requests with their "locked or not" result.
 
+import { applyActions } from "./actions.js";
 import { api } from "./api.js";
 import { act, addMessage, showResult } from "./messages.js";
 import { ui } from "./state.js";
@@ -45,7 +46,9 @@ export function onFollower(f) {
   const b = $("follow-toggle");
   if (b) {
     b.setAttribute("aria-pressed", String(!!f.active));
-    b.textContent = f.active ? "Stop following" : "Follow";
+    const label = f.active ? "Stop following" : "Follow";
+    if (b.textContent !== label) b.textContent = label;
+    applyActions(); // the button now stands for the other action
   }
   const select = $("profile-select");
   if (select && document.activeElement !== select) select.value = f.profile;
@@ -54,8 +57,14 @@ export function onFollower(f) {
 export async function requestTrack(label, path, body) {
   if (ui.pendingTrack) clearTimeout(ui.pendingTrack.timer);
   ui.pendingTrack = null;
-  const reply = await act(label, "POST", path, body, { describe: () => `${label}: sent — waiting for the tracker` });
-  if (!reply) return;
+  // a smart click answers with its outcome (locked, or refused with the reason, shown by act);
+  // a classic start answers at once and the lock is reported by the tracker's next message
+  const describe = (r) =>
+    r.outcome === "locked"
+      ? `${label}: locked (${r.target?.tracker ?? "tracker"})`
+      : `${label}: sent — waiting for the tracker`;
+  const reply = await act(label, "POST", path, body, { describe });
+  if (!reply || reply.outcome === "locked") return;
   const pending = { label, afterSeq: reply.target?.frame_seq ?? -1 };
   pending.timer = setTimeout(() => {
     if (ui.pendingTrack !== pending) return;

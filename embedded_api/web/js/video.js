@@ -1,22 +1,39 @@
-// Live video on a canvas: binary frames from /ws/video_feed (16-byte header: uint64 seq, float64
-// capture time, big-endian; then a JPEG), or the MJPEG stream /video_feed in an <img> under the
-// canvas when WebSockets cannot be used. The tracked box is drawn over the picture; an operator
-// clicks (track what is there) or drags (track that box). Reconnects by itself.
+// Live video, by the transport the viewer chose or, on "auto", the best that gets through:
+// WebRTC (H.264 in a <video> under the canvas, overlay state on a data channel; video_rtc.js), else
+// binary frames from /ws/video_feed (16-byte header: uint64 seq, float64 capture time, big-endian;
+// then a JPEG) drawn on the canvas, else the MJPEG stream /video_feed in an <img> under the canvas
+// (video_mjpeg.js). The tracked box is drawn over the picture; an operator clicks (track what is
+// there) or drags (track that box). Reconnects by itself. Every shown picture's capture stamp is
+// read back (stamp.js) for the glass-to-glass latency and fps in the video's corner.
 // The overlay (tracked box, selection, pointer) is in video_overlay.js.
 
-import { api, wsUrl } from "./api.js";
+import { wsUrl } from "./api.js";
+import { decodeStamp, GlassMeter, STAMP_H, STAMP_W, stampOrigin } from "./stamp.js";
 import { BACKOFF_S, serverAnswers } from "./telemetry.js";
+import { closeMjpeg, connectMjpeg } from "./video_mjpeg.js";
 import { VideoOverlay } from "./video_overlay.js";
+import { RtcLink } from "./video_rtc.js";
 
 const HEADER_BYTES = 16;
 const STALL_MS = 3000;
 const AUTH_CLOSE = 1008;
 const PING_EVERY_MS = 2000; // the server answers pings even when the camera has no frame to send
 const SILENCE_MS = 6000; // nothing at all for this long: the socket is dead though not closed (a network drop)
+const RTC_FIRST_FRAME_MS = 12000; // negotiated but no picture by then: WebRTC does not get through
+export const TRANSPORTS = ["auto", "webrtc", "ws", "mjpeg"];
+const LABELS = { webrtc: "WebRTC", ws: "WebSocket", mjpeg: "MJPEG" };
 
 export class VideoView extends VideoOverlay {
-  constructor({ wrap, canvas, img, statusEl, warningEl, token, interactive, mode = "ws", callbacks }) {
+  constructor({ wrap, canvas, img, video, statusEl, warningEl, glassEl, token, interactive, preference = "auto", callbacks }) {
     super();
+    this.video = video;
+    this.glassEl = glassEl;
+    this.preference = TRANSPORTS.includes(preference) ? preference : "auto";
+    this.glass = new GlassMeter();
+    this.probeCtx = Object.assign(document.createElement("canvas"), { width: STAMP_W, height: STAMP_H })
+      .getContext("2d", { willReadFrequently: true });
+    this.rtc = null;
+    this.codec = null;
     this.wrap = wrap;
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
@@ -25,7 +42,7 @@ export class VideoView extends VideoOverlay {
     this.warningEl = warningEl;
     this.token = token;
     this.interactive = interactive;
-    this.mode = mode; // "ws" or "mjpeg"
+    this.mode = this.preference === "auto" ? "webrtc" : this.preference; // the transport in use now
     this.cb = callbacks; // onClick, onBox, onTracker, onFollower, onVideoState, onTransport, onAuthFailed
     this.attempt = 0;
     this.everOpened = false;
@@ -54,7 +71,10 @@ export class VideoView extends VideoOverlay {
       const ws = this.socket;
       this.socket = null;
       if (ws) ws.close(4001, "offline");
-      if (!this.stopped && ws) this.retry("this device has no network");
+      const rtc = this.rtc;
+      this.rtc = null;
+      if (rtc) rtc.close("offline");
+      if (!this.stopped && (ws || rtc)) this.retry("this device has no network");
     });
     window.addEventListener("online", () => this.wake());
     this.connect();
@@ -64,20 +84,59 @@ export class VideoView extends VideoOverlay {
     this.retryTimer = null;
     this.wrap.dataset.mode = this.mode;
     this.cb.onTransport(this.mode, this.attempt ? "reconnecting" : "connecting");
-    if (this.mode === "mjpeg") this.connectMjpeg();
+    if (this.mode === "mjpeg") connectMjpeg(this);
+    else if (this.mode === "webrtc") this.connectRtc();
     else this.connectWs();
   }
 
-  async retry(reason) {
+  /** Use another transport now ("auto", "webrtc", "ws", "mjpeg"): the viewer's choice. */
+  setPreference(preference) {
+    if (!TRANSPORTS.includes(preference)) return;
+    this.preference = preference;
+    this.closeTransport();
+    clearTimeout(this.retryTimer);
+    this.mode = preference === "auto" ? "webrtc" : preference;
+    this.attempt = 0;
+    this.everOpened = false;
+    this.fellBack = false;
+    this.frames = 0;
+    this.glass.reset();
+    this.connect();
+  }
+
+  closeTransport() {
+    const ws = this.socket;
+    this.socket = null;
+    if (ws) ws.close(1000, "transport changed");
+    const rtc = this.rtc;
+    this.rtc = null;
+    if (rtc) rtc.close("transport changed");
+    closeMjpeg(this);
+    this.wrap.dataset.mode = "";
+  }
+
+  async retry(reason, refused = false) {
     if (this.stopped) return;
     clearTimeout(this.retryTimer);
-    if (this.mode === "ws" && !this.everOpened && this.attempt >= 1 && (await serverAnswers())) {
+    if (this.mode === "webrtc" && this.preference === "auto" && !this.everOpened) {
+      // WebRTC refused (turned off, peers full) or not getting through: WebSocket frames instead
+      this.mode = "ws";
+      this.fellBack = true;
+      this.attempt = 0;
+      this.linkText = "";
+      this.fallbackNote = `Video: WebRTC ${refused ? "refused" : "unavailable"} (${reason}) — WebSocket video instead.`;
+      this.cb.onTransport(this.mode, "reconnecting", 0, true, this.fallbackNote);
+      this.connect();
+      return;
+    }
+    if (this.mode === "ws" && this.preference !== "webrtc" && !this.everOpened && this.attempt >= 1 && (await serverAnswers())) {
       // WebSockets blocked on the way: the plain HTTP stream may pass. Try it now.
       this.mode = "mjpeg";
       this.fellBack = true;
       this.attempt = 0;
       this.linkText = "WebSocket video unavailable — switching to MJPEG";
-      this.cb.onTransport(this.mode, "reconnecting", 0, true);
+      this.fallbackNote = "Video: WebSocket unavailable — showing the MJPEG stream (/video_feed) instead.";
+      this.cb.onTransport(this.mode, "reconnecting", 0, true, this.fallbackNote);
       this.refreshStatus();
       this.connect();
       return;
@@ -92,7 +151,7 @@ export class VideoView extends VideoOverlay {
 
   /** Reconnect now if waiting out a backoff (the page learnt the program is back). */
   wake() {
-    if (this.stopped || !this.retryTimer || this.socket) return;
+    if (this.stopped || !this.retryTimer || this.socket || this.rtc) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.connect();
@@ -103,7 +162,7 @@ export class VideoView extends VideoOverlay {
     this.attempt = 0;
     this.retryTimer = null;
     this.linkText = "";
-    this.cb.onTransport(this.mode, "live", 0, !!this.fellBack);
+    this.cb.onTransport(this.mode, "live", 0, !!this.fellBack, this.fallbackNote);
     this.refreshStatus();
   }
 
@@ -111,9 +170,69 @@ export class VideoView extends VideoOverlay {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
-    for (const t of [...this.timers, ...this.pollTimers]) clearInterval(t);
-    if (this.socket) this.socket.close(1000, "page closed");
-    this.img.removeAttribute("src");
+    for (const t of this.timers) clearInterval(t);
+    this.closeTransport();
+  }
+
+  /** What the corner shows, for tests and the latency bench. */
+  stats() {
+    return { mode: this.mode, preference: this.preference, codec: this.codec, fps: this.fps, frames: this.frames,
+             glassP50: this.glass.p50, samples: this.glass.all.slice(), fellBack: !!this.fellBack };
+  }
+
+  /** The capture stamp of ``source`` (a <video> or <img> shown at w x h), read from its corner. */
+  probe(source, w, h) {
+    const at = stampOrigin(w, h);
+    if (!at) return null;
+    this.probeCtx.drawImage(source, at[0], at[1], STAMP_W, STAMP_H, 0, 0, STAMP_W, STAMP_H);
+    return decodeStamp(this.probeCtx.getImageData(0, 0, STAMP_W, STAMP_H).data);
+  }
+
+  // ---- WebRTC -------------------------------------------------------------------------------
+
+  connectRtc() {
+    const link = new RtcLink({
+      token: this.token,
+      video: this.video,
+      codec: new URLSearchParams(location.search).get("codec"),
+      onMessage: (m) => this.onText(m),
+      onClosed: (reason, code) => {
+        if (this.rtc !== link) return;
+        this.rtc = null;
+        clearTimeout(firstFrame);
+        this.video.hidden = true;
+        if (code === AUTH_CLOSE) {
+          this.stopped = true;
+          this.cb.onAuthFailed(reason || "the server refused the token");
+          return;
+        }
+        this.retry(reason, code === 4429 || code === 4503);
+      },
+    });
+    this.rtc = link;
+    this.video.hidden = false;
+    let live = false;
+    const firstFrame = setTimeout(() => link.close(`no picture within ${RTC_FIRST_FRAME_MS / 1000} s`), RTC_FIRST_FRAME_MS);
+    const onFrame = (_now, meta) => {
+      if (this.rtc !== link) return;
+      if (!live) {
+        live = true;
+        clearTimeout(firstFrame);
+        this.codec = link.codec;
+        this.opened();
+      }
+      // shown at the compositor's expected display time, on the wall clock the stamp uses
+      // (the compositor's estimate, when it has a plausible one: within 100 ms of now)
+      const ahead = meta && meta.expectedDisplayTime ? meta.expectedDisplayTime - performance.now() : 0;
+      const shownMs = Date.now() + (Math.abs(ahead) < 100 ? ahead : 0);
+      const stamp = this.probe(this.video, this.video.videoWidth, this.video.videoHeight);
+      if (this.glass.add(stamp, shownMs)) this.frameTime = (shownMs - this.glass.recent[this.glass.recent.length - 1]) / 1000;
+      this.countFrame();
+      this.queueDraw();
+      this.video.requestVideoFrameCallback(onFrame);
+    };
+    this.video.requestVideoFrameCallback(onFrame);
+    link.open().catch((err) => link.close(err.message, err.code));
   }
 
   // ---- WebSocket frames ---------------------------------------------------------------------
@@ -208,6 +327,7 @@ export class VideoView extends VideoOverlay {
         this.bitmap = bitmap;
         this.frameSeq = seq;
         this.frameTime = time;
+        this.freshBitmap = true;
         this.countFrame();
         this.queueDraw();
       } catch {
@@ -215,59 +335,6 @@ export class VideoView extends VideoOverlay {
       }
     }
     this.decoding = false;
-  }
-
-  // ---- MJPEG fallback -----------------------------------------------------------------------
-
-  connectMjpeg() {
-    const params = new URLSearchParams({ token: this.token, fps: "15" });
-    this.img.hidden = false;
-    let live = false;
-    this.img.onload = () => {
-      if (!live) {
-        live = true;
-        this.opened();
-      }
-      this.countFrame();
-    };
-    this.img.onerror = () => {
-      live = false;
-      this.img.removeAttribute("src");
-      this.retry("stream ended");
-    };
-    this.img.src = `/video_feed?${params}`;
-    // an <img> shows each part, but tells us little: watch it and poll the overlay state
-    for (const t of this.pollTimers) clearInterval(t);
-    this.pollTimers = [
-      setInterval(() => this.queueDraw(), 100),
-      setInterval(() => this.pollState(), 1000), // 3 requests a second: well inside the rate limit
-    ];
-  }
-
-  async pollState() {
-    try {
-      const [tracker, follower, video] = await Promise.all([
-        api("GET", "/telemetry/tracker_data").catch(() => null),
-        api("GET", "/telemetry/follower_data"),
-        api("GET", "/api/video/health"),
-      ]);
-      if (tracker) this.onText({ type: "tracker", data: tracker });
-      this.onText({ type: "follower", data: follower });
-      this.onText({ type: "video", data: video });
-      if (this.pollFailures > 0) {
-        // the program was away: an MJPEG <img> just freezes on its last part, so restart it
-        this.pollFailures = 0;
-        this.opened();
-        this.img.src = `/video_feed?${new URLSearchParams({ token: this.token, fps: "15", t: String(Date.now()) })}`;
-      }
-    } catch {
-      this.pollFailures = (this.pollFailures || 0) + 1;
-      if (this.pollFailures === 2) {
-        this.linkText = "Video connection lost — waiting for the program";
-        this.cb.onTransport(this.mode, "reconnecting");
-        this.refreshStatus();
-      }
-    }
   }
 
   // ---- drawing ------------------------------------------------------------------------------
@@ -297,6 +364,7 @@ export class VideoView extends VideoOverlay {
 
   frameSize() {
     if (this.mode === "mjpeg") return [this.img.naturalWidth, this.img.naturalHeight];
+    if (this.mode === "webrtc") return [this.video.videoWidth, this.video.videoHeight];
     return this.bitmap ? [this.bitmap.width, this.bitmap.height] : [0, 0];
   }
 
@@ -313,8 +381,14 @@ export class VideoView extends VideoOverlay {
       c.height = h;
     }
     const ctx = this.ctx;
-    if (this.mode === "mjpeg") ctx.clearRect(0, 0, w, h);
-    else ctx.drawImage(this.bitmap, 0, 0);
+    if (this.mode !== "ws") ctx.clearRect(0, 0, w, h); // the picture is the <img>/<video> underneath
+    else {
+      ctx.drawImage(this.bitmap, 0, 0);
+      if (this.freshBitmap) {
+        this.freshBitmap = false;
+        this.glass.add(decodeStamp(ctx.getImageData(...(stampOrigin(w, h) || [0, 0]), STAMP_W, STAMP_H).data), Date.now());
+      }
+    }
     const scale = w / Math.max(1, c.clientWidth || w); // canvas px per screen px: keep lines crisp
     this.drawTracker(ctx, w, h, scale);
     this.drawSelection(ctx, w, h, scale);
@@ -333,5 +407,21 @@ export class VideoView extends VideoOverlay {
     else if (!text && v && v.state && v.state !== "ok") warning = `Video ${v.state}${v.reason ? `: ${v.reason}` : ""}`;
     if (this.statusEl.textContent !== text) this.statusEl.textContent = text;
     if (this.warningEl && this.warningEl.textContent !== warning) this.warningEl.textContent = warning;
+    this.refreshGlass();
+  }
+
+  /** The corner: which transport (and codec), the measured glass-to-glass latency, the frame rate. */
+  refreshGlass() {
+    if (!this.glassEl) return;
+    const live = this.frames > 0 && performance.now() - this.lastFrameAt < STALL_MS;
+    let text = "";
+    if (live) {
+      const codec = this.mode === "webrtc" && this.codec ? ` ${this.codec === "H264" ? "H.264" : this.codec}` : "";
+      const p50 = this.glass.p50;
+      const latency = p50 === null ? "latency n/a" : `${Math.round(p50)} ms`;
+      text = `${LABELS[this.mode]}${codec} · ${latency} · ${Math.round(this.fps)} fps`;
+    }
+    if (this.glassEl.textContent !== text) this.glassEl.textContent = text;
+    this.glassEl.title = "Glass-to-glass: capture to shown on this screen, read from the stamp in each picture (median of the last 60)";
   }
 }

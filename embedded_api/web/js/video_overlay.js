@@ -34,7 +34,7 @@ export class VideoOverlay {
     const sx = w / t.frame_w;
     const sy = h / t.frame_h;
     let { x, y, w: bw, h: bh } = t.box;
-    if (this.motion && this.mode === "ws" && this.frameTime > t.frame_time_s) {
+    if (this.motion && this.mode !== "mjpeg" && this.frameTime > t.frame_time_s) {
       const ahead = Math.min(0.5, this.frameTime - t.frame_time_s); // never guess far
       x += this.motion.vx * ahead;
       y += this.motion.vy * ahead;

@@ -43,6 +43,36 @@ class FieldInfo:
     def key(self) -> str:
         return f"{self.section}.{self.name}"
 
+    @property
+    def label(self) -> str:
+        """The name a person reads: "max_speed_mps" -> "Max speed (m/s)", "rtp_port" -> "RTP port"."""
+        return human_label(self.name)
+
+
+# Name suffixes that are units (longest first where one ends another) and words written in capitals.
+_UNIT_SUFFIXES = (
+    ("_radps", "rad/s"), ("_dps", "°/s"), ("_mps", "m/s"), ("_kbps", "kbit/s"), ("_ms", "ms"), ("_pct", "%"),
+    ("_percent", "%"), ("_deg", "°"), ("_rad", "rad"), ("_hz", "Hz"), ("_px", "px"), ("_mb", "MB"),
+    ("_hours", "h"), ("_days", "days"), ("_frac", "fraction"), ("_m", "m"), ("_v", "V"), ("_s", "s"),
+)
+_SPELLED = {"webrtc": "WebRTC", "mavlink": "MAVLink", "mbtiles": "MBTiles"}
+_CAPITALS = {"api", "url", "urls", "rtp", "gps", "h264", "fps", "id", "ids", "mqtt", "rtl", "ekf", "yolo",
+             "jpeg", "cors", "hfov", "ttl", "udp", "tcp", "http", "rc", "gcs", "mjpeg", "iou", "sdp", "ws", "tls",
+             "ca", "ice", "vp8"}
+
+
+def human_label(name: str) -> str:
+    """A setting's name in words with its unit: "setpoint_lifetime_s" -> "Setpoint lifetime (s)"."""
+    unit = ""
+    for suffix, text in _UNIT_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name, unit = name[: -len(suffix)], text
+            break
+    words = [_SPELLED.get(w, w.upper() if w in _CAPITALS else w) for w in name.split("_") if w]
+    if words and words[0] == words[0].lower():
+        words[0] = words[0].capitalize()
+    return " ".join(words) + (f" ({unit})" if unit else "")
+
 
 @functools.cache
 def _field_table() -> dict[str, FieldInfo]:

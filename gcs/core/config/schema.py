@@ -8,27 +8,14 @@ generated from this one file. Field names are a contract: the rest of the core c
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Apply = Literal["live", "restart"]
+from gcs.core.config.schema_base import Apply, _Section, setting
+from gcs.core.config.schema_map import MapConfig
 
-
-def setting(default: Any, *, description: str, apply: Apply, **bounds: Any) -> Any:
-    """One settings field: ``bounds`` are pydantic constraints (ge, le, max_length, min_length)."""
-    return Field(default, description=description, json_schema_extra={"apply": apply}, **bounds)
-
-
-class _Section(BaseModel):
-    # coerce_numbers_to_str: ``source: 0`` in hand-written YAML means camera "0", not an error.
-    model_config = ConfigDict(
-        extra="forbid",
-        validate_assignment=True,
-        validate_default=True,
-        coerce_numbers_to_str=True,
-        allow_inf_nan=False,
-    )
+__all__ = ["Apply", "GcsConfig", "MapConfig", "setting"]
 
 
 class LinkConfig(_Section):
@@ -82,10 +69,18 @@ class LinkConfig(_Section):
     source_system: int = setting(
         255, apply="restart", ge=1, le=255, description="MAVLink system id the GCS sends as"
     )
+    camera_component_id: int = setting(
+        100, apply="restart", ge=0, le=255,
+        description="Component id of Kestrel's MAVLink tracking camera (QGC looks at 100-105); 0 turns it off",
+    )
+    camera_component_via: Literal["all", "outputs", "links"] = setting(
+        "all", apply="restart",
+        description="Where the camera component speaks: forwarding outputs, vehicle links, or both",
+    )
 
 
 class VideoConfig(_Section):
-    """The video source, its capture format and the JPEG encoding shared by every viewer."""
+    """The video source, its capture format, the JPEG encoding shared by every viewer, and H.264 out."""
 
     enabled: bool = setting(
         True, apply="restart",
@@ -114,6 +109,50 @@ class VideoConfig(_Section):
     jpeg_quality_min: int = setting(
         40, apply="live", ge=10, le=100,
         description="Lowest JPEG quality the streamer may drop to when clients fall behind",
+    )
+    latency_stamp: bool = setting(
+        True, apply="live",
+        description="Write each frame's capture time as a small black-and-white code (160x16 px, bottom "
+        "right) so the dashboard and the window can show the measured glass-to-glass latency",
+    )
+    rtp_enabled: bool = setting(
+        False, apply="live",
+        description="Send the video, tracked box drawn in, as H.264 over RTP/UDP: what QGroundControl's "
+        "'UDP h.264 Video Stream' plays",
+    )
+    rtp_host: str = setting(
+        "127.0.0.1", apply="live", min_length=1, max_length=253,
+        description="Where the RTP video goes: the QGroundControl machine's name or address (127.0.0.1: this one)",
+    )
+    rtp_port: int = setting(
+        5600, apply="live", ge=1, le=65535, description="UDP port of the RTP video (QGroundControl listens on 5600)"
+    )
+    h264_bitrate_kbps: int = setting(
+        2000, apply="restart", ge=100, le=50000,
+        description="Highest bit rate of the H.264 video (the RTP stream and recordings), kbit/s",
+    )
+    h264_preset: Literal["ultrafast", "superfast", "veryfast"] = setting(
+        "ultrafast", apply="restart",
+        description="x264 speed preset: ultrafast takes the least CPU, veryfast gives more quality per bit",
+    )
+    h264_keyframe_interval_s: float = setting(
+        1.0, apply="restart", ge=0.2, le=10,
+        description="Time between H.264 keyframes: how soon a receiver that joins late shows a picture",
+    )
+
+    camera_hfov_deg: float = setting(
+        70.0, apply="live", ge=5, le=160,
+        description="A real camera's horizontal field of view, degrees (the follower and the map's target "
+        "estimate; the virtual camera says its own)",
+    )
+    camera_tilt_deg: float = setting(
+        45.0, apply="live", ge=-30, le=90,
+        description="A real camera's tilt below the horizon, degrees (90: straight down)",
+    )
+    camera_stabilised: bool = setting(
+        True, apply="live",
+        description="The real camera is on a stabilised gimbal (off: hard-mounted, the vehicle's roll and "
+        "pitch tilt it)",
     )
 
     @model_validator(mode="after")
@@ -155,6 +194,11 @@ class TrackingConfig(_Section):
     click_box_px: int = setting(
         64, apply="live", ge=16, le=512,
         description="Side of the box around a click when no detection is under it, in pixels",
+    )
+    mavlink_point_tracker: Literal["auto", "smart", "classic"] = setting(
+        "auto", apply="live",
+        description="A MAVLink TRACK_POINT (QGC's click): auto = the detection under it, else the classic "
+        "tracker; smart = only a detection; classic = the classic tracker",
     )
 
 
@@ -218,9 +262,38 @@ class SafetyConfig(_Section):
     hold_on_link_loss: bool = setting(
         True, apply="live", description="Hold position when the GCS link is lost while following"
     )
+    battery_low_percent: float = setting(
+        30, apply="live", ge=0, le=100,
+        description="Battery charge at or below which a low-battery warning is raised, in percent",
+    )
+    battery_critical_percent: float = setting(
+        15, apply="live", ge=0, le=100,
+        description="Battery charge at or below which the battery is critical: following stops "
+        "and critical_battery_action runs, in percent",
+    )
+    critical_battery_action: Literal["hold", "rtl", "land"] = setting(
+        "rtl", apply="live",
+        description="What a critical battery does while following: hold position, return to "
+        "launch or land where it is",
+    )
+    geofence_radius_m: float = setting(
+        0, apply="live", ge=0, le=100000,
+        description="Horizontal distance from home the vehicle should stay within; 0 turns the "
+        "radius check off (the max_altitude_m check stays)",
+    )
+    geofence_margin_m: float = setting(
+        10, apply="live", ge=0, le=1000,
+        description="How close to the geofence radius or max_altitude_m a 'geofence near' "
+        "warning is raised",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> SafetyConfig:
+        if self.battery_critical_percent >= self.battery_low_percent:
+            raise ValueError(
+                f"battery_critical_percent ({self.battery_critical_percent}) must be < "
+                f"battery_low_percent ({self.battery_low_percent})"
+            )
         if self.min_altitude_m >= self.max_altitude_m:
             raise ValueError(
                 f"min_altitude_m ({self.min_altitude_m}) must be < max_altitude_m ({self.max_altitude_m})"
@@ -250,7 +323,27 @@ class ApiConfig(_Section):
         600, apply="live", ge=10, le=100000, description="Requests one client may make per minute"
     )
     token_ttl_hours: float = setting(
-        720, apply="live", ge=0.1, le=87600, description="Lifetime of newly issued access tokens, in hours"
+        12, apply="live", ge=0.1, le=87600,
+        description="Lifetime of tokens made by 'gcs token create', in hours (12: one flying day; a leaked token "
+        "cannot be revoked, only outlived). Make a long-lived one on purpose with --ttl-hours",
+    )
+    webrtc_enabled: bool = setting(
+        True, apply="live",
+        description="Offer the video to browsers over WebRTC (/ws/webrtc_signaling): H.264 from the one "
+        "encoder, the lowest latency and bandwidth; off: they use the WebSocket or MJPEG streams",
+    )
+    webrtc_max_peers: int = setting(
+        4, apply="live", ge=0, le=64,
+        description="Browsers watching over WebRTC at once; one more is refused (it falls back to WebSocket video)",
+    )
+    webrtc_ice_servers: list[str] = setting(
+        [], apply="live",
+        description="STUN/TURN servers for WebRTC across networks (stun:host:3478, turn:user:pass@host:3478); "
+        "empty: LAN/loopback only, nothing contacted",
+    )
+    webrtc_vp8: bool = setting(
+        True, apply="live",
+        description="Send VP8 (a second encode per browser) to a browser that cannot take H.264",
     )
 
 
@@ -270,6 +363,56 @@ class LoggingConfig(_Section):
     )
 
 
+class FleetConfig(_Section):
+    """Beyond one machine: this GCS's vehicles published through an MQTT broker."""
+
+    mqtt_url: str = setting(
+        "", apply="restart",
+        description="MQTT broker (mqtt://[user:pass@]host:1883, mqtts://host:8883); empty publishes nothing",
+    )
+    gcs_id: str = setting(
+        "", apply="restart", max_length=64, pattern=r"^[A-Za-z0-9_.-]*$",
+        description="This GCS's name in the topics (<prefix>/<gcs_id>/...); empty uses the host name",
+    )
+    mqtt_prefix: str = setting(
+        "kestrel", apply="restart", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_./-]+$",
+        description="First level of every topic this GCS publishes",
+    )
+    mqtt_rate_hz: float = setting(
+        2.0, apply="restart", ge=0.1, le=20, description="Vehicle states published per second per vehicle"
+    )
+    mqtt_payload: Literal["protobuf", "json"] = setting(
+        "protobuf", apply="restart",
+        description="Vehicle state payloads: protobuf TelemetryRecord (resources/proto/kestrel.proto) or JSON",
+    )
+    mqtt_username: str = setting(
+        "", apply="restart", max_length=256, description="Broker user name (overrides one in mqtt_url)"
+    )
+    mqtt_password_file: str = setting(
+        "", apply="restart",
+        description="File whose first line is the broker password (kept out of the settings, which "
+        "viewers may read); KESTREL_MQTT_PASSWORD overrides it",
+    )
+    mqtt_tls_ca_file: str = setting(
+        "", apply="restart",
+        description="CA certificates (PEM) the broker's certificate must chain to; set: TLS even for mqtt://",
+    )
+    mqtt_tls_cert_file: str = setting(
+        "", apply="restart", description="Client certificate (PEM) for brokers that ask for one; needs the key"
+    )
+    mqtt_tls_key_file: str = setting("", apply="restart", description="Private key (PEM) of mqtt_tls_cert_file")
+    mqtt_compression: bool = setting(
+        False, apply="restart",
+        description="Predictive compression: numeric fields on .../compact only when not predictable within "
+        "their tolerance; the full state only when mode/armed/link change and on keyframes (thin links)",
+    )
+    mqtt_commands: bool = setting(
+        False, apply="restart",
+        description="Take commands on <prefix>/<gcs_id>/vehicle/<sysid>/command, each with a token "
+        "checked like the API's (operator to fly); answered on .../reply",
+    )
+
+
 class GcsConfig(BaseModel):
     """All settings of the application, one section per area."""
 
@@ -282,6 +425,8 @@ class GcsConfig(BaseModel):
     safety: SafetyConfig = Field(default_factory=SafetyConfig, description=SafetyConfig.__doc__)
     api: ApiConfig = Field(default_factory=ApiConfig, description=ApiConfig.__doc__)
     logging: LoggingConfig = Field(default_factory=LoggingConfig, description=LoggingConfig.__doc__)
+    fleet: FleetConfig = Field(default_factory=FleetConfig, description=FleetConfig.__doc__)
+    map: MapConfig = Field(default_factory=MapConfig, description=MapConfig.__doc__)
 
 
 SECTIONS: tuple[str, ...] = tuple(GcsConfig.model_fields)

@@ -169,20 +169,34 @@ class ConfigStore:
 
     def update(self, section: str, values: dict[str, Any], source: str = "api") -> GcsConfig:
         """Change several settings of one section together: all are applied or none."""
+        with self._lock:
+            return self._commit(self._candidate(section, values), source)
+
+    def check(self, section: str, values: dict[str, Any]) -> str | None:
+        """Why ``update(section, values)`` would be refused (the same words), or None; changes nothing.
+
+        For editors that tell the pilot at once, under the field, rather than at Apply."""
+        try:
+            with self._lock:
+                self._candidate(section, values)
+        except ConfigError as exc:
+            return str(exc)
+        return None
+
+    def _candidate(self, section: str, values: dict[str, Any]) -> GcsConfig:
+        """The settings in force with ``values`` put in ``section``, validated; ConfigError if refused."""
         if section not in SECTIONS:
             raise ConfigError(f"{section!r} is not a settings section (one of {', '.join(SECTIONS)})")
         attempted = {f"{section}.{param}": value for param, value in values.items()}
         for key in attempted:
             field_info(key)
-        with self._lock:
-            self._ensure_loaded()
-            data = self._config.model_dump()
-            data[section].update(values)
-            try:
-                candidate = GcsConfig.model_validate(data)
-            except ValidationError as exc:
-                raise ConfigError(refusal(exc, attempted)) from exc
-            return self._commit(candidate, source)
+        self._ensure_loaded()
+        data = self._config.model_dump()
+        data[section].update(values)
+        try:
+            return GcsConfig.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(refusal(exc, attempted)) from exc
 
     def reset(self, section: str | None = None, source: str = "api") -> GcsConfig:
         """Put one section (or everything, when None) back to its defaults."""

@@ -5,6 +5,10 @@ vehicle itself: it hands the commander an intent that expires, so if tracking st
 results (video dropped, tracker stalled) the commander falls back to zero velocity on its own.
 Everything the loop decides is published on ``follow.status`` (and reasons on ``follow.safety``)
 so the pilot sees why it holds.
+
+Following ends whenever the commander's stream ends (link lost, the vehicle left GUIDED/OFFBOARD,
+a hold/land/RTL commanded): the loop then reports itself inactive with the commander's reason and
+never turns itself back on - only ``enable`` (the operator's follow start) does.
 """
 
 from __future__ import annotations
@@ -17,13 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gcs.core.bus import MessageBus, Subscription
+from gcs.core.bus import MessageBus, Subscription, Topics
 from gcs.core.follow.camera import CameraModel
 from gcs.core.follow.profiles import FollowParams, get_profile
 from gcs.core.follow.safety import SAFETY_TOPIC, SafetyDecision, SafetyGate, SafetyLimits
 from gcs.core.models import CommandIntent, VehicleState, VelocityBodyYawRate, VelocityIntent
 from gcs.core.tracking.types import TrackedTarget
-from gcs.core.vehicle.commander import Commander
+from gcs.core.vehicle.commander import Commander, CommanderStatus
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +86,29 @@ class FollowLoop:
         self._updates = 0
         self._status = FollowerStatus(False, self._profile.name, False, ("idle",), None, None, None, None, 0, 0.0)
         self._subscription: Subscription | None = None
+        # From the start, not with the video: following without a picture must end with the stream too.
+        self._commander_subscription: Subscription | None = bus.subscribe(Topics.COMMANDER, self._on_commander)
         self._i_forward = self._i_yaw = 0.0
         self._i_last_s: float | None = None
 
     def start(self) -> None:
         if self._subscription is None:
             self._subscription = self._bus.subscribe(TARGET_TOPIC, self._on_target)
+        if self._commander_subscription is None:
+            self._commander_subscription = self._bus.subscribe(Topics.COMMANDER, self._on_commander)
 
     def close(self) -> None:
         if self._subscription is not None:
             self._subscription.cancel()
             self._subscription = None
+        if self._commander_subscription is not None:
+            self._commander_subscription.cancel()
+            self._commander_subscription = None
+
+    def _on_commander(self, _topic: str, status: Any) -> None:
+        """The stream stopped (link lost, mode left, hold commanded): following is over."""
+        if self._active and isinstance(status, CommanderStatus) and not status.engaged:
+            self.disable(f"setpoint stream stopped: {status.reason}")
 
     # ---- control (any thread) ----------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from typing import Any
 from gcs.core.bus import MessageBus, Subscription, Topics
 from gcs.core.errors import RecordingError, VehicleNotFound
 from gcs.core.logs.paths import check_free_disk, tlog_name, unique_path
-from gcs.core.logs.stats import FlightStats
+from gcs.core.logs.stats import EventKind, FlightStats
 from gcs.core.logs.store import SessionStore
 from gcs.core.logs.tlog import HeartbeatIdentity, TlogWriter, vehicle_heartbeat
 from gcs.core.models import LinkState, VehicleState
@@ -150,6 +150,10 @@ class LinkRecorder:
         with self._lock:
             self.stats.on_link(system_id, lost, time.time(), reason)
 
+    def note(self, system_id: int, text: str, kind: EventKind) -> None:
+        with self._lock:
+            self.stats.note(time.time(), system_id, text, kind)
+
     def save(self, ended_s: float | None = None) -> None:
         """Persist figures and new events (recorder thread, close); check the disk now and then."""
         writer = self._writer
@@ -240,6 +244,16 @@ class FlightRecorder:
         """The open session of that vehicle (or the active one), if it is recorded."""
         recorder = self._recorder_of(system_id)
         return recorder.session_id if recorder is not None else None
+
+    def note(self, system_id: int | None, text: str, kind: EventKind = EventKind.NOTE) -> bool:
+        """Add an event to the session of that vehicle's link, or the active one's (a parameter change,
+        an alert); False when that link is not recorded."""
+        recorder = self._recorder_of(system_id)
+        if recorder is None:
+            return False
+        sysid = system_id if system_id is not None else self._fleet.active_id
+        recorder.note(sysid or 0, text, kind)
+        return True
 
     def close(self) -> None:
         self._stop.set()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from gcs.core.errors import LinkError
+from gcs.core.errors import LinkError, ReadOnlyLink
 from gcs.core.logs.replay_player import (
     SPEED_MAX,
     SPEED_MIN,
@@ -68,10 +68,10 @@ class ReplayLink(ReplayPlayer):
         return None
 
     def send(self, msg: object) -> None:
-        raise LinkError(f"replay is read-only: {self.spec.url} cannot send to a vehicle")
+        raise ReadOnlyLink(f"read-only replay: {self.spec.url} cannot send to a vehicle")
 
     def send_raw(self, frame: bytes) -> None:
-        raise LinkError(f"replay is read-only: {self.spec.url} cannot send to a vehicle")
+        raise ReadOnlyLink(f"read-only replay: {self.spec.url} cannot send to a vehicle")
 
     def add_tap(self, tap: RawTap) -> None:
         self._taps.append(tap)

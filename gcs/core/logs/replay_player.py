@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gcs.core.errors import LinkError
-from gcs.core.logs.index import TlogIndex
+from gcs.core.logs.index import TlogIndex, key_msg_id
+from gcs.core.logs.tlog import MSG_ID_HEARTBEAT
 from gcs.core.mavlink_env import mavlink
 from gcs.core.vehicle.connection import ConnectionSpec, LinkKind
 from gcs.core.vehicle.link import Link, LinkSink, RawTap
@@ -32,6 +33,7 @@ SPEED_MIN, SPEED_MAX = 0.1, 100.0
 AFAP_BATCH = 512  # records fed between looks at the control queue, as fast as possible
 MAX_BATCH = 2000  # records fed at once when playback fell behind its clock
 STATUS_PERIOD_S = 0.25
+FRACTION_BEFORE_END = 0.999  # the most a status says while records are still to play
 
 
 @dataclass(frozen=True)
@@ -43,20 +45,24 @@ class ReplayStatus:
     playing: bool
     ended: bool
     speed: float | None  # None: as fast as possible
-    position_s: float  # seconds from the start of the log
-    duration_s: float
-    fraction: float
-    log_time_s: float  # unix time in the log at the current position
+    position_s: float  # seconds from the start of the log, on the log clock (``index``: jumps bridged)
+    duration_s: float  # the log clock's length: the bridged duration
+    fraction: float  # 1.0 only once every record has been played
+    log_time_s: float  # the log's own unix time (raw stamp) at the current position
     frame: int  # next record to play
     frames: int
     bad_frames: int
     seeks: int  # incremented by every seek: plots may clear their history on a change
+    log_system_ids: tuple[int, ...] = ()  # the vehicles in the log, by the log's system ids
+    system_ids: tuple[int, ...] = ()  # the same vehicles as shown (a stand-in id where one is live)
 
 
 class ReplaySink(LinkSink, Protocol):
-    """The fleet: receives messages and blanks this link's vehicles before a seek."""
+    """The fleet: receives messages, blanks this link's vehicles before a seek, restarts their counts after."""
 
     def reset_vehicles(self, link: Link) -> None: ...
+
+    def reset_counts(self, link: Link) -> object: ...
 
 
 def check_speed(speed: float | None) -> float | None:
@@ -98,6 +104,10 @@ class ReplayPlayer(ABC):
         self._parser.robust_parsing = True
         self._taps: list[RawTap] = []
         self._last_seq: dict[tuple[int, int], int] = {}
+        # log system id -> the id its vehicle is shown under (set before ``start``): a log of a system
+        # that is a live vehicle now plays as another vehicle instead of being hidden
+        self.system_map: dict[int, int] = {}
+        self.log_vehicle_ids = self.index.vehicle_ids()  # the vehicles in the log, by their own ids
         self._received = self._lost = self._bad = self._bytes_in = 0
         self._last_rx: float | None = None
         self._pos = 0
@@ -121,6 +131,9 @@ class ReplayPlayer(ABC):
         duration = index.duration_s
         now = self._now_log_s()
         position = min(max(0.0, now - index.first_time_s), duration)
+        fraction = position / duration if duration > 0 else 1.0
+        if not self._pos >= len(index):
+            fraction = min(fraction, FRACTION_BEFORE_END)  # records still to play: never "100%"
         return ReplayStatus(
             link_id=self.link_id,
             path=str(index.path),
@@ -129,12 +142,14 @@ class ReplayPlayer(ABC):
             speed=self._speed,
             position_s=position,
             duration_s=duration,
-            fraction=position / duration if duration > 0 else 1.0,
-            log_time_s=now,
+            fraction=fraction,
+            log_time_s=index.stamp_at_s(now),
             frame=self._pos,
             frames=len(index),
             bad_frames=self._bad + index.resyncs,
             seeks=self._seeks,
+            log_system_ids=self.log_vehicle_ids,
+            system_ids=tuple(self.system_map.get(i, i) for i in self.log_vehicle_ids),
         )
 
     @abstractmethod
@@ -170,11 +185,22 @@ class ReplayPlayer(ABC):
         self._sink.reset_vehicles(self._link())
         self._last_seq.clear()
         self._seeking = True
+        records = index.state_before(target)
+        keys = index.keys
+        # heartbeats first: the fleet makes a vehicle of a system only at its first HEARTBEAT, so a
+        # seek before the vehicle was heard would otherwise drop the records that precede it
+        beats = [i for i in records if key_msg_id(keys[i]) == MSG_ID_HEARTBEAT]
+        rest = [i for i in records if key_msg_id(keys[i]) != MSG_ID_HEARTBEAT]
         try:
-            for i in index.state_before(target):
+            for i in beats + rest:
                 self._ingest(index.frame(i), index.times_us[i] / 1e6)
         finally:
             self._seeking = False
+        # the link statistics start again from here: the rebuild skipped records on purpose, and a
+        # count carried over (or a gap counted across the skip) would show as a false link loss
+        self._last_seq.clear()
+        self._received = self._lost = self._bad = self._bytes_in = 0
+        self._sink.reset_counts(self._link())
         self._pos = target
         self._ended = target >= len(index)
         if self._ended:
@@ -192,28 +218,34 @@ class ReplayPlayer(ABC):
 
     def _ingest(self, frame: bytes, now_s: float) -> None:
         """One frame, exactly as ``MavlinkLink.ingest`` treats live bytes."""
-        self._bytes_in += len(frame)
+        if not self._seeking:
+            self._bytes_in += len(frame)
         link = self._link()
         for msg in self._parser.parse_buffer(frame) or ():
             if msg.get_type() == "BAD_DATA":
                 self._bad += 1
                 continue
             msg._timestamp = now_s
-            key = (msg.get_srcSystem(), msg.get_srcComponent())
-            seq = msg.get_seq()
-            prev = self._last_seq.get(key)
-            if prev is not None:
-                gap = (seq - prev - 1) & 0xFF
-                if gap and gap < 128:
-                    self._lost += gap
-            self._last_seq[key] = seq
-            self._received += 1
+            if self.system_map:
+                shown = self.system_map.get(msg.get_srcSystem())
+                if shown is not None:
+                    msg._header.srcSystem = shown
+            if not self._seeking:  # the state rebuilt by a seek is not traffic
+                key = (msg.get_srcSystem(), msg.get_srcComponent())
+                seq = msg.get_seq()
+                prev = self._last_seq.get(key)
+                if prev is not None:
+                    gap = (seq - prev - 1) & 0xFF
+                    if gap and gap < 128:
+                        self._lost += gap
+                self._last_seq[key] = seq
+                self._received += 1
             if self._taps:
                 raw = bytes(msg.get_msgbuf())
                 for tap in self._taps:
                     tap(raw, False, now_s)
-            if self._speed is None and self._playing:
-                self._clock_ref = (now_s, 0.0, 0.0)
+            if not self._clock_ref[2]:  # a clock not running on its own (as fast as possible, a step,
+                self._clock_ref = (now_s, 0.0, 0.0)  # a seek's rebuild) is the time of each record fed
             self._sink.on_message(link, msg, now_s)
             if self._on_ack is not None and not self._seeking and msg.get_type() == "COMMAND_ACK":
                 self._on_ack(msg)

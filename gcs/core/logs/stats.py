@@ -26,6 +26,9 @@ class EventKind(enum.StrEnum):
     LINK_LOST = "link_lost"
     LINK_RECOVERED = "link_recovered"
     NOTE = "note"  # recording refused or stopped, session recovered after a crash
+    PARAM = "param"  # a parameter changed (set from this GCS, or seen changing on the vehicle)
+    MISSION = "mission"  # a mission uploaded, cleared or started, its current item, an item reached
+    ALERT = "alert"  # an alert raised, cleared or acknowledged, or what a critical battery did
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,8 @@ class FlightStats:
         self._mark(time_s)
         self._add(time_s, system_id, EventKind.LINK_LOST if lost else EventKind.LINK_RECOVERED, reason)
 
-    def note(self, time_s: float, system_id: int, text: str) -> None:
-        self._add(time_s, system_id, EventKind.NOTE, text)
+    def note(self, time_s: float, system_id: int, text: str, kind: EventKind = EventKind.NOTE) -> None:
+        self._add(time_s, system_id, kind, text)
 
     def take_new_events(self) -> list[FlightEvent]:
         """Events added since the last call (the recorder persists them in batches)."""

@@ -4,6 +4,11 @@ Counts every message by type (CRC-failed frames as ``bad_frames``), the system i
 first/last timestamps and duration, and the autopilot/type of the first vehicle heartbeat. Unlike
 ``analysis.analyze_tlog`` (which folds states into flight figures for a session) this only
 inventories the file, so it also describes logs of vehicles the reducer does not know.
+
+A file that is not a tlog fails with the reason (RecordingError): an empty file, one whose bytes
+hold no record structure (a JPEG renamed ``.tlog``; pymavlink alone "decodes" stray bytes there as
+an UNKNOWN message), or one where no frame decodes as a known message. The duration is the
+replay's bridged log clock (``index.log_clock_us``), so a clock that jumps back does not shrink it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gcs.core.errors import RecordingError
+from gcs.core.errors import LinkError, RecordingError
+from gcs.core.logs.index import TlogIndex
 from gcs.core.mavlink_env import enum_name, mavlink, mavutil
 
 Progress = Callable[[float, str], None]
@@ -23,6 +29,12 @@ PROGRESS_EVERY = 2000  # messages between progress reports
 def summarize_tlog(path: Path, progress: Progress | None = None) -> dict[str, Any]:
     """Inventory ``path``; ``progress(fraction, message)`` is called every few thousand messages
     (it may raise to cancel). RecordingError when the file cannot be opened."""
+    try:
+        index = TlogIndex(path)  # the record structure first: empty or not a tlog fails here
+    except LinkError as exc:
+        raise RecordingError(str(exc)) from exc
+    duration_s = index.duration_s
+    index.close()
     try:
         size = path.stat().st_size
         log = mavutil.mavlink_connection(str(path), robust_parsing=True)
@@ -60,6 +72,11 @@ def summarize_tlog(path: Path, progress: Progress | None = None) -> dict[str, An
     if progress is not None:
         progress(1.0, f"{counts.total()} messages")
     bad = counts.pop("BAD_DATA", 0)
+    known = sum(n for kind, n in counts.items() if not kind.startswith("UNKNOWN_"))
+    if not known:
+        raise RecordingError(
+            f"{path.name} holds no MAVLink message that decodes ({size} bytes, {bad} bad frames): is it a tlog?"
+        )
     return {
         "size_bytes": size,
         "messages": counts.total(),
@@ -68,6 +85,6 @@ def summarize_tlog(path: Path, progress: Progress | None = None) -> dict[str, An
         "systems": sorted(systems),
         "first_time_s": first_s,
         "last_time_s": last_s,
-        "duration_s": round(last_s - first_s, 3) if first_s is not None and last_s is not None else 0.0,
+        "duration_s": round(duration_s, 3),
         "vehicle": vehicle,
     }

@@ -62,10 +62,15 @@ class SimAutopilot(FlightController):
         self.say("Armed")
         return ACCEPTED
 
+    @property
+    def armable(self) -> bool:
+        """Pre-arm checks pass now (SYS_STATUS's MAV_SYS_STATUS_PREARM_CHECK health bit)."""
+        return self._prearm_problem() is None
+
     def _prearm_problem(self) -> str | None:
         if not self.gps_fix:
-            return "no GPS fix" if self.px4 else "Need 3D Fix"
-        if self.battery.remaining_pct < 10.0:
+            return "no GPS fix" if self.px4 else "Need Position Estimate"
+        if self.battery.remaining_pct < 10.0 and self.params.si("arming_check", 1.0) != 0.0:
             return "battery low"
         if not self.mode_info.armable:
             return f"Mode not armable ({self.mode})"
@@ -81,6 +86,7 @@ class SimAutopilot(FlightController):
             self.say(text, SEV_CRITICAL)
             return DENIED if self.px4 else FAILED
         self.armed = False
+        self.auto_armed = False
         self._takeoff = None
         self._touchdown_at = None
         self.say("Disarmed" + (f" ({reason})" if reason else ""))
@@ -102,6 +108,8 @@ class SimAutopilot(FlightController):
             problem = "no valid global position" if self.px4 else "requires position"
         elif info.behaviour is Behaviour.EXTERNAL and self.px4 and not self._offboard_signal():
             problem = "no offboard signal"
+        elif info.behaviour is Behaviour.MISSION:
+            problem = self._mission_problem()
         if problem:
             if self.px4:
                 self.say(f"Switching to {PX4_PRETTY.get(name, name)} is currently not possible: {problem}",
@@ -113,6 +121,42 @@ class SimAutopilot(FlightController):
         if info.behaviour is Behaviour.TAKEOFF and self.armed and self._takeoff is None:
             self._start_takeoff(self._px4_takeoff_target(math.nan))
         return ACCEPTED
+
+    def _mission_problem(self) -> str:
+        """Why AUTO / MISSION cannot be entered now ('' when it can). ArduCopter checks nothing while
+        disarmed (any mode may be chosen then); armed it needs a mission, and on the ground one that
+        starts with a takeoff."""
+        runner = self.mission
+        if self.px4:
+            return "" if runner.has_mission else "no valid mission available"
+        if not self.armed:
+            return ""
+        if not runner.has_mission:
+            return "init failed"
+        if self.landed and not runner.first_nav_is_takeoff():
+            self.say("Auto: Missing Takeoff Cmd", SEV_CRITICAL)
+            return "init failed"
+        return ""
+
+    def start_mission(self, first: float, last: float) -> int:
+        """MAV_CMD_MISSION_START. ArduCopter: AUTO, 'auto armed', resume (or restart when complete);
+        it refuses first/last items (DENIED). PX4: MISSION mode from item ``first`` when valid."""
+        if not self.px4 and (first != 0 or last != 0):
+            return DENIED
+        was = self.behaviour is Behaviour.MISSION
+        result = self.request_mode("AUTO" if not self.px4 else "MISSION")
+        if result != ACCEPTED:
+            return result
+        if not self.px4:
+            self.auto_armed = self.armed
+        start = int(first) if self.px4 and math.isfinite(first) and first > 0 else None
+        if was or start is not None or self.mission.state != "ACTIVE":
+            self.mission.start(start)
+        return ACCEPTED
+
+    def set_mission_current(self, seq: int) -> int:
+        """MISSION_SET_CURRENT / MAV_CMD_DO_SET_MISSION_CURRENT: the next item flown."""
+        return ACCEPTED if self.mission.set_current(seq) else FAILED
 
     # ---- takeoff, land, return ------------------------------------------------------------
 
@@ -208,6 +252,11 @@ class SimAutopilot(FlightController):
         self._sp = Setpoint(self.now, north, east, down, None, None, None, None, None, (north, east, down))
         return ACCEPTED
 
+    def rc_override(self, msg: Any, now: float) -> None:
+        """RC_CHANNELS_OVERRIDE: ArduPilot takes it as the pilot's sticks; PX4 ignores it."""
+        if not self.px4:
+            self.rc.override(msg, now)
+
     # ---- setpoints ----------------------------------------------------------------------
 
     def setpoint_local(self, msg: Any, now: float) -> None:
@@ -229,7 +278,9 @@ class SimAutopilot(FlightController):
                 self._sp = sp  # PX4 keeps the latest setpoint ready for when OFFBOARD starts
             if not reason and not self.px4:
                 self._takeoff = None  # ArduCopter: a GUIDED command ends the takeoff climb
-        if reason and now - self._last_warn >= SETPOINT_WARN_PERIOD_S:
+        # PX4 wants setpoints streaming before OFFBOARD starts and is silent about them; say nothing
+        pre_stream = self.px4 and reason == f"not in {self.modes.external_mode}"
+        if reason and not pre_stream and now - self._last_warn >= SETPOINT_WARN_PERIOD_S:
             self._last_warn = now
             self.say(f"Setpoint ignored: {reason}", SEV_WARNING)
         self.setpoints.append(record(msg, now, reason))

@@ -37,6 +37,8 @@ class SimConfig:
     max_climb_mps: float = 3.0
     battery_cells: int = 4
     battery_capacity_mah: float = 5000.0
+    battery_start_pct: float = 100.0  # charge at boot (tests start low to reach a threshold soon)
+    battery_drain_scale: float = 1.0  # multiplies the current drawn from the pack (tests drain fast)
     offboard_timeout_s: float = 0.5  # PX4: no setpoint for this long in OFFBOARD -> Hold
     # Additions beyond the first sketch (all have the autopilots' usual defaults):
     max_descent_mps: float = 1.5  # PX4 MPC_Z_VEL_MAX_DN / ArduPilot WPNAV_SPEED_DN
@@ -45,6 +47,11 @@ class SimConfig:
     rtl_speed_mps: float = 5.0
     takeoff_alt_default_m: float = 2.5  # PX4 MIS_TAKEOFF_ALT: used when param7 is NaN
     disarm_after_land_s: float | None = None  # None: PX4 2 s (COM_DISARM_LAND), ArduPilot 1 s
+    # ArduPilot flavour: the RC throttle stick with no RC_CHANNELS_OVERRIDE (SITL: 1000, stick
+    # down) and the pilot climb/descent rates its pilot modes take from it (see sticks.py).
+    rc_throttle_pwm: int = 1000
+    pilot_speed_up_mps: float = 2.5  # ArduCopter PILOT_SPEED_UP 250 cm/s
+    pilot_speed_dn_mps: float = 0.0  # ArduCopter PILOT_SPEED_DN: 0 = as PILOT_SPEED_UP
 
     def __post_init__(self) -> None:
         flavour = self.flavour.lower()
@@ -76,8 +83,16 @@ class SimConfig:
         for name, value in positive.items():
             if not (math.isfinite(value) and value > 0):
                 raise ConfigError(f"sim {name} must be > 0, not {value}")
+        if not 0.0 <= self.battery_start_pct <= 100.0:
+            raise ConfigError(f"sim battery_start_pct must be 0..100, not {self.battery_start_pct}")
+        if not (math.isfinite(self.battery_drain_scale) and 0.0 <= self.battery_drain_scale <= 10000.0):
+            raise ConfigError(f"sim battery_drain_scale must be 0..10000, not {self.battery_drain_scale}")
         if self.battery_cells < 1:
             raise ConfigError(f"sim battery_cells must be >= 1, not {self.battery_cells}")
+        if not 800 <= self.rc_throttle_pwm <= 2200:
+            raise ConfigError(f"sim rc_throttle_pwm must be 800..2200, not {self.rc_throttle_pwm}")
+        if not (self.pilot_speed_up_mps > 0 and self.pilot_speed_dn_mps >= 0):
+            raise ConfigError("sim pilot_speed_up_mps must be > 0 and pilot_speed_dn_mps >= 0")
         if self.gps_fix_delay_s < 0 or self.rtl_alt_m < 0:
             raise ConfigError("sim gps_fix_delay_s and rtl_alt_m must be >= 0")
 
@@ -117,6 +132,7 @@ class SimSnapshot:
     battery_voltage_v: float = 0.0
     home_set: bool = False
     time_s: float = 0.0  # time.monotonic() when taken
+    throttle_pwm: int = 1500  # the RC throttle input the autopilot reads (ArduPilot flavour)
 
     @property
     def alt_m(self) -> float:

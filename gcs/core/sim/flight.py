@@ -15,10 +15,13 @@ from collections import deque
 
 from gcs.core.mavlink_env import mavlink
 from gcs.core.sim.config import ReceivedSetpoint, SimConfig, SimSnapshot
+from gcs.core.sim.mission_flight import MissionRunner
+from gcs.core.sim.mission_store import SimMissions
 from gcs.core.sim.modes import Behaviour, ModeInfo, mode_table
 from gcs.core.sim.params import ParamStore
 from gcs.core.sim.physics import HOLD_STILL, BatteryModel, Demand, Limits, Multicopter
 from gcs.core.sim.setpoints import Geo, Setpoint
+from gcs.core.sim.sticks import RcInput, pilot_climb_rate
 
 GUIDED_VELOCITY_TIMEOUT_S = 3.0  # ArduCopter GUIDED_TIMEOUT_MS
 SETPOINT_HISTORY = 10000
@@ -49,7 +52,9 @@ class FlightController(ABC):
         self._params_version = -1
         self.body = Multicopter(Limits())
         self._sync_params()
-        self.battery = BatteryModel(config.battery_cells, config.battery_capacity_mah)
+        self.battery = BatteryModel(
+            config.battery_cells, config.battery_capacity_mah, config.battery_start_pct, config.battery_drain_scale
+        )
         self.boot_time = now
         self.now = now
         self.mode = self.modes.boot_mode
@@ -59,6 +64,7 @@ class FlightController(ABC):
         self.home: tuple[float, float, float] | None = None  # local NED of home
         self.home_version = 0  # bumps when home moves (HOME_POSITION is sent at once)
         self.outbox: list[tuple[int, str]] = []  # STATUSTEXTs to send (severity, text)
+        self.rc = RcInput(config.rc_throttle_pwm)  # read only by the ArduPilot flavour's pilot modes
         self.setpoints: deque[ReceivedSetpoint] = deque(maxlen=SETPOINT_HISTORY)
         self._hold = (0.0, 0.0, 0.0)
         self._hold_yaw = 0.0
@@ -71,6 +77,9 @@ class FlightController(ABC):
         self._last_warn = -math.inf
         self._was_airborne = False
         self._touchdown_at: float | None = None
+        self.mission_store = SimMissions(self.px4, self._home_global, self._mission_running)
+        self.mission = MissionRunner(self.mission_store, self.px4)
+        self.auto_armed = False  # ArduCopter: AUTO may leave the ground (MISSION_START, or throttle up)
 
     # ---- small helpers ------------------------------------------------------------------
 
@@ -107,6 +116,12 @@ class FlightController(ABC):
     def global_to_ned(self, lat: float, lon: float) -> tuple[float, float]:
         return self.geo.to_local(lat, lon)
 
+    def _home_global(self) -> tuple[float, float, float]:
+        return self.ned_to_global(*(self.home or (0.0, 0.0, 0.0)))
+
+    def _mission_running(self) -> bool:
+        return self.behaviour is Behaviour.MISSION and self.mission.state == "ACTIVE"
+
     def _sync_params(self) -> None:
         if self.params.version == self._params_version:
             return
@@ -125,9 +140,16 @@ class FlightController(ABC):
 
     # ---- entering a mode ----------------------------------------------------------------
 
+    def enter_mode(self, name: str) -> None:
+        """Switch mode from inside the autopilot (a mission handing over to RTL), no checks."""
+        self._enter(name)
+
     def _enter(self, name: str) -> None:
+        was_mission = self.behaviour is Behaviour.MISSION
         self.mode = name
         behaviour = self.behaviour
+        if was_mission and behaviour is not Behaviour.MISSION:
+            self.mission.pause()
         b = self.body
         n, e, d = b.stopping_point() if not self.landed else (b.north_m, b.east_m, 0.0)
         if behaviour is not Behaviour.TAKEOFF or not self.px4:
@@ -137,14 +159,38 @@ class FlightController(ABC):
         elif behaviour is Behaviour.LAND:
             self._land_ne = (n, e)
         elif behaviour is Behaviour.RTL:
-            self._rtl_stage = "land" if self.landed else "climb"
-            home_d = self.home[2] if self.home else 0.0
-            self._rtl_down = min(d, home_d - self.params.si("rtl_alt", self.cfg.rtl_alt_m))
-            self._hold, self._hold_yaw = (n, e, d), self.body.yaw_rad
+            self.begin_rtl()
+        elif behaviour is Behaviour.MISSION and not was_mission:
+            self.mission.start()
         elif behaviour is Behaviour.EXTERNAL:
             self._hold, self._hold_yaw = (n, e, d), self.body.yaw_rad
             if not self.px4:
                 self._sp = None  # GUIDED starts by holding its stopping point
+
+    def begin_rtl(self) -> None:
+        """Start the RTL sequence from here (RTL mode, or an RTL item of an ArduPilot mission)."""
+        b = self.body
+        n, e, d = b.stopping_point() if not self.landed else (b.north_m, b.east_m, 0.0)
+        self._rtl_stage = "land" if self.landed else "climb"
+        home_d = self.home[2] if self.home else 0.0
+        self._rtl_down = min(d, home_d - self.params.si("rtl_alt", self.cfg.rtl_alt_m))
+        self._hold, self._hold_yaw = (n, e, d), self.body.yaw_rad
+
+    @property
+    def rtl_landing(self) -> bool:
+        return self._rtl_stage == "land"
+
+    def land_demand(self, north: float, east: float) -> Demand:
+        return self._land_demand(north, east)
+
+    def rtl_demand(self) -> Demand:
+        return self._rtl_demand()
+
+    def _landing(self) -> bool:
+        """Descending to land: the land detector may disarm (LAND, RTL's last stage, a mission's landing)."""
+        behaviour = self.behaviour
+        return (behaviour is Behaviour.LAND or (behaviour is Behaviour.RTL and self._rtl_stage == "land")
+                or (behaviour is Behaviour.MISSION and self.mission.landing))
 
     def _offboard_signal(self) -> bool:
         return self.now - self._last_sp_time <= self.offboard_timeout_s
@@ -159,9 +205,17 @@ class FlightController(ABC):
 
     # ---- the control loop -----------------------------------------------------------------
 
+    def set_gps_fix(self, fix: bool) -> None:
+        """Lose the GPS (jamming, a cable) or get it back; a lost fix stays lost until given back."""
+        self.gps_fix = fix
+        self._gps_fix_at = self.now if fix else math.inf
+
     def step(self, dt: float, now: float) -> None:
         self.now = now
         self._sync_params()
+        self.mission.sync()
+        if self.armed and not self.auto_armed and (not self.landed or self.rc.throttle_pwm(now) > 1100):
+            self.auto_armed = True  # flying, or the pilot raised the throttle
         if not self.gps_fix and now >= self._gps_fix_at:
             self.gps_fix = True
             if self.home is None:
@@ -191,6 +245,8 @@ class FlightController(ABC):
                     self._enter(self.modes.hold_mode)
                     self._hold = (tn, te, td)
             return Demand(north_m=tn, east_m=te, down_m=td, yaw_rad=self._hold_yaw)
+        if behaviour is Behaviour.MISSION:
+            return self.mission.demand(self, now)
         if behaviour is Behaviour.LAND:
             return self._land_demand(*self._land_ne)
         if behaviour is Behaviour.RTL:
@@ -198,7 +254,19 @@ class FlightController(ABC):
         if behaviour is Behaviour.EXTERNAL and self._sp is not None:
             return self._setpoint_demand(self._sp, now)
         n, e, d = self._hold
+        if not self.px4 and self.mode_info.pilot_throttle:
+            climb = self.pilot_climb_rate(now)
+            if climb != 0.0:  # the stick is off centre: climb or descend, hold what it reaches
+                self._hold = (n, e, b.down_m)
+                return Demand(north_m=n, east_m=e, vd=-climb, climb_limit_mps=max(climb, 0.0),
+                              descent_limit_mps=max(-climb, 0.0), yaw_rad=self._hold_yaw)
         return Demand(north_m=n, east_m=e, down_m=d, yaw_rad=self._hold_yaw)
+
+    def pilot_climb_rate(self, now: float) -> float:
+        """ArduCopter's climb rate (m/s up) from the throttle stick in its pilot modes."""
+        up = self.params.si("pilot_speed_up", self.cfg.pilot_speed_up_mps)
+        down = self.params.si("pilot_speed_dn", self.cfg.pilot_speed_dn_mps)
+        return pilot_climb_rate(self.rc.throttle_pwm(now), up, down)
 
     def _land_demand(self, north: float, east: float) -> Demand:
         fast = self.alt_rel_m > LAND_SLOW_BELOW_M
@@ -251,8 +319,7 @@ class FlightController(ABC):
                 self._was_airborne = True
             self._touchdown_at = None
             return
-        behaviour = self.behaviour
-        landing = behaviour is Behaviour.LAND or (behaviour is Behaviour.RTL and self._rtl_stage == "land")
+        landing = self._landing()
         if not self._was_airborne and not (self.armed and landing):
             self._touchdown_at = None
             return
@@ -277,8 +344,7 @@ class FlightController(ABC):
     @property
     def landed_state(self) -> int:
         state: int
-        behaviour = self.behaviour
-        landing = behaviour is Behaviour.LAND or (behaviour is Behaviour.RTL and self._rtl_stage == "land")
+        landing = self._landing()
         if self._takeoff is not None and self.armed:
             state = mavlink.MAV_LANDED_STATE_TAKEOFF
         elif self.landed:
@@ -299,6 +365,7 @@ class FlightController(ABC):
             battery_pct=self.battery.remaining_pct, gps_fix=self.gps_fix, roll_rad=b.roll_rad,
             pitch_rad=b.pitch_rad, lat_deg=lat, lon_deg=lon, alt_msl_m=alt, landed_state=state,
             battery_voltage_v=self.battery.voltage_v, home_set=self.home is not None, time_s=now,
+            throttle_pwm=self.rc.throttle_pwm(now),
         )
 
 

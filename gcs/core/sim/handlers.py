@@ -9,15 +9,19 @@ confirmation > 0, within ``RETRY_WINDOW_S``) gets the same ACK again and is not 
 from __future__ import annotations
 
 import math
+import struct
 import time
 from typing import Any
 
 from gcs.core.mavlink_env import mavlink
 from gcs.core.sim.autopilot import FORCE_MAGIC, SimAutopilot
-from gcs.core.sim.telemetry import BUILDERS, DATA_STREAMS, STREAMABLE, StreamScheduler
+from gcs.core.sim.param_protocol import ParamResponder
+from gcs.core.sim.telemetry import BUILDERS, DATA_STREAMS, StreamScheduler
 
 M = mavlink
 RETRY_WINDOW_S = 3.0
+FTP_NAK = 129  # MAVFTP opcode
+FTP_ERR_UNKNOWN_COMMAND = 7
 ACCEPTED = M.MAV_RESULT_ACCEPTED
 
 Params = tuple[float, float, float, float, float, float, float]
@@ -47,6 +51,7 @@ class MessageHandler:
         self.component_id = component_id
         self._acks: dict[tuple[int, int, int, Params], tuple[float, int]] = {}
         self.commands_handled = 0
+        self.params = ParamResponder(ap.params, ap.outbox, ap.px4)
 
     def _for_us(self, target_system: int, target_component: int | None = None) -> bool:
         if target_system not in (0, self.system_id):
@@ -71,6 +76,10 @@ class MessageHandler:
         if kind == "SET_POSITION_TARGET_LOCAL_NED":
             if self._for_us(msg.target_system, msg.target_component):
                 self.ap.setpoint_local(msg, now)
+            return []
+        if kind == "RC_CHANNELS_OVERRIDE":
+            if self._for_us(msg.target_system, msg.target_component):
+                self.ap.rc_override(msg, now)
             return []
         if kind == "SET_POSITION_TARGET_GLOBAL_INT":
             if self._for_us(msg.target_system, msg.target_component):
@@ -117,6 +126,11 @@ class MessageHandler:
             return ap.return_to_launch(), []
         if command == M.MAV_CMD_NAV_LOITER_UNLIM:
             return ap.loiter(), []
+        if command == M.MAV_CMD_MISSION_START:
+            return ap.start_mission(p[0], p[1]), []
+        if command == M.MAV_CMD_DO_SET_MISSION_CURRENT:
+            seq = _msg_id(p[0])
+            return (M.MAV_RESULT_DENIED if seq is None else ap.set_mission_current(seq)), []
         if command == M.MAV_CMD_DO_REPOSITION:
             change_mode = bool(int(p[1]) & M.MAV_DO_REPOSITION_FLAGS_CHANGE_MODE) if math.isfinite(p[1]) else False
             return ap.reposition(p[4], p[5], p[6], relative_alt, change_mode), []
@@ -131,7 +145,9 @@ class MessageHandler:
             if mid is None:
                 return M.MAV_RESULT_DENIED, []
             interval = self.streams.interval_s(mid)
-            us = 0 if mid not in STREAMABLE else -1 if interval is None else round(interval * 1e6)
+            if mid not in self.streams.streamable:  # ArduCopter: interval 0 and FAILED
+                return (ACCEPTED if self.ap.px4 else M.MAV_RESULT_FAILED), [M.MAVLink_message_interval_message(mid, 0)]
+            us = -1 if interval is None else round(interval * 1e6)
             return ACCEPTED, [M.MAVLink_message_interval_message(mid, us)]
         if command == M.MAV_CMD_REQUEST_MESSAGE:
             mid = _msg_id(p[0])
@@ -143,9 +159,12 @@ class MessageHandler:
         return M.MAV_RESULT_UNSUPPORTED, []
 
     def _one_message(self, mid: int | None, now: float) -> tuple[int, list[Any]]:
-        builder = BUILDERS.get(mid) if mid is not None else None
+        """MAV_CMD_REQUEST_MESSAGE: a message this flavour cannot send is DENIED by PX4 and FAILED
+        by ArduCopter (seen on its SITL for ALTITUDE)."""
+        known = mid is not None and (mid in self.streams.streamable or mid == M.MAVLINK_MSG_ID_AUTOPILOT_VERSION)
+        builder = BUILDERS.get(mid) if known and mid is not None else None
         if builder is None:
-            return M.MAV_RESULT_DENIED, []
+            return (M.MAV_RESULT_DENIED if self.ap.px4 else M.MAV_RESULT_FAILED), []
         message = builder(self.ap, now)
         if message is None:  # e.g. HOME_POSITION before there is a home
             return M.MAV_RESULT_FAILED, []
@@ -164,49 +183,71 @@ class MessageHandler:
                 self.streams.set_rate_hz(mid, rate, now)
         return []
 
-    def _param_value(self, index: int) -> Any:
-        store = self.ap.params
-        p = store.by_index(index)
-        assert p is not None
-        return M.MAVLink_param_value_message(p.name.encode(), store.encode(p), p.ptype, len(store), index)
-
     def _param_request_list(self, msg: Any, now: float) -> list[Any]:
         if not self._for_us(msg.target_system, msg.target_component):
             return []
-        return [self._param_value(i) for i in range(len(self.ap.params))]
+        return self.params.request_list()  # sent paced from the loop (ParamResponder.due)
 
     def _param_request_read(self, msg: Any, now: float) -> list[Any]:
         if not self._for_us(msg.target_system, msg.target_component):
             return []
-        store = self.ap.params
-        index = msg.param_index if msg.param_index >= 0 else store.index_of(_name(msg.param_id))
-        if index is None or store.by_index(index) is None:
-            return []
-        return [self._param_value(index)]
+        return self.params.request_read(msg.param_index, _name(msg.param_id))
 
     def _param_set(self, msg: Any, now: float) -> list[Any]:
         if not self._for_us(msg.target_system, msg.target_component):
             return []
-        store = self.ap.params
-        name = _name(msg.param_id)
-        if store.set(name, msg.param_value, msg.param_type) is None:
-            return []
-        index = store.index_of(name)
-        return [] if index is None else [self._param_value(index)]
+        return self.params.set(_name(msg.param_id), msg.param_value)
 
-    def _mission_request_list(self, msg: Any, now: float) -> list[Any]:
+    def _mission(self, msg: Any, now: float) -> list[Any]:
+        """The mission protocol (mission_store): upload, download, clear, for all three list types."""
         if not self._for_us(msg.target_system, msg.target_component):
             return []
-        return [M.MAVLink_mission_count_message(msg.get_srcSystem(), msg.get_srcComponent(), 0,
-                                                getattr(msg, "mission_type", 0))]
+        store = self.ap.mission_store
+        kind = msg.get_type()
+        if kind == "MISSION_COUNT":
+            return store.on_count(msg, now)
+        if kind in ("MISSION_ITEM_INT", "MISSION_ITEM"):
+            return store.on_item(msg, now)
+        if kind == "MISSION_REQUEST_LIST":
+            return store.on_request_list(msg)
+        if kind in ("MISSION_REQUEST_INT", "MISSION_REQUEST"):
+            return store.on_request(msg)
+        if kind == "MISSION_CLEAR_ALL":
+            return store.on_clear(msg)
+        return []
 
-    def _mission_upload(self, msg: Any, now: float) -> list[Any]:
+    def _mission_set_current(self, msg: Any, now: float) -> list[Any]:
+        """The MISSION_SET_CURRENT message: answered with MISSION_CURRENT (the loop sends it at once)."""
+        if self._for_us(msg.target_system, msg.target_component):
+            self.ap.set_mission_current(int(msg.seq))
+            self.ap.mission.current_changed = True
+        return []
+
+    def _set_mode(self, msg: Any, now: float) -> list[Any]:
+        """The legacy SET_MODE message: obeyed, never acknowledged (ArduCopter 4.7's SITL sends no
+        COMMAND_ACK for it, accepted or refused; the new mode shows in the next HEARTBEAT)."""
+        if not self._for_us(msg.target_system):
+            return []
+        self.ap.now = now
+        custom = int(msg.custom_mode)
+        if self.ap.px4:  # main mode in byte 2, sub mode in byte 3 of custom_mode
+            name = self.ap.modes.decode_set_mode(msg.base_mode, (custom >> 16) & 0xFF, custom >> 24)
+        else:
+            name = self.ap.modes.decode_set_mode(msg.base_mode, custom, 0)
+        if name is not None:
+            self.ap.request_mode(name)
+        return []
+
+    def _file_transfer(self, msg: Any, now: float) -> list[Any]:
+        """MAVFTP is not implemented: NAK every request at once (UnknownCommand), so a client
+        such as MAVProxy falls back to PARAM_REQUEST_LIST without waiting for a timeout."""
         if not self._for_us(msg.target_system, msg.target_component):
             return []
-        clear = msg.get_type() == "MISSION_CLEAR_ALL"
-        result = M.MAV_MISSION_ACCEPTED if clear else M.MAV_MISSION_UNSUPPORTED
-        return [M.MAVLink_mission_ack_message(msg.get_srcSystem(), msg.get_srcComponent(), result,
-                                              getattr(msg, "mission_type", 0))]
+        seq, session, opcode = struct.unpack_from("<HBB", bytes(msg.payload[:4]))
+        reply = struct.pack("<HBBBBBBIB", (seq + 1) & 0xFFFF, session, FTP_NAK, 1, opcode, 0, 0, 0,
+                            FTP_ERR_UNKNOWN_COMMAND)
+        payload = list(reply) + [0] * (251 - len(reply))
+        return [M.MAVLink_file_transfer_protocol_message(0, msg.get_srcSystem(), msg.get_srcComponent(), payload)]
 
     def _timesync(self, msg: Any, now: float) -> list[Any]:
         if msg.tc1 != 0:
@@ -224,8 +265,15 @@ _OTHER = {
     "PARAM_REQUEST_LIST": MessageHandler._param_request_list,
     "PARAM_REQUEST_READ": MessageHandler._param_request_read,
     "PARAM_SET": MessageHandler._param_set,
-    "MISSION_REQUEST_LIST": MessageHandler._mission_request_list,
-    "MISSION_COUNT": MessageHandler._mission_upload,
-    "MISSION_CLEAR_ALL": MessageHandler._mission_upload,
+    "MISSION_REQUEST_LIST": MessageHandler._mission,
+    "MISSION_COUNT": MessageHandler._mission,
+    "MISSION_ITEM_INT": MessageHandler._mission,
+    "MISSION_ITEM": MessageHandler._mission,
+    "MISSION_CLEAR_ALL": MessageHandler._mission,
+    "MISSION_REQUEST_INT": MessageHandler._mission,
+    "MISSION_REQUEST": MessageHandler._mission,
+    "MISSION_SET_CURRENT": MessageHandler._mission_set_current,
+    "SET_MODE": MessageHandler._set_mode,
+    "FILE_TRANSFER_PROTOCOL": MessageHandler._file_transfer,
     "TIMESYNC": MessageHandler._timesync,
 }

@@ -19,11 +19,12 @@ from gcs.core.mavlink_env import mavlink, mavutil
 
 class Behaviour(enum.Enum):
     HOLD = "hold"  # brake to a stop, hold position and height
-    MANUAL = "manual"  # pilot modes; with no sticks they hold like HOLD
+    MANUAL = "manual"  # pilot modes; with sticks centred they hold like HOLD (see ModeInfo.pilot_throttle)
     TAKEOFF = "takeoff"  # PX4 takeoff mode: climb, then Hold
     LAND = "land"
     RTL = "rtl"
     EXTERNAL = "external"  # PX4 OFFBOARD / ArduPilot GUIDED: obey setpoints
+    MISSION = "mission"  # PX4 MISSION / ArduPilot AUTO: fly the stored mission (mission_flight)
     UNSUPPORTED = "unsupported"  # known to the autopilot, not flown by the sim
 
 
@@ -34,6 +35,7 @@ class ModeInfo:
     needs_position: bool  # refused without a GPS fix
     armable: bool = True  # ArduPilot refuses to arm in some modes
     reason: str = ""  # why an UNSUPPORTED mode is refused
+    pilot_throttle: bool = False  # the climb rate comes from the RC throttle stick (ArduCopter)
 
 
 class ModeTable(abc.ABC):
@@ -90,6 +92,7 @@ class Px4Modes(ModeTable):
         "LAND": Behaviour.LAND,
         "RTL": Behaviour.RTL,
         "OFFBOARD": Behaviour.EXTERNAL,
+        "MISSION": Behaviour.MISSION,
     }
     _REASONS: dict[str, str] = {
         "MISSION": "no valid mission available",
@@ -152,9 +155,13 @@ class ArduCopterModes(ModeTable):
         "RTL": Behaviour.RTL,
         "SMART_RTL": Behaviour.RTL,
         "LAND": Behaviour.LAND,
+        "AUTO": Behaviour.MISSION,
     }
     _NO_POSITION = frozenset({"STABILIZE", "ACRO", "ALT_HOLD", "LAND", "DRIFT", "SPORT", "FLIP", "THROW"})
     _NOT_ARMABLE = frozenset({"RTL", "SMART_RTL", "LAND", "AUTO", "CIRCLE", "BRAKE", "AUTO_RTL"})
+    # Modes whose height follows the throttle stick; with it down (no RC) they descend. BRAKE
+    # and GUIDED ignore the sticks, which is why the GCS holds an ArduCopter in BRAKE.
+    _PILOT_THROTTLE = frozenset({"STABILIZE", "ACRO", "ALT_HOLD", "POSHOLD", "LOITER"})
     # ArduCopter's HEARTBEAT: MANUAL_INPUT | STABILIZE | GUIDED | CUSTOM_MODE (89), +128 when armed
     _BASE = (
         mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED
@@ -176,6 +183,7 @@ class ArduCopterModes(ModeTable):
                 needs_position=name not in self._NO_POSITION,
                 armable=name not in self._NOT_ARMABLE,
                 reason="" if behaviour is not Behaviour.UNSUPPORTED else reason,
+                pilot_throttle=name in self._PILOT_THROTTLE,
             )
 
     def decode_set_mode(self, param1: float, param2: float, param3: float) -> str | None:

@@ -235,11 +235,17 @@ class BatteryModel:
     CELL_FULL_V = 4.2
     PACK_RESISTANCE_PER_CELL = 0.005  # ohm
 
-    def __init__(self, cells: int, capacity_mah: float) -> None:
+    def __init__(self, cells: int, capacity_mah: float, start_pct: float = 100.0, drain_scale: float = 1.0) -> None:
         self.cells = cells
         self.capacity_mah = capacity_mah
+        self.drain_scale = drain_scale  # > 1 drains the pack faster than the current says (tests)
         self.consumed_mah = 0.0
         self.current_a = 0.0
+        self.set_remaining_pct(start_pct)
+
+    def set_remaining_pct(self, pct: float) -> None:
+        """Put the charge at ``pct`` percent (a test's shortcut to a threshold)."""
+        self.consumed_mah = self.capacity_mah * (1.0 - max(0.0, min(100.0, pct)) / 100.0)
 
     @property
     def remaining_frac(self) -> float:
@@ -260,7 +266,7 @@ class BatteryModel:
 
     def step(self, dt: float, current_a: float) -> None:
         self.current_a = current_a
-        self.consumed_mah += current_a * dt * 1000.0 / 3600.0
+        self.consumed_mah += current_a * self.drain_scale * dt * 1000.0 / 3600.0
 
     @staticmethod
     def current_for(armed: bool, airborne: bool, groundspeed: float, climb: float, max_speed: float) -> float:

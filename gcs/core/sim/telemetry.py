@@ -15,6 +15,7 @@ from typing import Any
 from gcs.core.mavlink_env import mavlink
 from gcs.core.sim.autopilot import SimAutopilot
 from gcs.core.sim.modes import Behaviour
+from gcs.core.sim.sensors import ARDUPILOT_ONLY, COMMON, PX4_ONLY
 
 M = mavlink
 Builder = Callable[[SimAutopilot, float], Any]  # returns a MAVLink message or None
@@ -39,7 +40,9 @@ DEFAULT_INTERVALS: dict[int, float] = {
 # ArduPilot's REQUEST_DATA_STREAM groups (only the members this sim produces)
 DATA_STREAMS: dict[int, tuple[int, ...]] = {
     M.MAV_DATA_STREAM_EXTENDED_STATUS: (M.MAVLINK_MSG_ID_SYS_STATUS, M.MAVLINK_MSG_ID_GPS_RAW_INT,
-                                        M.MAVLINK_MSG_ID_POSITION_TARGET_LOCAL_NED),
+                                        M.MAVLINK_MSG_ID_POSITION_TARGET_LOCAL_NED, M.MAVLINK_MSG_ID_MISSION_CURRENT),
+    M.MAV_DATA_STREAM_RAW_SENSORS: (M.MAVLINK_MSG_ID_RAW_IMU, M.MAVLINK_MSG_ID_SCALED_IMU),
+    M.MAV_DATA_STREAM_RC_CHANNELS: (M.MAVLINK_MSG_ID_SERVO_OUTPUT_RAW,),
     M.MAV_DATA_STREAM_POSITION: (M.MAVLINK_MSG_ID_GLOBAL_POSITION_INT, M.MAVLINK_MSG_ID_LOCAL_POSITION_NED),
     M.MAV_DATA_STREAM_EXTRA1: (M.MAVLINK_MSG_ID_ATTITUDE,),
     M.MAV_DATA_STREAM_EXTRA2: (M.MAVLINK_MSG_ID_VFR_HUD,),
@@ -105,14 +108,24 @@ _SENSORS = (
 )
 
 
+_PREARM = M.MAV_SYS_STATUS_PREARM_CHECK
+# ArduCopter with its default FENCE_TYPE and FENCE_ENABLE 0 reports the geofence present, not enabled
+# and healthy (MAVProxy says "fence present", never "fence breach"); the sim has no fence to enforce,
+# so it refuses FENCE_ENABLE 1 (params.py) and the bit stays so. PX4 reports no geofence bit.
+_FENCE = M.MAV_SYS_STATUS_GEOFENCE
+
+
 def sys_status(ap: SimAutopilot, now: float) -> Any:
     bat = ap.battery
-    enabled = _SENSORS if ap.armed else _SENSORS & ~M.MAV_SYS_STATUS_SENSOR_MOTOR_OUTPUTS
-    health = _SENSORS if ap.gps_fix else _SENSORS & ~M.MAV_SYS_STATUS_SENSOR_GPS
+    present = _SENSORS | _PREARM | (0 if ap.px4 else _FENCE)
+    enabled = present & ~_FENCE if ap.armed else present & ~(M.MAV_SYS_STATUS_SENSOR_MOTOR_OUTPUTS | _FENCE)
+    health = present if ap.gps_fix else present & ~M.MAV_SYS_STATUS_SENSOR_GPS
     if bat.remaining_pct < 15.0:
         health &= ~M.MAV_SYS_STATUS_SENSOR_BATTERY
+    if not ap.armable:  # MAVSDK's health.is_armable, QGC's "Ready To Fly"
+        health &= ~_PREARM
     return M.MAVLink_sys_status_message(
-        _SENSORS, enabled, health, 250, round(bat.voltage_v * 1000), round(bat.current_a * 100),
+        present, enabled, health | _FENCE, 250, round(bat.voltage_v * 1000), round(bat.current_a * 100),
         round(bat.remaining_pct), 0, 0, 0, 0, 0, 0,
     )
 
@@ -183,7 +196,13 @@ def autopilot_version(ap: SimAutopilot, now: float) -> Any:
         M.MAV_PROTOCOL_CAPABILITY_MAVLINK2 | M.MAV_PROTOCOL_CAPABILITY_COMMAND_INT
         | M.MAV_PROTOCOL_CAPABILITY_SET_POSITION_TARGET_LOCAL_NED
         | M.MAV_PROTOCOL_CAPABILITY_SET_POSITION_TARGET_GLOBAL_INT | M.MAV_PROTOCOL_CAPABILITY_PARAM_FLOAT
+        # the mission protocol (mission_store.py) with fence and rally; MAVSDK refuses missions
+        # ("Int Messages Not Supported") to a vehicle that does not say MISSION_INT. No FTP bit: NAKed.
+        | M.MAV_PROTOCOL_CAPABILITY_MISSION_INT | M.MAV_PROTOCOL_CAPABILITY_MISSION_FENCE
+        | M.MAV_PROTOCOL_CAPABILITY_MISSION_RALLY
     )
+    if not ap.px4:
+        caps |= M.MAV_PROTOCOL_CAPABILITY_MISSION_FLOAT  # ArduPilot also takes MISSION_ITEM
     if ap.px4:
         caps |= M.MAV_PROTOCOL_CAPABILITY_PARAM_ENCODE_BYTEWISE
     else:
@@ -207,17 +226,29 @@ BUILDERS: dict[int, Builder] = {
     M.MAVLINK_MSG_ID_SYSTEM_TIME: system_time,
     M.MAVLINK_MSG_ID_POSITION_TARGET_LOCAL_NED: position_target_local_ned,
     M.MAVLINK_MSG_ID_AUTOPILOT_VERSION: autopilot_version,
+    **COMMON, **PX4_ONLY, **ARDUPILOT_ONLY,
 }
 STREAMABLE = frozenset(BUILDERS) - {M.MAVLINK_MSG_ID_AUTOPILOT_VERSION}
+PX4_STREAMABLE = STREAMABLE - frozenset(ARDUPILOT_ONLY)
+ARDUPILOT_STREAMABLE = STREAMABLE - frozenset(PX4_ONLY)
+ARDUPILOT_DEFAULTS = {M.MAVLINK_MSG_ID_MISSION_CURRENT: 1.0}
+PX4_DEFAULTS = {M.MAVLINK_MSG_ID_MISSION_CURRENT: 1.0}  # PX4's GCS stream sends it too
+
+
+def streamable(px4: bool) -> frozenset[int]:
+    """The messages this flavour's autopilot can stream (SET_MESSAGE_INTERVAL accepts these)."""
+    return PX4_STREAMABLE if px4 else ARDUPILOT_STREAMABLE
 
 
 class StreamScheduler:
     """Which message is due when. Interval None = not streamed."""
 
-    def __init__(self, now: float) -> None:
-        self._interval: dict[int, float | None] = {mid: DEFAULT_INTERVALS.get(mid) for mid in STREAMABLE}
+    def __init__(self, now: float, px4: bool = True) -> None:
+        self.streamable = streamable(px4)
+        self._defaults = {**DEFAULT_INTERVALS, **(PX4_DEFAULTS if px4 else ARDUPILOT_DEFAULTS)}
+        self._interval: dict[int, float | None] = {mid: self._defaults.get(mid) for mid in self.streamable}
         # stagger first sends a little so a burst does not leave all at once
-        self._due: dict[int, float] = {mid: now + 0.001 * i for i, mid in enumerate(sorted(STREAMABLE))}
+        self._due: dict[int, float] = {mid: now + 0.001 * i for i, mid in enumerate(sorted(self.streamable))}
         self._due[M.MAVLINK_MSG_ID_HEARTBEAT] = now
 
     def interval_s(self, msg_id: int) -> float | None:
@@ -225,19 +256,19 @@ class StreamScheduler:
 
     def set_interval_us(self, msg_id: int, interval_us: float, now: float) -> bool:
         """MAV_CMD_SET_MESSAGE_INTERVAL semantics: -1 off, 0 default, >0 microseconds."""
-        if msg_id not in STREAMABLE or not math.isfinite(interval_us):
+        if msg_id not in self.streamable or not math.isfinite(interval_us):
             return False
         if interval_us < 0:
             self._interval[msg_id] = None
         elif interval_us == 0:
-            self._interval[msg_id] = DEFAULT_INTERVALS.get(msg_id)
+            self._interval[msg_id] = self._defaults.get(msg_id)
         else:
             self._interval[msg_id] = max(MIN_INTERVAL_S, interval_us / 1e6)
         self._due[msg_id] = now
         return True
 
     def set_rate_hz(self, msg_id: int, rate_hz: float, now: float) -> None:
-        if msg_id in STREAMABLE:
+        if msg_id in self.streamable:
             self.set_interval_us(msg_id, 1e6 / rate_hz if rate_hz > 0 else -1, now)
 
     def due(self, now: float) -> list[int]:

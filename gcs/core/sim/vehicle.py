@@ -8,6 +8,7 @@ nothing a peer sends can stop the thread. ``stop()`` returns within one tick.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -40,7 +41,7 @@ class SimVehicle:
         self._mav: Any = None
         now = time.monotonic()
         self._ap = SimAutopilot(config, now)
-        self._streams = StreamScheduler(now)
+        self._streams = StreamScheduler(now, config.is_px4)
         self._handler = MessageHandler(self._ap, self._streams, config.system_id, config.component_id)
         self._home_version_sent = 0
         self._text_id = 0
@@ -49,6 +50,7 @@ class SimVehicle:
         self.bad_messages = 0  # frames that failed to decode (CRC, unknown id, ...)
         self.handler_errors = 0  # messages that raised inside a handler (logged)
         self.messages_received = 0
+        self._received_types: collections.Counter[str] = collections.Counter()
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -63,7 +65,7 @@ class SimVehicle:
             self._mav = mavlink.MAVLink(self._transport, cfg.system_id, cfg.component_id)
             now = time.monotonic()
             self._ap = SimAutopilot(cfg, now)
-            self._streams = StreamScheduler(now)
+            self._streams = StreamScheduler(now, cfg.is_px4)
             self._handler = MessageHandler(self._ap, self._streams, cfg.system_id, cfg.component_id)
             self._stop.clear()
             name = f"sim-{cfg.flavour}-{cfg.system_id}"
@@ -113,12 +115,52 @@ class SimVehicle:
         with self._lock:
             return list(self._ap.setpoints)
 
+    def pilot_mode(self, name: str) -> int:
+        """The pilot flips the RC mode switch (not a MAVLink command): returns the MAV_RESULT."""
+        with self._lock:
+            self._ap.now = time.monotonic()
+            return self._ap.request_mode(name)
+
+    def set_battery_pct(self, pct: float) -> None:
+        """Put the simulated pack at ``pct`` percent; it keeps draining from there."""
+        with self._lock:
+            self._ap.battery.set_remaining_pct(pct)
+
+    def set_battery_drain(self, scale: float) -> None:
+        """Drain the pack ``scale`` times faster than its current says (1: as flown)."""
+        with self._lock:
+            self._ap.battery.drain_scale = scale
+
+    def say(self, text: str, severity: int = 6) -> None:
+        """Send a STATUSTEXT as the autopilot would (tests play a firmware's messages with it)."""
+        with self._lock:
+            self._ap.say(text, severity)
+
+    def set_gps_fix(self, fix: bool) -> None:
+        """Lose the GPS fix (False) or give it back (True), as a jammed or unplugged receiver would."""
+        with self._lock:
+            self._ap.set_gps_fix(fix)
+
     def add_target(self, host: str, port: int) -> None:
         """Also send telemetry to ``host:port`` (a GCS listening there, like QGC on 14550)."""
         transport = self._transport
         if transport is None:
             raise RuntimeError("SimVehicle is not started")
         transport.add_target(host, port)
+
+    def param_value(self, name: str) -> float | None:
+        """A parameter's value as the autopilot holds it (its own unit), or None when it has none."""
+        with self._lock:
+            store = self._ap.params
+            index = store.index_of(name)
+            param = store.by_index(index) if index is not None else None
+            return None if param is None else param.value
+
+    def received_counts(self) -> dict[str, int]:
+        """How many messages of each type the sim has received (third-party client tests count
+        MAVFTP requests and PARAM_REQUEST_LISTs with it)."""
+        with self._lock:
+            return dict(self._received_types)
 
     def peers(self) -> list[tuple[str, int]]:
         transport = self._transport
@@ -160,6 +202,10 @@ class SimVehicle:
             self._send_events()
             for mid in self._streams.due(now):
                 self._send(BUILDERS[mid](self._ap, now))
+            for param in self._handler.params.due():
+                self._send(param)
+            for reply in self._ap.mission_store.due(now):
+                self._send(reply)
         transport.expire(now)
         return next_tick
 
@@ -184,6 +230,7 @@ class SimVehicle:
             if (msg.get_srcSystem(), msg.get_srcComponent()) == me:
                 continue  # our own echo (e.g. a looped-back broadcast)
             self.messages_received += 1
+            self._received_types[msg.get_type()] += 1
             try:
                 replies = self._handler.handle(msg, now)
             except Exception:
@@ -196,6 +243,13 @@ class SimVehicle:
 
     def _send_events(self) -> None:
         ap = self._ap
+        runner = ap.mission
+        for seq in runner.reached_out:
+            self._send(mavlink.MAVLink_mission_item_reached_message(seq))
+        runner.reached_out.clear()
+        if runner.current_changed:
+            runner.current_changed = False
+            self._send(BUILDERS[mavlink.MAVLINK_MSG_ID_MISSION_CURRENT](ap, ap.now))
         for severity, text in ap.outbox[:MAX_STATUSTEXT]:
             self._send_statustext(severity, text)
         ap.outbox.clear()

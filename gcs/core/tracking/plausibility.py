@@ -16,9 +16,17 @@ update is also checked against the last accepted box and against the target's lo
 
 The jump and scale allowances grow with the number of consecutive refused updates, so a target
 that reappears a little way off after a short occlusion is accepted again. A refused update makes
-the track SEARCHING; when refusals last longer than ``lost_timeout_s`` after the last accepted
+the track SEARCHING; when refusals last longer than ``lost_timeout_s`` after the last LOCKED
 frame (or, if set, more than ``search_frames`` frames), the track is LOST and stays so until a
 new selection: a follower must never resume on its own after the pilot was told the target is gone.
+
+Hysteresis. One refused update is enough to leave LOCKED (the follower holds at once), but going
+back from SEARCHING takes ``reacquire_frames`` plausible updates in a row, each looking at least
+``reacquire_appearance`` like the target (a higher bar than ``min_appearance``, which keeps a
+lock). Without it, MIL whose box sat on a dark sign after a dark-clad walker left flipped
+LOCKED/SEARCHING 14 times on a 15 s clip, LOCKED on every borderline frame; with it the same run
+goes SEARCHING, then LOST after the timeout. Updates still being confirmed do not restart the
+lost timeout, so a box that keeps alternating ends LOST.
 
 Confidence = the tracker's raw confidence x (1 - 0.5 x the worst margin), where a margin is 0
 for a perfectly still, identical-looking box and 1 at its limit; a box right at a limit scores half.
@@ -29,7 +37,7 @@ Everything here is a pure function of frozen values; the worker keeps the ``Loss
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gcs.core.tracking.protocol import TrackUpdate
 from gcs.core.tracking.types import BBox, TrackState
@@ -44,11 +52,13 @@ class PlausibilityParams:
     max_jump_sizes: float = 1.0
     max_scale_change: float = 1.5
     min_inside_frac: float = 0.5
-    min_appearance: float = 0.4
+    min_appearance: float = 0.5
     min_confidence: float = 0.2
     edge_stall_progress: float = 0.5  # at the edge, least share of the predicted outward motion
     search_frames: int | None = None  # optional frame-count limit, for sources with unreliable clocks
     lost_timeout_s: float = 1.0
+    reacquire_frames: int = 3  # plausible updates in a row that turn SEARCHING back into LOCKED
+    reacquire_appearance: float = 0.6  # least appearance for those updates (min_appearance keeps a lock)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,7 @@ class LossState:
     reason: str = ""
     velocity: tuple[float, float] = (0.0, 0.0)  # smoothed centre velocity while wholly inside, px/s
     edge_ref: tuple[float, float, float] | None = None  # (time, cx, cy) last wholly inside, while at the edge
+    streak: int = 0  # while SEARCHING: plausible updates in a row so far (see reacquire_frames)
 
     @classmethod
     def idle(cls) -> LossState:
@@ -214,6 +225,14 @@ def assess(
         confidence = max(0.0, min(1.0, update.confidence)) * max(0.0, 1.0 - 0.5 * min(m.worst, 1.0))
         stalled = stalled_at_edge(update.box, prev, time_s, frame_w, frame_h, params)
     reason = _refusal(update, m, confidence, params, stalled)
+    if not reason and update.box is not None and prev.state is TrackState.SEARCHING:
+        if appearance is not None and appearance < params.reacquire_appearance:
+            reason = f"not yet like the target again ({appearance:.2f} < {params.reacquire_appearance:.2f})"
+        elif prev.streak + 1 < params.reacquire_frames:
+            streak = prev.streak + 1
+            why = f"reacquiring ({streak}/{params.reacquire_frames} plausible updates)"
+            confirming = replace(prev, last_good=update.box, reason=why, streak=streak)
+            return confirming, Verdict(TrackState.SEARCHING, None, 0.0, why)
     if not reason and update.box is not None:
         why = "reacquired" if prev.state is TrackState.SEARCHING else prev.reason
         velocity, edge_ref = (_motion(prev, update.box, time_s, frame_w, frame_h)

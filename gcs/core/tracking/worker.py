@@ -14,6 +14,11 @@ Selection. A click becomes a square around it for the classic trackers; a tracke
 its own target (``SelectingTracker``: smart mode) is handed the click itself, and the box it
 chose becomes the selection (first box, appearance reference, plausibility baseline).
 
+Outcome of a start. ``start_box``/``start_click`` return a request number at once; a caller that
+must tell the pilot the result (smart click: locked, or refused with the reason) waits for it with
+``wait_started(request, timeout)``, which returns the first TrackedTarget of that start: LOCKED
+with the selected box, or IDLE with "could not start: <why>".
+
 Topics. ``tracking.target``: a TrackedTarget for every processed frame while a track runs (and
 once when it ends). ``tracking.state``: a TrackStateChange when the state changes or a start fails.
 """
@@ -112,6 +117,8 @@ class TrackingWorker:
         self._click_size_frac = click_size_frac
         self._poll_timeout_s = poll_timeout_s
         self._lock = threading.Lock()  # guards the fields below; never held while tracking
+        self._started_cond = threading.Condition(self._lock)  # signals a start's outcome
+        self._started: tuple[int, TrackedTarget] | None = None  # (request, its first result)
         self._publish_lock = threading.RLock()  # orders commits and bus publications
         self._generation = 0
         self._pending: _Start | None = None
@@ -141,21 +148,43 @@ class TrackingWorker:
         with self._lock:
             return self._latest
 
-    def start_box(self, box: BBox) -> None:
-        """Track what is inside ``box`` (pixels of the current frames), from the next frame on."""
+    def start_box(self, box: BBox) -> int:
+        """Track what is inside ``box`` (pixels of the current frames), from the next frame on.
+
+        Returns the request number for :meth:`wait_started`.
+        """
         if not box.is_valid:
             raise TrackerError(f"cannot track an empty box {box}")
         with self._lock:
             size = self._frame_size
         if size is not None and box.fraction_inside(*size) <= 0.0:
             raise TrackerError(f"box {box} lies outside the {size[0]}x{size[1]} frame")
-        self._request(_Start(self._new_tracker(), box, None, "selected box"))
+        return self._request(_Start(self._new_tracker(), box, None, "selected box"))
 
-    def start_click(self, x: float, y: float, size_px: float | None = None) -> None:
-        """Track a square grown around a click; its side is ``size_px`` or a share of the frame."""
+    def start_click(self, x: float, y: float, size_px: float | None = None) -> int:
+        """Track a square grown around a click (smart mode: the detection under it); its side is
+        ``size_px`` or a share of the frame. Returns the request number for :meth:`wait_started`."""
         if size_px is not None and size_px < 4:
             raise TrackerError(f"click box side {size_px} px is too small (min 4)")
-        self._request(_Start(self._new_tracker(), None, (x, y, size_px), "selected by click"))
+        return self._request(_Start(self._new_tracker(), None, (x, y, size_px), "selected by click"))
+
+    def wait_started(self, request: int, timeout_s: float) -> TrackedTarget | None:
+        """The first result of start ``request``: LOCKED, or IDLE with why it could not start.
+
+        None when no frame was processed within ``timeout_s``, or when a newer start or a stop
+        replaced the request before it was applied (its outcome will never come).
+        """
+        deadline = time.monotonic() + timeout_s
+        with self._started_cond:
+            while True:
+                if self._started is not None and self._started[0] == request:
+                    return self._started[1]
+                if self._generation != request:
+                    return None
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closing.is_set():
+                    return None
+                self._started_cond.wait(min(left, 0.1))
 
     def switch_tracker(self, name: str, **params: object) -> None:
         """Use backend ``name`` from now on; a running track restarts on its current box."""
@@ -203,10 +232,11 @@ class TrackingWorker:
             name, params = self._tracker_name, dict(self._tracker_params)
         return self._registry.create(name, **params)
 
-    def _request(self, start: _Start) -> None:
+    def _request(self, start: _Start) -> int:
         with self._lock:
             self._generation += 1
             self._pending = start
+            return self._generation
 
     def _run(self) -> None:
         seq = -1
@@ -273,7 +303,7 @@ class TrackingWorker:
             log.warning("could not start %s (%s): %s", start.tracker.name, start.reason, exc)
             why = f"could not start: {exc}"
             idle = TrackedTarget.idle(start.tracker.name, w, h, why)  # tracker_data says why, too
-            self._commit(generation, idle, LossState.idle(), None, why, force_state=True)
+            self._commit(generation, idle, LossState.idle(), None, why, force_state=True, start=True)
             return
         self._fps, self._last_done = 0.0, None
         latency_ms = (time.perf_counter() - started) * 1000.0
@@ -292,7 +322,7 @@ class TrackingWorker:
         )
         log.info("tracking %s with %s (%s)", box, start.tracker.name, start.reason)
         loss = LossState.locked(box, frame.capture_time_s, start.reason)
-        self._commit(generation, target, loss, start.tracker, start.reason, force_state=True)
+        self._commit(generation, target, loss, start.tracker, start.reason, force_state=True, start=True)
 
     def _commit(
         self,
@@ -303,6 +333,7 @@ class TrackingWorker:
         reason: str,
         *,
         force_state: bool,
+        start: bool = False,
     ) -> None:
         """Make ``target`` the latest and publish it, unless a newer request made it stale.
 
@@ -315,6 +346,9 @@ class TrackingWorker:
                     return  # a stop/start arrived while we were tracking: this result is stale
                 previous = self._loss.state
                 self._loss, self._latest, self._tracker = loss, target, tracker
+                if start:
+                    self._started = (generation, target)
+                    self._started_cond.notify_all()
             self._publish(target, previous, reason, force_state=force_state)
 
     def _tick(self) -> float:

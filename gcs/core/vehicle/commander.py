@@ -7,8 +7,12 @@ while following; it waits on nothing but its clock (never video, GUI or HTTP):
 - an intent older than its lifetime is replaced by zero velocity (the vehicle brakes and hovers);
 - a lost link disengages: no motion is sent, a hold is requested (best effort) and the stream
   does not resume by itself when the link returns - the operator re-engages;
-- the vehicle leaving the offboard/guided mode (RC switch, failsafe) disengages too;
-- abort disengages at once.
+- the vehicle leaving the offboard/guided mode (RC switch, failsafe) disengages at the first
+  heartbeat that shows it, with no grace: a pilot switching back to GUIDED a moment later must
+  not find the stream (and the follower) still driving;
+- a mode change the program itself commands (hold, land, RTL, set_mode, abort) disengages
+  before the command is sent (``GcsService`` calls ``disengage``);
+- nothing re-engages by itself: only ``engage`` (an operator's follow/offboard start) does.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from gcs.core.vehicle.vehicle import Vehicle
 log = logging.getLogger(__name__)
 
 ZERO_VELOCITY = VelocityBodyYawRate()
-MODE_GRACE_S = 2.5  # heartbeats come at 1 Hz: allow for the mode report to catch up
+MODE_GRACE_S = 2.5  # until the vehicle first reports the required mode (1 Hz heartbeats)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Commander:
         self._intent: CommandIntent | None = None
         self._required_mode: str | None = None
         self._mode_mismatch_since: float | None = None
+        self._mode_seen = False  # the vehicle reported the required mode since require_mode
         self._sent = 0
         self._stale = False
         self._reason = "idle"
@@ -82,15 +87,18 @@ class Commander:
             self._intent = None
             self._required_mode = None
             self._mode_mismatch_since = None
+            self._mode_seen = False
             self._reason = "streaming"
         log.info("commander engaged on vehicle %d at %.0f Hz", vehicle.system_id, self.rate_hz)
         self._publish()
 
     def require_mode(self, mode: str) -> None:
-        """Once the vehicle confirmed ``mode``, leaving it disengages the stream."""
+        """Once the vehicle reported ``mode``, leaving it disengages the stream at once; if it
+        never reports it within MODE_GRACE_S, the stream stops too."""
         with self._lock:
             self._required_mode = mode.upper()
             self._mode_mismatch_since = None
+            self._mode_seen = False
 
     def disengage(self, reason: str) -> Vehicle | None:
         """Stop sending motion now; returns the vehicle that was engaged (to ask it to hold)."""
@@ -152,15 +160,22 @@ class Commander:
             if self.disengage("link lost") is not None:
                 vehicle.request_hold_nowait()
             return
-        if required is not None and vehicle.state.mode.upper() != required:
+        if required is not None:
+            mode = vehicle.state.mode.upper()
             with self._lock:
-                self._mode_mismatch_since = self._mode_mismatch_since or now
-                left = now - self._mode_mismatch_since > MODE_GRACE_S
-            if left:
-                self.disengage(f"vehicle left {required} (now {vehicle.state.mode})")
+                if mode == required:
+                    self._mode_seen = True
+                    self._mode_mismatch_since = None
+                    reason = None
+                elif self._mode_seen:
+                    reason = f"vehicle left {required} (now {vehicle.state.mode})"
+                else:
+                    self._mode_mismatch_since = self._mode_mismatch_since or now
+                    late = now - self._mode_mismatch_since > MODE_GRACE_S
+                    reason = f"vehicle never reported {required} (still {vehicle.state.mode})" if late else None
+            if reason is not None:
+                self.disengage(reason)
                 return
-        else:
-            self._mode_mismatch_since = None
         lifetime = intent.lifetime_s if intent and intent.lifetime_s is not None else self.lifetime_s
         stale = intent is None or now - intent.created_s > lifetime
         velocity = ZERO_VELOCITY if stale or intent is None else intent.velocity

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gcs.core.errors import CommandRejected, CommandTimeout, LinkError
+from gcs.core.errors import CommandRejected, CommandTimeout, LinkError, ReadOnlyLink
 from gcs.core.mavlink_env import enum_name, mavlink
 from gcs.core.models import CommandResult
 
@@ -64,8 +64,13 @@ class CommandChannel:
         """Fire and forget (stream requests, hold on link loss): nobody waits for the ACK."""
         self._sender(self._encode(command, params, confirmation=0))
 
-    def send(self, command: int, *params: float, timeout_s: float = 1.5, retries: int = 3) -> CommandResult:
-        """Send and wait for COMMAND_ACK; return on ACCEPTED, raise CommandRejected/CommandTimeout."""
+    def send(self, command: int, *params: float, timeout_s: float = 1.5, retries: int = 3,
+             frame: int | None = None) -> CommandResult:
+        """Send and wait for COMMAND_ACK; return on ACCEPTED, raise CommandRejected/CommandTimeout.
+
+        ``frame`` sends a COMMAND_INT in that MAV_FRAME instead of a COMMAND_LONG: params 5 and 6
+        are then latitude and longitude in degrees, sent as integers of 1e-7 degree (a float32
+        COMMAND_LONG would round them to ~0.5 m), param 7 the altitude."""
         name = command_name(command)
         pending = _Pending(command)
         with self._lock:
@@ -75,7 +80,9 @@ class CommandChannel:
         try:
             for attempt in range(retries + 1):
                 try:
-                    self._sender(self._encode(command, params, confirmation=attempt))
+                    self._sender(self._encode(command, params, confirmation=attempt, frame=frame))
+                except ReadOnlyLink as exc:  # a replayed or relayed vehicle: refused at once, never "timed out"
+                    raise CommandRejected(f"{name} refused: {exc}", name, exc.result) from exc
                 except LinkError as exc:
                     raise CommandTimeout(f"{name} not sent: {exc}", name, "NOT_SENT") from exc
                 wait_s = timeout_s
@@ -102,8 +109,12 @@ class CommandChannel:
             return CommandResult(name, True, result_name, f"{name} accepted")
         raise CommandRejected(f"{name} refused by the vehicle: {result_name}", name, result_name)
 
-    def _encode(self, command: int, params: tuple[float, ...], confirmation: int) -> Any:
+    def _encode(self, command: int, params: tuple[float, ...], confirmation: int, frame: int | None = None) -> Any:
         p = [float(x) for x in params] + [0.0] * (7 - len(params))
+        if frame is not None:  # COMMAND_INT has no confirmation field: a retry is the same message
+            return mavlink.MAVLink_command_int_message(
+                self.target_system, self.target_component, frame, command, 0, 0, *p[:4],
+                round(p[4] * 1e7), round(p[5] * 1e7), p[6])
         return mavlink.MAVLink_command_long_message(
             self.target_system, self.target_component, command, confirmation, *p[:7]
         )

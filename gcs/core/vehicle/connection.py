@@ -25,6 +25,7 @@ class LinkKind(enum.StrEnum):
     TCPIN = "tcpin"
     SERIAL = "serial"
     REPLAY = "replay"
+    RELAY = "relay"  # a vehicle of another GCS, heard through the fleet broker (gcs relay)
 
 
 RECONNECTING_KINDS = frozenset({LinkKind.TCP, LinkKind.SERIAL})

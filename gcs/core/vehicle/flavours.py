@@ -17,6 +17,12 @@ Vehicle types differ beyond copters:
 - ArduPlane fixed wing: ignores a COMMAND_LONG takeoff; it takes off by switching to the
   TAKEOFF mode (height from TKOFF_ALT) or by an AUTO mission that starts with NAV_TAKEOFF
   (``takeoff_mode``). It has no LAND mode: landing is a mission landing sequence.
+- ArduCopter holds in BRAKE, not LOITER: LOITER (like ALT_HOLD and POSHOLD) takes its climb
+  rate from the throttle stick, and with no RC override the throttle input is 1000 (stick down),
+  so a copter put in LOITER at 10 m by a GCS without a radio descends to the ground (seen on
+  SITL: 9.7 -> 0 m at 2.5 m/s, PILOT_SPEED_UP). BRAKE stops and holds position and height
+  whatever the sticks say; it stays in BRAKE until told otherwise. PX4's Hold (AUTO.LOITER)
+  ignores the sticks already.
 - ArduRover/boats: no takeoff or land; holding position is the HOLD mode, not LOITER.
 - ArduSub: no takeoff or RTL; hold is POSHOLD and "land" means SURFACE.
 
@@ -155,6 +161,7 @@ class Px4Flavour:
 # vehicle type's table (Plane LAND, Sub RTL, Rover LAND) is unsupported for that type.
 _AP_ROLE_DEFAULT = {"offboard": "GUIDED", "hold": "LOITER", "land": "LAND", "rtl": "RTL"}
 _AP_ROLE_BY_TYPE: dict[int, dict[str, str]] = {
+    **{t: {"hold": "BRAKE"} for t in COPTER_TYPES},  # LOITER obeys the throttle stick: see above
     **{t: {"hold": "HOLD"} for t in GROUND_TYPES},
     mavlink.MAV_TYPE_SUBMARINE: {"hold": "POSHOLD", "land": "SURFACE"},
     **{t: {"land": "QLAND"} for t in VTOL_TYPES},

@@ -47,6 +47,7 @@ class Fleet:
         self._lock = threading.Lock()
         self._active: int | None = None
         self._listeners: list[LinkEventCallback] = []
+        self._message_taps: list[Callable[[Link, Any], object]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._rate_marks: dict[int, tuple[float, int, int]] = {}
@@ -56,6 +57,8 @@ class Fleet:
     # ---- LinkSink --------------------------------------------------------------------------
 
     def on_message(self, link: Link, msg: Any, now_s: float) -> None:
+        for tap in self._message_taps:
+            tap(link, msg)  # must not block: the link's reader thread runs this
         sysid = msg.get_srcSystem()
         vehicle = self._vehicles.get(sysid)
         if vehicle is None:
@@ -65,9 +68,9 @@ class Fleet:
                 return
             vehicle = self._add_vehicle(sysid, msg.get_srcComponent(), link)
         elif vehicle.link is not link:
-            if (link.spec.kind is LinkKind.REPLAY) is not (vehicle.link.spec.kind is LinkKind.REPLAY):
-                self._refuse_mix(sysid, link)  # a replay never feeds a live vehicle, nor the reverse
-                return
+            if link.spec.kind is LinkKind.REPLAY or vehicle.link.spec.kind is LinkKind.REPLAY:
+                self._refuse_mix(sysid, link)  # a replay feeds only its own vehicles: never a live one,
+                return  # nor another replay's (two logs would take turns in one state)
             if msg.get_type() == "HEARTBEAT" and vehicle.link_state is LinkState.LOST:
                 log.info("vehicle %d now heard on %s", sysid, link.spec.url)
                 vehicle.link = link
@@ -82,8 +85,8 @@ class Fleet:
         if (sysid, link.link_id) not in self._refused:
             self._refused.add((sysid, link.link_id))
             log.warning(
-                "system %d on %s is ignored: that id is already a vehicle on %s (a replay and a live link are "
-                "never mixed; close one of them)", sysid, link.spec.url, self._vehicles[sysid].link.spec.url,
+                "system %d on %s is ignored: that id is already a vehicle on %s (a replay is never mixed with "
+                "another link; close one of them)", sysid, link.spec.url, self._vehicles[sysid].link.spec.url,
             )
 
     # ---- vehicles --------------------------------------------------------------------------
@@ -101,6 +104,20 @@ class Fleet:
         self._bus.publish(Topics.VEHICLES, ids)
         self._bus.publish(Topics.ACTIVE_VEHICLE, active)
         return vehicle
+
+    def put_remote(self, state: VehicleState, link: Link, heard: bool, size: int) -> None:
+        """A vehicle's whole state from another GCS (a relay's broker subscription, ``size`` bytes):
+        created on first sight, then replaced and published like a reduced one."""
+        vehicle = self._vehicles.get(state.system_id)
+        if vehicle is None:
+            vehicle = self._add_vehicle(state.system_id, state.component_id, link)
+        elif vehicle.link is not link:
+            self._refuse_mix(state.system_id, link)  # the same id from two GCS: the first one keeps it
+            return
+        counts = self._counts[state.system_id]
+        counts[0] += 1
+        counts[1] += size
+        self._publish(vehicle.replace_state(state, heard))
 
     def vehicle(self, sysid: int | None = None) -> Vehicle:
         """The vehicle with that system id, or the active one; VehicleNotFound if none."""
@@ -143,11 +160,23 @@ class Fleet:
             self._bus.publish(Topics.ACTIVE_VEHICLE, active)
 
     def reset_vehicles(self, link: Link) -> None:
-        """Blank the state of every vehicle heard on ``link``: a replay seeking rebuilds it from there."""
+        """Blank the state and traffic counts of every vehicle heard on ``link``: a replay seeking
+        rebuilds the state from there, and its link statistics start again (no false loss)."""
+        for vehicle in self.reset_counts(link):
+            vehicle.reset_state()
+
+    def reset_counts(self, link: Link) -> list[Vehicle]:
+        """Start the traffic counts of ``link``'s vehicles again (after a seek's rebuild too); return them."""
         with self._lock:
             vehicles = [v for v in self._vehicles.values() if v.link is link]
-        for vehicle in vehicles:
-            vehicle.reset_state()
+            for vehicle in vehicles:
+                self._counts[vehicle.system_id] = [0, 0]
+                self._rate_marks.pop(vehicle.system_id, None)
+        return vehicles
+
+    def add_message_tap(self, tap: Callable[[Link, Any], object]) -> None:
+        """``tap(link, msg)`` sees every message from every link first, on the link's thread (never block)."""
+        self._message_taps.append(tap)
 
     def add_link_listener(self, callback: LinkEventCallback) -> None:
         """Called (watchdog thread) with (sysid, new LinkState, reason) on every change."""
@@ -200,7 +229,7 @@ class Fleet:
             reason = f"no heartbeat for {silent:.1f} s" if current is LinkState.LOST else "heartbeats received"
             level = logging.WARNING if current is LinkState.LOST else logging.INFO
             log.log(level, "vehicle %d link %s: %s", vehicle.system_id, current.value, reason)
-            replay = vehicle.link.spec.kind is LinkKind.REPLAY  # read-only: nothing to ask of it
+            replay = vehicle.link.spec.kind in (LinkKind.REPLAY, LinkKind.RELAY)  # nothing to ask of it
             if current is LinkState.OK and previous in (LinkState.LOST, LinkState.CONNECTING) and not replay:
                 vehicle.request_streams()
             for listener in self._listeners:

@@ -264,6 +264,17 @@ class Forwarding:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._links: list[Link] = []
+        self._intercepts: list[Callable[[Any], bool]] = []
+
+    def add_intercept(self, intercept: Callable[[Any], bool]) -> None:
+        """``intercept(msg)`` sees each message from an output first; True keeps it from the vehicles
+        (a command for a component of ours, such as the camera, is not the autopilot's)."""
+        self._intercepts.append(intercept)
+
+    def broadcast(self, frame: bytes) -> None:
+        """Write a frame of our own (the camera component's) to every output; never blocks."""
+        for output in list(self._outputs.values()):
+            output.write(frame)
 
     def attach(self, link: Link) -> None:
         link.add_tap(self._on_frame)
@@ -312,6 +323,9 @@ class Forwarding:
             output.write(frame)
 
     def _deliver(self, msg: Any) -> None:
+        for intercept in self._intercepts:
+            if intercept(msg):
+                return
         target = int(getattr(msg, "target_system", 0) or 0)
         frame = bytes(msg.get_msgbuf())
         for link in self._route(target):

@@ -130,6 +130,11 @@ class MavlinkLink:
         self._error: str | None = None
         self._boot = time.monotonic()
 
+    @property
+    def source_system(self) -> int:
+        """The system id we send as (the vehicle addresses its answers to it)."""
+        return self._source_system
+
     # ---- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:

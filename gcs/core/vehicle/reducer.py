@@ -192,7 +192,22 @@ def _sys_status(state: VehicleState, msg: MavMessage, now_s: float) -> VehicleSt
     """voltage_battery mV (65535 unknown), current_battery cA (-1 unknown), battery_remaining % (-1)."""
     mv = msg.voltage_battery
     battery = _battery(None if mv == UINT16_UNKNOWN else mv, msg.current_battery, msg.battery_remaining)
-    return evolve(state, battery=battery, last_update_s=now_s)
+    health = evolve(
+        state.health,
+        sensors_present=msg.onboard_control_sensors_present,
+        sensors_enabled=msg.onboard_control_sensors_enabled,
+        sensors_health=msg.onboard_control_sensors_health,
+    )
+    return evolve(state, battery=battery, health=health, last_update_s=now_s)
+
+
+def _ekf_status_report(state: VehicleState, msg: MavMessage, now_s: float) -> VehicleState:
+    return evolve(state, health=evolve(state.health, ekf_flags=msg.flags), last_update_s=now_s)
+
+
+def _fence_status(state: VehicleState, msg: MavMessage, now_s: float) -> VehicleState:
+    health = evolve(state.health, fence_breached=bool(msg.breach_status), fence_breach_type=msg.breach_type)
+    return evolve(state, health=health, last_update_s=now_s)
 
 
 def _battery_status(state: VehicleState, msg: MavMessage, now_s: float) -> VehicleState:
@@ -268,6 +283,8 @@ _HANDLERS: dict[str, Handler] = {
     "HOME_POSITION": _home_position,
     "EXTENDED_SYS_STATE": _extended_sys_state,
     "STATUSTEXT": _statustext,
+    "EKF_STATUS_REPORT": _ekf_status_report,
+    "FENCE_STATUS": _fence_status,
 }
 HANDLED_TYPES = frozenset(_HANDLERS)
 

@@ -29,7 +29,10 @@ from gcs.core.models import (
 )
 from gcs.core.vehicle.commands import CommandChannel
 from gcs.core.vehicle.flavours import AutopilotFlavour, flavour_for
+from gcs.core.vehicle.mission.protocol import MISSION_TYPES, MissionManager
+from gcs.core.vehicle.params.manager import ParamManager
 from gcs.core.vehicle.reducer import initial_state, reduce
+from gcs.core.vehicle.refusals import RecentTexts
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ CONFIRM_TIMEOUT_S = 1.5  # one heartbeat period plus margin
 FORCE_DISARM_MAGIC = 21196  # MAVLink: param2 of ARM_DISARM that overrides in-flight checks
 # Velocity + yaw rate only: ignore position (bits 0-2), acceleration (6-8) and yaw angle (10).
 VELOCITY_YAW_RATE_MASK = 0b0000_0101_1100_0111
+# Position only: ignore velocity (3-5), acceleration (6-8), yaw (10) and yaw rate (11).
+POSITION_ONLY_MASK = 0b0000_1101_1111_1000
 
 
 @dataclass(frozen=True)
@@ -54,9 +59,10 @@ STREAMS: tuple[tuple[int, str], ...] = (
     (mavlink.MAVLINK_MSG_ID_LOCAL_POSITION_NED, "normal"),
     (mavlink.MAVLINK_MSG_ID_VFR_HUD, "normal"),
     (mavlink.MAVLINK_MSG_ID_GPS_RAW_INT, "slow"),
-    (mavlink.MAVLINK_MSG_ID_SYS_STATUS, "slow"),
+    (mavlink.MAVLINK_MSG_ID_SYS_STATUS, "normal"),  # battery and sensor health: a critical battery acts within 1 s
     (mavlink.MAVLINK_MSG_ID_BATTERY_STATUS, "slow"),
     (mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE, "slow"),
+    (mavlink.MAVLINK_MSG_ID_MISSION_CURRENT, "slow"),  # the current item (the vehicle also sends it on change)
 )
 
 
@@ -74,6 +80,14 @@ class Vehicle:
         self.last_heartbeat_mono: float | None = None  # on the link's clock (Link.clock)
         self.link_state = LinkState.CONNECTING
         self._boot = time.monotonic()
+        self.recent_texts = RecentTexts()  # the reasons behind refused commands
+        self.params = ParamManager(
+            system_id, component_id, self._send, lambda: self._state.autopilot is Autopilot.PX4, self.recent_texts
+        )
+        self.missions = MissionManager(
+            system_id, component_id, self._send, self.recent_texts,
+            own_system_id=lambda: getattr(self.link, "source_system", None),
+        )
 
     # ---- state -----------------------------------------------------------------------------
 
@@ -91,6 +105,15 @@ class Vehicle:
         if mtype == "COMMAND_ACK":
             self.commands.on_ack(msg)
             return None
+        if mtype == "STATUSTEXT":
+            self.recent_texts.add(msg)
+        if mtype in MISSION_TYPES:
+            self.missions.on_message(msg)
+            return None
+        if mtype in ("PARAM_VALUE", "AUTOPILOT_VERSION"):
+            self.params.on_message(msg)
+            if mtype == "PARAM_VALUE":
+                return None
         if mtype == "HEARTBEAT" and msg.type != mavlink.MAV_TYPE_GCS and msg.autopilot != mavlink.MAV_AUTOPILOT_INVALID:
             self.last_heartbeat_mono = self.link.clock()
         with self._state_lock:
@@ -102,9 +125,20 @@ class Vehicle:
         return new
 
     def reset_state(self) -> None:
-        """Forget everything reduced so far but the link statistics (a replay seeking in time)."""
+        """Forget everything reduced so far and the traffic counts, keeping the link state (a replay seeking)."""
         with self._state_lock:
-            self._state = evolve(initial_state(self.system_id, self.component_id), link=self._state.link)
+            old = self._state.link
+            link = LinkStatus(state=old.state, last_heard_age_s=old.last_heard_age_s)
+            self._state = evolve(initial_state(self.system_id, self.component_id), link=link)
+
+    def replace_state(self, state: VehicleState, heard: bool) -> VehicleState:
+        """A relayed vehicle: its state comes whole from the broker (keeping the relay's own link
+        statistics); ``heard`` (its GCS still hears it) feeds the watchdog like a heartbeat."""
+        if heard:
+            self.last_heartbeat_mono = self.link.clock()
+        with self._state_lock:
+            self._state = evolve(state, link=self._state.link)
+            return self._state
 
     def set_link_status(self, status: LinkStatus) -> VehicleState:
         """Swap in fresh link statistics (watchdog thread)."""
@@ -118,7 +152,16 @@ class Vehicle:
         self.link.send(msg)
 
     def _command(self, command: int, *params: float) -> CommandResult:
-        return self.commands.send(command, *params, timeout_s=self.settings.timeout_s, retries=self.settings.retries)
+        """Send and wait for the ACK; a refusal carries the vehicle's own STATUSTEXT reason."""
+        sent = time.monotonic()
+        try:
+            settings = self.settings
+            return self.commands.send(command, *params, timeout_s=settings.timeout_s, retries=settings.retries)
+        except CommandRejected as exc:
+            reasons = self.recent_texts.reasons(sent)
+            if not reasons:
+                raise
+            raise CommandRejected(f"{exc} ({'; '.join(reasons)})", exc.command, exc.result) from exc
 
     def _confirm(self, predicate: Callable[[VehicleState], bool], what: str) -> None:
         """After an ACK, wait (briefly) until telemetry shows the change too.
@@ -182,8 +225,45 @@ class Vehicle:
         return self._command(mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH)
 
     def hold(self) -> CommandResult:
-        """Stop and hold position in the flavour's hold mode (PX4 Hold, ArduPilot LOITER)."""
+        """Stop and hold position and height in the flavour's hold mode (PX4 Hold, ArduCopter BRAKE)."""
         return self.set_mode(self.flavour.hold_mode(self._state.mav_type))
+
+    def goto(self, lat_deg: float, lon_deg: float, alt_rel_m: float) -> CommandResult:
+        """Fly to a point and hold there (the map's click-to-fly), as each autopilot documents it.
+
+        PX4: MAV_CMD_DO_REPOSITION as COMMAND_INT (what QGC's "Go to location" sends: AMSL
+        altitude, change-mode flag; PX4 flies there in Hold). ArduPilot: GUIDED (switched to first)
+        and one SET_POSITION_TARGET_GLOBAL_INT with only the position (height above home); it has
+        no ACK, so the result is SENT once it left.
+        """
+        state = self._state
+        if state.autopilot is Autopilot.PX4:
+            home_msl = state.home.alt_msl_m if state.home else state.global_position.alt_msl_m - \
+                state.global_position.alt_rel_m
+            result = self._command_int(
+                mavlink.MAV_CMD_DO_REPOSITION, mavlink.MAV_FRAME_GLOBAL, -1.0,
+                float(mavlink.MAV_DO_REPOSITION_FLAGS_CHANGE_MODE), 0.0, math.nan, lat_deg, lon_deg,
+                home_msl + alt_rel_m)
+            return CommandResult("GOTO", True, result.result, f"going to {lat_deg:.6f}, {lon_deg:.6f}")
+        guided = self.flavour.offboard_mode(state.mav_type)
+        if state.mode != guided:
+            self.set_mode(guided)
+        self._send(mavlink.MAVLink_set_position_target_global_int_message(
+            int((time.monotonic() - self._boot) * 1000) & 0xFFFFFFFF, self.system_id, self.component_id,
+            mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT, POSITION_ONLY_MASK,
+            round(lat_deg * 1e7), round(lon_deg * 1e7), alt_rel_m, 0, 0, 0, 0, 0, 0, 0, 0))
+        return CommandResult("GOTO", True, "SENT", f"going to {lat_deg:.6f}, {lon_deg:.6f} in {guided}")
+
+    def _command_int(self, command: int, frame: int, *params: float) -> CommandResult:
+        sent = time.monotonic()
+        try:
+            return self.commands.send(command, *params, timeout_s=self.settings.timeout_s,
+                                      retries=self.settings.retries, frame=frame)
+        except CommandRejected as exc:
+            reasons = self.recent_texts.reasons(sent)
+            if not reasons:
+                raise
+            raise CommandRejected(f"{exc} ({'; '.join(reasons)})", exc.command, exc.result) from exc
 
     def request_hold_nowait(self) -> None:
         """Ask for hold without waiting (commander thread, link loss): best effort."""

@@ -30,6 +30,7 @@ from gcs.core.bus import MessageBus, Topics
 from gcs.core.video.errors import VideoError
 from gcs.core.video.frames import CaptureStats, Frame, HealthEvent, Image, SourceInfo, VideoHealth
 from gcs.core.video.sources import PoseProvider, SourceOptions, VideoSource, parse_source
+from gcs.core.video.stamp import write_stamp
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ class CaptureWorker:
             if isinstance(source, str | int) else source
         )
         self.spec = self._source.spec
+        # Write each frame's capture time into its pixels (stamp.py), for glass-to-glass figures;
+        # set by the pipeline from ``video.latency_stamp`` (live).
+        self.latency_stamp = False
         self._bus = bus
         self._stale_after_s = stale_after_s
         self._reconnect_after_s = reconnect_after_s if reconnect_after_s is not None else 3 * stale_after_s
@@ -252,11 +256,16 @@ class CaptureWorker:
             self._stop.wait(0.02)  # a dead handle fails instantly: do not spin
 
     def _store(self, image: Image, info: SourceInfo) -> None:
+        wall = time.time()
+        if self.latency_stamp:  # before the frame is frozen and shared: every consumer sees it
+            if not image.flags.writeable:
+                image = image.copy()
+            write_stamp(image, wall)
         with self._cond:
             self._seq += 1
             if self._frame is not None and not self._taken:
                 self._dropped += 1
-            frame = Frame.create(image, self._seq, self.spec)
+            frame = Frame.create(image, self._seq, self.spec, wall)
             self._frame, self._taken = frame, False
             self._stamps.append(frame.monotonic_s)
             self._last_frame_mono = frame.monotonic_s

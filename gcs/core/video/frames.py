@@ -30,11 +30,12 @@ class Frame:
     height: int
 
     @classmethod
-    def create(cls, image: Image, seq: int, source: str) -> Frame:
+    def create(cls, image: Image, seq: int, source: str, capture_time_s: float | None = None) -> Frame:
         """Stamp a freshly captured image; freezes the array so sharing it is safe."""
         image.flags.writeable = False
         h, w = image.shape[:2]
-        return cls(image, seq, time.time(), time.monotonic(), source, int(w), int(h))
+        wall = time.time() if capture_time_s is None else capture_time_s
+        return cls(image, seq, wall, time.monotonic(), source, int(w), int(h))
 
     def age_s(self, now_monotonic: float | None = None) -> float:
         """Seconds since capture on the monotonic clock."""

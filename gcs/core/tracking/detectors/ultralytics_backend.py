@@ -20,6 +20,7 @@ ultralytics itself requires) where ultralytics looks for Arial.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -100,7 +101,11 @@ def import_yolo() -> Any:
     """ultralytics' YOLO class, importing ultralytics (and torch) offline on first call."""
     prepare_ultralytics_env()
     try:
-        module = importlib.import_module("ultralytics")
+        # ultralytics prints banners ("Creating new Ultralytics Settings ... file" on a first run)
+        # to stdout, and its logger keeps the stream it found at import: importing it with stdout
+        # pointed at stderr keeps every line of it off the program's stdout, for good.
+        with contextlib.redirect_stdout(sys.stderr):
+            module = importlib.import_module("ultralytics")
     except ImportError as exc:
         raise TrackerError(
             "the ultralytics backend needs the ultralytics package (and torch): pip install ultralytics; "
