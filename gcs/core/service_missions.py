@@ -11,7 +11,6 @@ new current item and each reached item are written to the flight session of the 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -159,11 +158,9 @@ class MissionsFacade:
     @staticmethod
     def _check_items(mission: Mission) -> None:
         for n, item in enumerate(mission.items, 1):
-            if item.is_global and item.has_position and not (abs(item.x) <= 90 and abs(item.y) <= 180):
-                raise MissionInvalid(f"{mission.kind} item {n} ({item.name}): {item.x}, {item.y} is not a "
-                                     "latitude/longitude")
-            if not math.isfinite(item.z) and item.is_global:
-                raise MissionInvalid(f"{mission.kind} item {n} ({item.name}): altitude is not a number")
+            problem = item.problem()
+            if problem is not None:
+                raise MissionInvalid(f"{mission.kind} item {n} ({item.name}): {problem}")
 
     def clear_mission(self, kind: MissionType | str = MissionType.MISSION, system_id: int | None = None,
                       *, source: str = "") -> None:

@@ -48,6 +48,12 @@ def test_viewer_reads_operator_uploads_files_clears_starts_and_generates(make_li
         assert corrupt.status_code == 422 and "invalid JSON" in corrupt.json()["detail"]
         refused = operator.post("/api/missions/upload", json={"items": [{"command": 60000, "z": 10}]})
         assert refused.status_code == 409 and "UNSUPPORTED" in refused.json()["detail"]
+        # bodies schemathesis found (500 before): numbers no MISSION_ITEM_INT can carry are a 422
+        for item, why in (({"command": 16, "frame": 10, "x": 1.7976931348623155e308}, "latitude/longitude"),
+                          ({"command": 16, "frame": 21, "x": 1.05e50}, "int32"),
+                          ({"command": 16, "param2": 1.43e210}, "float32")):
+            r = operator.post("/api/missions/upload", json={"items": [item]})
+            assert r.status_code == 422 and "item 1" in r.json()["detail"] and why in r.json()["detail"], r.text
 
         rally = {"kind": "rally", "items": [{"command": 5100, "x": home.lat_deg + 1e-4, "y": home.lon_deg,
                                              "z": 20, "autocontinue": False}]}

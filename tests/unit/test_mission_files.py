@@ -130,3 +130,21 @@ def test_survey_legs_cover_the_rectangle_spacing_apart() -> None:
 def test_generators_refuse_what_cannot_be_flown(bad: dict[str, object]) -> None:
     with pytest.raises(MissionInvalid):
         orbit(OrbitSpec(47.0, 8.0, **bad))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("item", "words"), [
+    (MissionItem(16, 10, x=1.7976931348623155e308), "latitude/longitude"),
+    (MissionItem(16, 3, x=91.0, y=0.0), "latitude/longitude"),
+    (MissionItem(16, 21, x=1.05e50), "int32"),
+    (MissionItem(16, 3, param2=1.43e210), "float32"),
+    (MissionItem(16, 3, z=math.inf), "float32"),
+])
+def test_items_no_mission_item_int_can_carry_say_why(item: MissionItem, words: str) -> None:
+    problem = item.problem()
+    assert problem is not None and words in problem
+
+
+def test_nan_params_and_the_vehicles_own_position_are_fine() -> None:
+    assert MissionItem(16, 3, param4=math.nan, z=10).problem() is None  # NaN yaw: "keep heading"
+    assert MissionItem(16, 3, x=0.0, y=0.0, z=10).problem() is None
+    assert MissionItem(178, 2, param2=5.0, x=math.nan).problem() is None

@@ -64,8 +64,13 @@ def result_name(result: int) -> str:
     return entry.name.removeprefix("MAV_MISSION_") if entry is not None else str(result)
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+INT32_MAX = 2**31 - 1
+
+
 def _round7(value: float) -> float:
-    return round(value * 1e7) / 1e7 if math.isfinite(value) else value
+    """Round to what MISSION_ITEM_INT carries; a value too large to be degrees is left for ``problem``."""
+    return round(value * 1e7) / 1e7 if math.isfinite(value) and abs(value) < 1e9 else value
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,21 @@ class MissionItem:
     def has_position(self) -> bool:
         """A global item with a place (0, 0 means 'where the vehicle is' to ArduPilot)."""
         return self.is_global and not (self.x == 0.0 and self.y == 0.0)
+
+    def problem(self) -> str | None:
+        """Why this item cannot go on the wire (a float32 param out of range, x/y not a place), or None."""
+        for label, value in (("param1", self.param1), ("param2", self.param2), ("param3", self.param3),
+                             ("param4", self.param4), ("z", self.z)):
+            if math.isinf(value) or (math.isfinite(value) and abs(value) > FLOAT32_MAX):
+                return f"{label} {value} does not fit a float32"
+        if self.is_global:
+            if not (math.isfinite(self.x) and math.isfinite(self.y) and abs(self.x) <= 90 and abs(self.y) <= 180):
+                return f"{self.x}, {self.y} is not a latitude/longitude"
+            if not math.isfinite(self.z):
+                return "altitude is not a number"
+        elif not all(math.isnan(v) or (math.isfinite(v) and abs(round(v)) <= INT32_MAX) for v in (self.x, self.y)):
+            return f"x/y {self.x}, {self.y} do not fit MISSION_ITEM_INT's int32"
+        return None
 
     def wire_xy(self) -> tuple[int, int]:
         """x and y as MISSION_ITEM_INT carries them (degrees * 1e7 in a global frame)."""
