@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QToolBar, QWidget
 
 from gcs.ui.qt_bridge import QtBridge
@@ -68,7 +68,7 @@ class QtMainWindow(QtMenuWindow):
                  settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(WINDOW_TITLE)
-        self.resize(1440, 900)
+        self._fit_to_screen(1440, 900)
         self._service = service
         self._settings = settings
         self._faces = faces
@@ -336,6 +336,15 @@ class QtMainWindow(QtMenuWindow):
             self.sessions_dialog.info_label.setText(text)
 
     # ---- layout and shutdown ---------------------------------------------------------------
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """Open at ``width`` x ``height``, or the screen's free area if smaller: a laptop's 1366x768 must
+        show the ABORT button, which sits at the right end of the toolbar."""
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            width, height = min(width, free.width()), min(height, free.height())
+        self.resize(width, height)
 
     def _restore_layout(self) -> None:
         if self._settings is None:

@@ -100,3 +100,13 @@ def test_every_panel_usable_at_1024x700_and_screenshots(qtbot: Any, make_service
             window.grab().save(f"/tmp/kestrel_gui_{w}x{h}_map.png")
             window.hud_dock.raise_()
     assert results == {size: [] for size in SIZES}, results
+
+
+def test_the_window_opens_no_larger_than_the_screen(qtbot: Any, make_service: Callable[..., Any],
+                                                    window_factory: Callable[..., Any]) -> None:
+    """A first start on a laptop smaller than the default 1440x900 opens within its screen."""
+    window = window_factory(make_service("px4"))
+    free = QApplication.primaryScreen().availableGeometry()
+    assert free.width() < 1440 or free.height() < 900, "the offscreen screen is expected to be 800x800"
+    # 800 px wide is below the 1024 px the layout is made for (its minimum is ~805): height must fit
+    assert window.width() <= max(free.width(), 1024) and window.height() <= free.height(), (window.size(), free)
