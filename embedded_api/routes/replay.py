@@ -8,6 +8,7 @@ recorded (or imported) flight; ``/tlog`` downloads the recording itself.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,7 +42,9 @@ class ControlBody(BaseModel):
         description="seek: a fraction 0..1 of the log (`{cmd: seek, fraction: 0.9}`), or `true` to read `value` "
         "as one",
     )
-    time_s: float | None = Field(default=None, description="seek: seconds from the start of the log")
+    time_s: float | None = Field(
+        default=None, allow_inf_nan=False, description="seek: seconds from the start of the log"
+    )
     link_id: str | None = Field(default=None, description="which replay; default: the newest one")
 
 
@@ -105,6 +108,10 @@ def replay_control(body: ControlBody, service: ServiceDep, _: Operator) -> dict[
             number = float(body.value)
         except (TypeError, ValueError):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{body.cmd} needs a number") from None
+        # "inf" is a speed (as fast as possible); anywhere else a non-finite number has no meaning
+        if math.isnan(number) or (math.isinf(number) and body.cmd != "speed"):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                f"{body.cmd} needs a finite number, not {body.value!r}")
     if body.cmd == "play":
         return _replay_or_404(lambda: service.replay_play(link))
     if body.cmd == "pause":

@@ -59,6 +59,22 @@ def test_viewer_reads_operator_sets_with_validation_and_confirmation(live_api) -
         assert viewer.get("/api/params/NO_SUCH_PARAM").status_code == 404
 
 
+def test_a_number_no_parameter_can_hold_is_422_saying_why(live_api) -> None:
+    """Regression (a 500): a JSON integer beyond float range for a REAL32 raised OverflowError in float()."""
+    huge = "1" + "0" * 400
+    with live_api.client("operator") as operator:
+        _downloaded(operator)
+        before = operator.get("/api/params/MPC_XY_VEL_MAX").json()["value"]
+        for name, value, why in (("MPC_XY_VEL_MAX", huge, "does not fit a 32-bit float"),
+                                 ("MPC_XY_VEL_MAX", f"-{huge}", "does not fit a 32-bit float"),
+                                 ("MPC_XY_VEL_MAX", "1e400", "not a finite number"),
+                                 ("BAT1_N_CELLS", huge, "outside")):
+            r = operator.post("/api/params/set", content=f'{{"name": "{name}", "value": {value}}}',
+                              headers={"Content-Type": "application/json"})
+            assert r.status_code == 422 and why in r.json()["detail"], (name, value[:8], r.text[:200])
+        assert operator.get("/api/params/MPC_XY_VEL_MAX").json()["value"] == before  # nothing was sent
+
+
 def test_export_both_formats_diff_and_apply_a_file(live_api) -> None:
     with live_api.client("viewer") as viewer, live_api.client("operator") as operator:
         total = _downloaded(viewer)["count"]

@@ -35,6 +35,21 @@ def test_replay_open_seek_speed_pause_and_status(live_api) -> None:
         assert v.post("/api/control", json={"cmd": "play"}).status_code == 403
 
 
+def test_a_step_or_seek_that_is_not_a_finite_number_is_422_saying_so(live_api) -> None:
+    """Regression (a 500): ``step`` with "inf"/"nan" reached int() (OverflowError/ValueError)."""
+    with live_api.client("operator") as c:
+        for body in ({"cmd": "step", "value": "inf"}, {"cmd": "step", "value": "nan"},
+                     {"cmd": "seek", "value": "-inf"}, {"cmd": "seek", "value": "NaN", "fraction": True}):
+            r = c.post("/api/control", json=body)
+            assert r.status_code == 422 and "finite number" in r.json()["detail"], (body, r.text)
+        assert c.post("/api/control", content='{"cmd": "seek", "time_s": 1e400}',
+                      headers={"Content-Type": "application/json"}).status_code == 422
+        assert c.post("/api/control", json={"cmd": "open", "value": str(LOG)}).status_code == 200
+        assert c.post("/api/control", json={"cmd": "step", "value": "inf"}).status_code == 422
+        assert c.post("/api/control", json={"cmd": "speed", "value": "inf"}).json()["speed"] is None  # flat out
+        assert c.post("/api/control", json={"cmd": "step", "value": "3"}).status_code == 200
+
+
 def test_sessions_list_detail_and_tlog_download(live_api) -> None:
     service = live_api.service
     imported = service.import_tlog(str(LOG))

@@ -22,6 +22,7 @@ from gcs.core.mavlink_env import mavlink
 
 M = mavlink
 REAL32 = M.MAV_PARAM_TYPE_REAL32
+FLOAT32_MAX = 3.4028234663852886e38
 INT_TYPES: dict[int, tuple[str, int, int]] = {  # type -> (struct code, low, high)
     M.MAV_PARAM_TYPE_UINT8: ("<B", 0, 2**8 - 1),
     M.MAV_PARAM_TYPE_INT8: ("<b", -(2**7), 2**7 - 1),
@@ -104,7 +105,7 @@ def coerce(name: str, value: object, ptype: int) -> Value:
         raise ParamInvalid(f"{name}: {value} is not a finite number")
     spec = INT_TYPES.get(ptype)
     if spec is None:
-        if abs(float(value)) > 3.4028234663852886e38:
+        if abs(value) > FLOAT32_MAX:  # compared exactly: float() of a huge int would raise OverflowError
             raise ParamInvalid(f"{name}: {value} does not fit a 32-bit float")
         return f32(float(value))
     if isinstance(value, float) and value != math.floor(value):
