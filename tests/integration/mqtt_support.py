@@ -79,6 +79,7 @@ class Watcher:
 
         self.last: dict[str, bytes] = {}
         self.count: dict[str, int] = {}
+        self.seen: list[tuple[str, bytes]] = []  # every message, in order (events, not only the last)
         self._lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
         if tls.get("username"):
@@ -94,6 +95,12 @@ class Watcher:
         with self._lock:
             self.last[msg.topic] = bytes(msg.payload)
             self.count[msg.topic] = self.count.get(msg.topic, 0) + 1
+            self.seen.append((msg.topic, bytes(msg.payload)))
+
+    def payloads(self, topic: str) -> list[bytes]:
+        """Every payload seen on ``topic`` so far, oldest first."""
+        with self._lock:
+            return [payload for t, payload in self.seen if t == topic]
 
     def text(self, topic: str) -> str | None:
         with self._lock:

@@ -13,7 +13,13 @@ Topics, under ``fleet.mqtt_prefix`` (default ``kestrel``) and this GCS's ``fleet
                                             ``fleet.mqtt_payload``, see ``payloads``), at
                                             ``fleet.mqtt_rate_hz`` (retained: a new subscriber sees
                                             the last state at once)
-    <prefix>/<gcs>/vehicle/<sysid>/event    link changes and status texts, as they happen
+    <prefix>/<gcs>/vehicle/<sysid>/event    status texts, link changes, alerts and tracker state
+                                            changes, as they happen (JSON; ``<gcs>/event`` when
+                                            no vehicle is concerned)
+    <prefix>/<gcs>/vehicle/<sysid>/tracker  tracker status, follower status of the active vehicle
+    <prefix>/<gcs>/vehicle/<sysid>/follower (``fleet.mqtt_payload``; at most the state rate,
+                                            retained; see ``status_topics``)
+    <prefix>/<gcs>/alerts                   every alert shown now (JSON, retained)
 
 The bus callbacks only keep the newest state per vehicle (they run on the link's reader thread
 and must not wait); this publisher's own thread sends at the configured rate, and paho's thread
@@ -23,18 +29,21 @@ reconnects by itself and the retained status and states are published again.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from typing import Any
 
+from gcs.core.alerts.types import ALERT_TOPIC, ALERTS_TOPIC
 from gcs.core.bus import MessageBus, Subscription, Topics
 from gcs.core.config.schema import FleetConfig
 from gcs.core.fleet.broker import make_client
 from gcs.core.fleet.compact import CompactSender
 from gcs.core.fleet.payloads import encode_state
-from gcs.core.serialize import to_plain
+from gcs.core.fleet.status_topics import alerts_payload, encode_follower, encode_tracker, event_of
+from gcs.core.follow.loop import STATUS_TOPIC as FOLLOWER_TOPIC
+from gcs.core.tracking.worker import STATE_TOPIC as TRACKER_STATE_TOPIC
+from gcs.core.tracking.worker import TARGET_TOPIC as TRACKER_TOPIC
 
 log = logging.getLogger(__name__)
 COMPRESSION_TOPIC = "fleet.compression"  # bus: the compression statistics per vehicle, once a second
@@ -51,6 +60,7 @@ class FleetPublisher:
         self._bus = bus
         self._period = 1.0 / cfg.mqtt_rate_hz
         self._latest: dict[int, Any] = {}
+        self._vision: dict[str, Any] = {}  # "tracker"/"follower" -> newest status not yet published
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._subs: list[Subscription] = []
@@ -78,6 +88,11 @@ class FleetPublisher:
             self._bus.subscribe("vehicle.*.state", self._on_state),
             self._bus.subscribe(Topics.STATUSTEXT, self._on_event),
             self._bus.subscribe(Topics.LINK_STATE, self._on_event),
+            self._bus.subscribe(ALERT_TOPIC, self._on_event),
+            self._bus.subscribe(TRACKER_STATE_TOPIC, self._on_event),
+            self._bus.subscribe(ALERTS_TOPIC, self._on_alerts),
+            self._bus.subscribe(TRACKER_TOPIC, lambda _t, v: self._keep_vision("tracker", v)),
+            self._bus.subscribe(FOLLOWER_TOPIC, lambda _t, v: self._keep_vision("follower", v)),
         ]
         self.client.connect_async(self.address.host, self.address.port, keepalive=10)
         self.client.loop_start()
@@ -111,15 +126,22 @@ class FleetPublisher:
         with self._lock:
             self._latest[int(state.system_id)] = state
 
+    def _keep_vision(self, kind: str, value: Any) -> None:
+        with self._lock:
+            self._vision[kind] = value  # per frame: the publisher thread sends the newest at its rate
+
     def _on_event(self, topic: str, value: Any) -> None:
         if not self.connected:
             return
-        sysid = getattr(value, "system_id", None)
-        if sysid is None and isinstance(value, dict):
-            sysid = value.get("system_id")
+        sysid, payload = event_of(topic, value)
+        if sysid is None and topic == TRACKER_STATE_TOPIC:
+            sysid = self._bus.latest(Topics.ACTIVE_VEHICLE)
         target = f"{self.base}/vehicle/{sysid}/event" if sysid is not None else f"{self.base}/event"
-        payload = json.dumps({"topic": topic, "time": time.time(), "data": to_plain(value)}, default=str)
         self.client.publish(target, payload, qos=0)  # queued for paho's thread: does not wait
+
+    def _on_alerts(self, _topic: str, shown: Any) -> None:
+        if self.connected:
+            self.client.publish(f"{self.base}/alerts", alerts_payload(tuple(shown)), qos=1, retain=True)
 
     # ---- publisher thread ------------------------------------------------------------------
 
@@ -139,9 +161,25 @@ class FleetPublisher:
                     payload = encode_state(state, self.payload, source=self.gcs_id, published_s=now)
                     self.client.publish(f"{self.base}/vehicle/{sysid}/state", payload, qos=0, retain=True)
                 self.published += 1
+            self._publish_vision(now)
             if self.compact is not None and now >= self._stats_next:
                 self._stats_next = now + 1.0
                 self._bus.publish(COMPRESSION_TOPIC, self.compact.stats())
+
+    def _publish_vision(self, now: float) -> None:
+        """The newest tracker and follower status, if new since the last period (retained)."""
+        with self._lock:
+            vision, self._vision = self._vision, {}
+        if not vision:
+            return
+        sysid = self._bus.latest(Topics.ACTIVE_VEHICLE)
+        base = f"{self.base}/vehicle/{sysid}" if sysid is not None else self.base
+        if "tracker" in vision:
+            payload = encode_tracker(vision["tracker"], self.payload, source=self.gcs_id, published_s=now)
+            self.client.publish(f"{base}/tracker", payload, qos=0, retain=True)
+        if "follower" in vision:
+            payload = encode_follower(vision["follower"], self.payload, source=self.gcs_id, published_s=now)
+            self.client.publish(f"{base}/follower", payload, qos=0, retain=True)
 
     def compression_stats(self) -> dict[str, Any] | None:
         """Per vehicle, when ``fleet.mqtt_compression`` is on: readings, transmitted, skipped, ratio, max error."""
@@ -161,6 +199,14 @@ class FleetPublisher:
             return
         self.connected, self.last_error = True, None
         client.publish(f"{self.base}/status", "online", qos=1, retain=True)
+        shown = self._bus.latest(ALERTS_TOPIC)
+        if shown is not None:  # a restarted broker has lost the retained list
+            client.publish(f"{self.base}/alerts", alerts_payload(tuple(shown)), qos=1, retain=True)
+        with self._lock:
+            for kind, topic in (("tracker", TRACKER_TOPIC), ("follower", FOLLOWER_TOPIC)):
+                latest = self._bus.latest(topic)
+                if latest is not None:
+                    self._vision.setdefault(kind, latest)
         for callback in self._on_connected:
             callback(client)
         log.info("fleet: connected to %s:%d", self.address.host, self.address.port)

@@ -72,7 +72,7 @@ class VehicleState(_message.Message):
     def __init__(self, system_id: _Optional[int] = ..., autopilot: _Optional[str] = ..., vehicle_type: _Optional[str] = ..., mode: _Optional[str] = ..., armed: _Optional[bool] = ..., system_status: _Optional[str] = ..., roll_rad: _Optional[float] = ..., pitch_rad: _Optional[float] = ..., yaw_rad: _Optional[float] = ..., lat_deg: _Optional[float] = ..., lon_deg: _Optional[float] = ..., alt_msl_m: _Optional[float] = ..., alt_rel_m: _Optional[float] = ..., north_mps: _Optional[float] = ..., east_mps: _Optional[float] = ..., down_mps: _Optional[float] = ..., groundspeed_mps: _Optional[float] = ..., airspeed_mps: _Optional[float] = ..., heading_deg: _Optional[float] = ..., climb_mps: _Optional[float] = ..., throttle_pct: _Optional[float] = ..., battery_voltage_v: _Optional[float] = ..., battery_remaining_pct: _Optional[float] = ..., gps_fix_type: _Optional[int] = ..., satellites: _Optional[int] = ..., landed_state: _Optional[str] = ..., link_state: _Optional[str] = ..., last_update_s: _Optional[float] = ..., mav_type: _Optional[int] = ...) -> None: ...
 
 class TrackerState(_message.Message):
-    __slots__ = ("active", "tracker", "state", "x", "y", "width", "height", "confidence", "label")
+    __slots__ = ("active", "tracker", "state", "x", "y", "width", "height", "confidence", "label", "reason", "time_s")
     ACTIVE_FIELD_NUMBER: _ClassVar[int]
     TRACKER_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -82,6 +82,8 @@ class TrackerState(_message.Message):
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TIME_S_FIELD_NUMBER: _ClassVar[int]
     active: bool
     tracker: str
     state: str
@@ -91,10 +93,12 @@ class TrackerState(_message.Message):
     height: float
     confidence: float
     label: str
-    def __init__(self, active: _Optional[bool] = ..., tracker: _Optional[str] = ..., state: _Optional[str] = ..., x: _Optional[float] = ..., y: _Optional[float] = ..., width: _Optional[float] = ..., height: _Optional[float] = ..., confidence: _Optional[float] = ..., label: _Optional[str] = ...) -> None: ...
+    reason: str
+    time_s: float
+    def __init__(self, active: _Optional[bool] = ..., tracker: _Optional[str] = ..., state: _Optional[str] = ..., x: _Optional[float] = ..., y: _Optional[float] = ..., width: _Optional[float] = ..., height: _Optional[float] = ..., confidence: _Optional[float] = ..., label: _Optional[str] = ..., reason: _Optional[str] = ..., time_s: _Optional[float] = ...) -> None: ...
 
 class FollowerState(_message.Message):
-    __slots__ = ("engaged", "profile", "forward_mps", "right_mps", "down_mps", "yaw_rate_radps", "stale", "reason")
+    __slots__ = ("engaged", "profile", "forward_mps", "right_mps", "down_mps", "yaw_rate_radps", "stale", "reason", "held", "error_x", "error_y", "size_frac", "updates", "frame", "north_mps", "east_mps")
     ENGAGED_FIELD_NUMBER: _ClassVar[int]
     PROFILE_FIELD_NUMBER: _ClassVar[int]
     FORWARD_MPS_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +107,14 @@ class FollowerState(_message.Message):
     YAW_RATE_RADPS_FIELD_NUMBER: _ClassVar[int]
     STALE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    ERROR_X_FIELD_NUMBER: _ClassVar[int]
+    ERROR_Y_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FRAC_FIELD_NUMBER: _ClassVar[int]
+    UPDATES_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    NORTH_MPS_FIELD_NUMBER: _ClassVar[int]
+    EAST_MPS_FIELD_NUMBER: _ClassVar[int]
     engaged: bool
     profile: str
     forward_mps: float
@@ -111,7 +123,15 @@ class FollowerState(_message.Message):
     yaw_rate_radps: float
     stale: bool
     reason: str
-    def __init__(self, engaged: _Optional[bool] = ..., profile: _Optional[str] = ..., forward_mps: _Optional[float] = ..., right_mps: _Optional[float] = ..., down_mps: _Optional[float] = ..., yaw_rate_radps: _Optional[float] = ..., stale: _Optional[bool] = ..., reason: _Optional[str] = ...) -> None: ...
+    held: bool
+    error_x: float
+    error_y: float
+    size_frac: float
+    updates: int
+    frame: str
+    north_mps: float
+    east_mps: float
+    def __init__(self, engaged: _Optional[bool] = ..., profile: _Optional[str] = ..., forward_mps: _Optional[float] = ..., right_mps: _Optional[float] = ..., down_mps: _Optional[float] = ..., yaw_rate_radps: _Optional[float] = ..., stale: _Optional[bool] = ..., reason: _Optional[str] = ..., held: _Optional[bool] = ..., error_x: _Optional[float] = ..., error_y: _Optional[float] = ..., size_frac: _Optional[float] = ..., updates: _Optional[int] = ..., frame: _Optional[str] = ..., north_mps: _Optional[float] = ..., east_mps: _Optional[float] = ...) -> None: ...
 
 class TelemetryRecord(_message.Message):
     __slots__ = ("time_s", "source", "vehicle", "tracker", "follower")
