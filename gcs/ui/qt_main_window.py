@@ -25,6 +25,7 @@ from gcs.ui.qt_fleet_label import QtFleetLabel
 from gcs.ui.qt_hud import QtHud
 from gcs.ui.qt_map_panel import QtMapPanel
 from gcs.ui.qt_messages import QtMessageLog, QtStatusLine
+from gcs.ui.qt_missions import QtMissionsPanel
 from gcs.ui.qt_plots import QtTelemetryPlots
 from gcs.ui.qt_replay_open import QtReplayOpener
 from gcs.ui.qt_runner import CommandOutcome, QtCommandRunner
@@ -120,6 +121,10 @@ class QtMainWindow(QtMenuWindow):
         self.map_panel = QtMapPanel(service, self.runner, self.bridge)  # the map: a tab beside the HUD
         self.map_dock = self._dock("Map", "map_dock", self.map_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.hud_dock, self.map_dock)
+        self.missions_panel = QtMissionsPanel(service, self.runner, self.bridge)  # another tab
+        self.missions_dock = self._dock("Missions", "missions_dock", self.missions_panel,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.hud_dock, self.missions_dock)
         self.hud_dock.raise_()
 
         self.link_summary = QLabel("no vehicle")

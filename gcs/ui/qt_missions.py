@@ -1,0 +1,396 @@
+"""The Missions dock: the active vehicle's mission as a list the pilot edits, uploads and starts.
+
+The panel holds a *draft* (a ``Mission`` of plain items): downloading from the vehicle, loading a
+``.plan`` / ``.waypoints`` file or generating an orbit or survey replaces it; add, delete, move and an
+altitude typed in the table change it; Upload sends it. Nothing here speaks MAVLink: every call
+(download, upload, clear, start, file, generator) runs on the runner's query pool through
+``GcsService`` and comes back to a callback on the GUI thread, which shows a refusal or a timeout in
+plain words under the table. The vehicle's progress (MISSION_CURRENT, MISSION_ITEM_REACHED) and lists
+changed by another face (the API) arrive from the bus through the bridge. Rows are numbered as the
+vehicle numbers them (ArduPilot's home is 0, so its first item is 1), like MISSION_CURRENT.
+GUI thread only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gcs.core.bus import Topics
+from gcs.core.vehicle.mission import Mission, MissionItem, MissionType
+from gcs.ui.qt_missions_edit import QtMissionGenerator, QtMissionItemAdder, describe_error, row_texts
+
+if TYPE_CHECKING:
+    from gcs.core.service import GcsService
+    from gcs.ui.qt_bridge import QtBridge
+    from gcs.ui.qt_runner import QtCommandRunner
+
+COLUMNS = ("#", "Command", "Latitude", "Longitude", "Alt (m)", "Frame", "Progress")
+ALT_COLUMN = 4
+CURRENT = QColor("#1f6feb")
+REACHED = QColor("#3fb950")
+
+
+class QtMissionsPanel(QWidget):
+    """List, edit, upload and fly the active vehicle's mission (see the module docstring)."""
+
+    def __init__(self, service: GcsService, runner: QtCommandRunner, bridge: QtBridge | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._runner = runner
+        self._draft = Mission()
+        self._offset = 0  # the vehicle's number of the first item (1 on ArduPilot, whose home is 0)
+        self._extra: list[Mission] = []  # a .plan's fence and rally lists, uploaded with the mission
+        self._dirty = False
+        self._current: int | None = None
+        self._reached: tuple[int, ...] = ()
+        self._filling = False
+        self.confirm_box: QMessageBox | None = None
+        self.file_dialog: QFileDialog | None = None
+
+        self.download_button = self._button("Download", "Read the mission from the vehicle", self.download)
+        self.load_button = self._button("Load file…", "Open a QGC .plan or a Mission Planner/MAVProxy .waypoints "
+                                        "file into the list (nothing is sent until Upload)", self._on_load_clicked)
+        self.upload_button = self._button("Upload", "Replace the vehicle's mission with this list", self.upload)
+        self.clear_button = self._button("Clear", "Remove the mission from the vehicle", self.clear)
+        self.start_button = self._button("Start", "Fly the mission (ArduPilot AUTO, PX4 Mission)", self.start)
+        top = QGridLayout()  # two rows of buttons: the dock is as narrow as the HUD beside it
+        for n, button in enumerate((self.download_button, self.load_button, self.upload_button,
+                                    self.clear_button, self.start_button)):
+            top.addWidget(button, n // 3, n % 3)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
+        header = self.table.horizontalHeader()
+        for column in range(len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.itemChanged.connect(self._on_item_changed)
+
+        self.adder = QtMissionItemAdder()
+        self.adder.add.connect(self.add_item)
+        self.delete_button = self._button("Delete", "Remove the selected item", self.delete_selected)
+        self.up_button = self._button("Up", "Move the selected item earlier", lambda: self.move_selected(-1))
+        self.down_button = self._button("Down", "Move the selected item later", lambda: self.move_selected(1))
+        edit = QHBoxLayout()
+        for button in (self.up_button, self.down_button, self.delete_button):
+            edit.addWidget(button)
+        self.generator = QtMissionGenerator()
+        self.generator.generate.connect(self.generate)
+
+        self.progress_label = QLabel("Vehicle: no mission progress yet")
+        self.draft_label = QLabel("")
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.adder)
+        layout.addLayout(edit)
+        layout.addWidget(self.generator)
+        layout.addWidget(self.draft_label)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.status_label)
+        if bridge is not None:
+            for topic in (Topics.MISSION_CURRENT, Topics.MISSION_REACHED, Topics.MISSION_CHANGED):
+                bridge.watch(topic)
+            bridge.other_topic.connect(self._on_topic)
+            bridge.active_vehicle.connect(lambda _sysid: self.reload())
+        self._fill()
+        self.reload()
+
+    def _button(self, text: str, tip: str, slot: Any) -> QPushButton:
+        button = QPushButton(text)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    # ---- what the GCS knows ----------------------------------------------------------------
+
+    @Slot()
+    def reload(self) -> None:
+        """Show the list as last downloaded or uploaded and the vehicle's progress (no transfer)."""
+        def run() -> Any:
+            return self._service.missions()[MissionType.MISSION], self._service.mission_progress()
+
+        self._runner.query("missions-known", run, self._on_known)
+
+    def _on_known(self, result: Any, error: BaseException | None) -> None:
+        if error is not None:
+            self.status_label.setText(describe_error("Missions not available", error))
+            return
+        mission, progress = result
+        self._offset = mission.seq_offset
+        if not self._dirty:
+            self._set_draft(mission, dirty=False)
+        self._show_progress(progress)
+
+    def _on_topic(self, topic: str, value: Any) -> None:
+        if getattr(value, "system_id", None) != self._service.active_vehicle_id:
+            return  # another topic, or another vehicle's mission
+        if topic == Topics.MISSION_CURRENT:
+            self._show_progress(value)
+        elif topic == Topics.MISSION_REACHED:
+            if value.seq not in self._reached:
+                self._reached = (*self._reached, value.seq)
+            self._fill()
+        elif topic == Topics.MISSION_CHANGED and value.kind is MissionType.MISSION and value.source != "gui":
+            if self._dirty:
+                who = value.source or "another face"
+                self.status_label.setText(f"The vehicle's mission was {value.action} by {who} while you edit: "
+                                          "Download to see it")
+            else:
+                self._set_draft(value.mission, dirty=False)
+
+    def _show_progress(self, progress: Any) -> None:
+        self._current = progress.seq
+        self._reached = tuple(progress.reached)
+        state = f" · {progress.state.lower()}" if progress.state != "UNKNOWN" else ""
+        reached = f" · reached {', '.join(map(str, self._reached))}" if self._reached else ""
+        self.progress_label.setText(f"Vehicle: current item {progress.seq}{state}{reached}"
+                                    if progress.seq is not None else "Vehicle: no mission progress yet")
+        self._fill()
+
+    # ---- the draft -------------------------------------------------------------------------
+
+    def _set_draft(self, mission: Mission, *, dirty: bool) -> None:
+        """The list shown; one from the vehicle (not dirty) also tells how the vehicle numbers it."""
+        if not dirty:
+            self._offset = mission.seq_offset
+        self._draft = replace(mission, seq_offset=self._offset)
+        self._dirty = dirty
+        self._fill()
+
+    def _edit(self, items: list[MissionItem], select: int | None = None) -> None:
+        self._draft = replace(self._draft, items=tuple(items))
+        self._dirty = True
+        self._fill()
+        if select is not None and 0 <= select < len(items):
+            self.table.selectRow(select)
+
+    def items(self) -> tuple[MissionItem, ...]:
+        return self._draft.items
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    def _fill(self) -> None:
+        keep = self.selected_index()
+        self._filling = True
+        self.table.setRowCount(len(self._draft.items))
+        for row, item in enumerate(self._draft.items):
+            seq = self._draft.seq_offset + row
+            state = "current" if seq == self._current else "reached" if seq in self._reached else ""
+            for column, text in enumerate((str(seq), *row_texts(item), state)):
+                cell = QTableWidgetItem(text)
+                if column != ALT_COLUMN or not (item.has_position or item.z):
+                    cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                elif column == ALT_COLUMN:
+                    cell.setToolTip("Double-click to type a new altitude")
+                if state == "current":
+                    cell.setForeground(CURRENT)
+                    font = QFont(cell.font())
+                    font.setBold(True)
+                    cell.setFont(font)
+                elif state == "reached" and column == len(COLUMNS) - 1:
+                    cell.setForeground(REACHED)
+                self.table.setItem(row, column, cell)
+        self._filling = False
+        if keep is not None and keep < len(self._draft.items):
+            self.table.selectRow(keep)
+        count = len(self._draft.items)
+        self.draft_label.setText(f"{count} item(s)" + (" — edited, not uploaded" if self._dirty else
+                                                       " — as on the vehicle" if count else ""))
+        selected = self.selected_index() is not None
+        for button in (self.delete_button, self.up_button, self.down_button):
+            button.setEnabled(selected)
+
+    def selected_index(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def _on_item_changed(self, cell: QTableWidgetItem) -> None:
+        if self._filling or cell.column() != ALT_COLUMN:
+            return
+        row, text = cell.row(), cell.text().strip().removesuffix("m").strip()
+        try:
+            alt = float(text)
+            if not -1000.0 <= alt <= 10000.0:
+                raise ValueError
+        except ValueError:
+            self.status_label.setText(f"Item {self._draft.seq_offset + row}: {cell.text()!r} is not an altitude "
+                                      "in metres (-1000 to 10000)")
+            self._fill()
+            return
+        items = list(self._draft.items)
+        items[row] = replace(items[row], z=alt)
+        self.status_label.setText(f"Item {self._draft.seq_offset + row} at {alt:g} m (not uploaded yet)")
+        self._edit(items, row)
+
+    def set_altitude(self, index: int, text: str) -> None:
+        """What typing into the altitude cell does (tests and shortcuts)."""
+        cell = self.table.item(index, ALT_COLUMN)
+        if cell is not None:
+            cell.setText(text)
+
+    @Slot()
+    def delete_selected(self) -> None:
+        index = self.selected_index()
+        if index is not None:
+            items = list(self._draft.items)
+            del items[index]
+            self._edit(items, min(index, len(items) - 1))
+
+    def move_selected(self, step: int) -> None:
+        index = self.selected_index()
+        if index is None or not 0 <= index + step < len(self._draft.items):
+            return
+        items = list(self._draft.items)
+        items[index], items[index + step] = items[index + step], items[index]
+        self._edit(items, index + step)
+
+    def add_item(self, command: int, alt: float) -> None:
+        """Insert an item after the selection (at the end without one), placed 10 m on from the item
+        before it, or over the vehicle when there is none."""
+        index = self.selected_index()
+        at = len(self._draft.items) if index is None else index + 1
+        before = [item for item in self._draft.items[:at] if item.has_position]
+
+        def run() -> Any:
+            return self.adder.make(command, alt, before[-1] if before else None, self._service.vehicle_state())
+
+        def done(item: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.status_label.setText(describe_error("Not added", error))
+                return
+            items = list(self._draft.items)
+            items.insert(at, item)
+            self._edit(items, at)
+
+        self._runner.query("missions-add", run, done)
+
+    # ---- the vehicle -----------------------------------------------------------------------
+
+    def _call(self, key: str, busy: str, fn: Any, done: Any, failed: str) -> None:
+        self.status_label.setText(busy)
+
+        def answered(value: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.status_label.setText(describe_error(failed, error))
+            else:
+                done(value)
+
+        if not self._runner.query(key, fn, answered):
+            self.status_label.setText("Busy: the previous mission transfer has not finished")
+
+    @Slot()
+    def download(self) -> None:
+        def done(mission: Mission) -> None:
+            self._extra = []
+            self._set_draft(mission, dirty=False)
+            self.status_label.setText(f"Downloaded {len(mission.items)} item(s) from the vehicle")
+
+        self._call("missions-transfer", "Downloading the mission…", self._service.download_mission, done,
+                   "Download failed")
+
+    @Slot()
+    def upload(self) -> None:
+        draft, extra = self._draft, list(self._extra)
+
+        def run() -> Mission:
+            stored = self._service.upload_mission(draft, source="gui")
+            for mission in extra:
+                self._service.upload_mission(mission, source="gui")
+            return stored
+
+        def done(mission: Mission) -> None:
+            self._extra = []
+            self._set_draft(mission, dirty=False)
+            also = f" (and {', '.join(m.kind.value for m in extra)})" if extra else ""
+            self.status_label.setText(f"Uploaded {len(mission.items)} item(s){also}: the vehicle has this mission")
+
+        self._call("missions-transfer", "Uploading the mission…", run, done, "Upload refused")
+
+    @Slot()
+    def clear(self) -> None:
+        def done(_: Any) -> None:
+            self._set_draft(Mission(seq_offset=self._offset), dirty=False)
+            self.status_label.setText("The vehicle's mission is cleared")
+
+        self._call("missions-transfer", "Clearing the mission…",
+                   lambda: self._service.clear_mission(source="gui"), done, "Clear refused")
+
+    @Slot()
+    def start(self) -> None:
+        """Ask first: the vehicle then flies on its own (ArduPilot arms itself and takes off)."""
+        text = "Start the mission now?\n\nThe vehicle flies the uploaded mission on its own"
+        if self._dirty:
+            text += " — not the edited list shown here, which is not uploaded yet"
+        box = QMessageBox(QMessageBox.Icon.Warning, "Start the mission", text + ".",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.accepted.connect(self._start_now)
+        box.finished.connect(box.deleteLater)
+        self.confirm_box = box
+        box.open()
+
+    def _start_now(self) -> None:
+        self._call("missions-start", "Starting the mission…", lambda: self._service.start_mission(source="gui"),
+                   lambda result: self.status_label.setText(result.message or "Mission started"),
+                   "The vehicle did not start the mission")
+
+    # ---- files and generators --------------------------------------------------------------
+
+    @Slot()
+    def _on_load_clicked(self) -> None:
+        dialog = QFileDialog(self, "Load a mission", "", "Missions (*.plan *.waypoints *.txt);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.load_from)
+        dialog.finished.connect(dialog.deleteLater)
+        self.file_dialog = dialog
+        dialog.open()
+
+    def load_from(self, path: str) -> None:
+        def done(lists: dict[MissionType, Mission]) -> None:
+            self._extra = [m for kind, m in lists.items() if kind is not MissionType.MISSION and m.items]
+            self._set_draft(lists[MissionType.MISSION], dirty=True)
+            also = "".join(f", {len(m.items)} {m.kind.value} item(s)" for m in self._extra)
+            self.status_label.setText(f"Loaded {len(self._draft.items)} item(s){also} from {path}: "
+                                      "Upload to send them")
+
+        self._call("missions-file", "Reading the file…", lambda: self._service.load_mission_file(path), done,
+                   "Not a usable mission file")
+
+    def generate(self, what: str, size_m: float, alt_m: float) -> None:
+        def done(mission: Mission) -> None:
+            self._extra = []
+            self._set_draft(mission, dirty=True)
+            self.status_label.setText(f"Generated {len(mission.items)} item(s): Upload to send them")
+
+        self._call("missions-generate", "Generating…",
+                   lambda: self.generator.make(self._service, what, size_m, alt_m), done, "Not generated")
