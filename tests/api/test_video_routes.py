@@ -289,6 +289,22 @@ def test_tracking_routes_select_lock_switch_and_stop(video_api: LiveApi) -> None
         assert smart.status_code == 200 or (smart.status_code == 400 and smart.json()["detail"]), smart.text
 
 
+def test_a_tracker_parameter_no_number_can_be_is_400_saying_why(video_api: LiveApi) -> None:
+    """Regression (a 500): int(inf), int(nan) and float() of a huge integer raised in the parameter check."""
+    huge = "1" + "0" * 400
+    with video_api.client("operator") as op:
+        before = op.get("/api/tracker/schema").json()["current"]
+        for name, param, value, why in (("KCF", "max_patch_size", "1e400", "finite"),
+                                        ("KCF", "max_patch_size", "NaN", "finite"),
+                                        ("KCF", "max_patch_size", huge, "above its maximum"),
+                                        ("CSRT", "padding", huge, "too large"),
+                                        ("CSRT", "padding", f"-{huge}", "too large")):
+            r = op.post("/api/tracker/switch", content=f'{{"name": "{name}", "params": {{"{param}": {value}}}}}',
+                        headers={"Content-Type": "application/json"})
+            assert r.status_code == 400 and why in r.json()["detail"], (name, param, value[:8], r.text[:200])
+        assert op.get("/api/tracker/schema").json()["current"] == before  # a refused switch changes nothing
+
+
 def test_follower_routes(video_api: LiveApi) -> None:
     with video_api.client("operator") as op, video_api.client("viewer") as viewer:
         profiles = viewer.get("/api/follower/profiles").json()

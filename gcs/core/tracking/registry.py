@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,14 +46,17 @@ class ParamSpec:
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TrackerError(f"parameter {self.name!r} must be a number, got {value!r}")
+        # int(inf), int(nan) and float() of a huge int raise: refuse those with the reason first
+        if isinstance(value, float) and not math.isfinite(value):
+            raise TrackerError(f"parameter {self.name!r} must be finite, got {value!r}")
         if self.kind == "int":
-            if float(value) != int(value):
+            if isinstance(value, float) and not value.is_integer():
                 raise TrackerError(f"parameter {self.name!r} must be a whole number, got {value!r}")
             number: ParamValue = int(value)
         else:
+            if abs(value) > sys.float_info.max:
+                raise TrackerError(f"parameter {self.name!r} is too large for a number (maximum {self.maximum})")
             number = float(value)
-            if not math.isfinite(number):
-                raise TrackerError(f"parameter {self.name!r} must be finite, got {value!r}")
         if self.minimum is not None and number < self.minimum:
             raise TrackerError(f"parameter {self.name!r} = {number} is below its minimum {self.minimum}")
         if self.maximum is not None and number > self.maximum:
