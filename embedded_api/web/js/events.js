@@ -4,7 +4,7 @@
 import { onActions } from "./actions.js";
 import { onAlertEvent, showStripState } from "./alerts.js";
 import { showState } from "./cards.js";
-import { onFleet } from "./fleet.js";
+import { onCompression, onFleet } from "./fleet.js";
 import { onMapSnapshot } from "./map.js";
 import { addMessage } from "./messages.js";
 import { loadModes, onModeState } from "./modes.js";
@@ -26,6 +26,9 @@ export function onEvent(ev) {
   }
   else if (ev.type === "status" && ev.data?.kind === "fleet") {
     onFleet(ev.data); // every vehicle's line: the fleet list, not the message log
+  }
+  else if (ev.type === "compression_stats") {
+    onCompression(ev.data); // the fleet link's statistics per vehicle, in the fleet panel
   }
   else if (ev.type === "status" && ev.data?.kind === "actions") {
     onActions(ev.data, ev.id); // what can be done now: the buttons, not the message log

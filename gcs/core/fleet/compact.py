@@ -26,6 +26,7 @@ from gcs.core.models import Battery, VehicleState, evolve
 
 KEYFRAME_S = 10.0
 CODEC = Codec(VEHICLE_FIELDS)
+TOLERANCES = {f.name: f.tolerance for f in VEHICLE_FIELDS}  # with the stats: a face can say "within tolerance"
 
 
 def _discrete(state: VehicleState) -> tuple[Any, ...]:
@@ -63,12 +64,14 @@ class CompactSender:
             sent.encoder.request_keyframe()
 
     def stats(self) -> dict[str, dict[str, Any]]:
-        """Per vehicle (system id as text): readings, fields transmitted and skipped, bytes, ratio, max error."""
+        """Per vehicle (system id as text): readings, fields transmitted and skipped, bytes, ratio, max error
+        and each field's tolerance."""
         out = {}
         for sysid, sent in sorted(self._vehicles.items()):
             s = sent.encoder.stats
             skipped_pct = round(100.0 * s.skipped / s.fields_total, 1) if s.fields_total else 0.0
-            out[str(sysid)] = {**s.as_dict(), "transmitted": s.fields_sent, "skipped_pct": skipped_pct}
+            out[str(sysid)] = {**s.as_dict(), "transmitted": s.fields_sent, "skipped_pct": skipped_pct,
+                               "tolerance": TOLERANCES}  # fmt: skip
         return out
 
 
