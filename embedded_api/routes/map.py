@@ -2,7 +2,7 @@
 
 ``GET /api/map`` answers everything the map shows (``gcs.core.map.model.MapSnapshot``): vehicles with
 heading, trails, home, the tracked target's estimated ground position, the follow setpoint direction,
-the geofence, the last goto point, mission items (none yet) and which tiles to draw. The telemetry
+the geofence, the last goto point, the mission layer and which tiles to draw. The telemetry
 streams carry the same snapshot without trails as ``map`` events. ``GET /api/map/tiles/{z}/{x}/{y}``
 serves the configured tile source through the core's disk cache (or an MBTiles file), so the
 dashboard needs no internet access of its own; it takes ``?token=`` because map libraries load

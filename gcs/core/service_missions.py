@@ -10,6 +10,7 @@ new current item and each reached item are written to the flight session of the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -17,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from gcs.core.bus import MessageBus, Topics
-from gcs.core.errors import CommandRejected, MissionInvalid, MissionRefused
+from gcs.core.errors import CommandRejected, MissionInvalid, MissionRefused, VehicleNotFound
 from gcs.core.logs import FlightRecorder
 from gcs.core.logs.stats import EventKind
-from gcs.core.map.model import MapSnapshot
-from gcs.core.map.model import MissionItem as MapMissionItem
+from gcs.core.map.mission_layer import mission_layer
+from gcs.core.map.model import MapMission, MapSnapshot
 from gcs.core.mavlink_env import mavlink
 from gcs.core.models import Autopilot, CommandResult
 from gcs.core.vehicle.fleet import Fleet
@@ -271,14 +272,15 @@ class MissionsFacade:
                                  "and seen on the ground to orbit it)")
         return estimate.lat_deg, estimate.lon_deg
 
-    def _map_mission(self, system_id: int) -> tuple[MapMissionItem, ...]:
-        """The active vehicle's mission as the map draws it (items with a place, vehicle numbering)."""
+    def _map_mission(self, system_id: int) -> MapMission:
+        """The vehicle's lists as the map draws them, with the item it flies now (never blocks)."""
         with self._missions_lock:
-            mission = self._missions_seen.get(system_id, {}).get(MissionType.MISSION)
-        if mission is None:
-            return ()
-        return tuple(MapMissionItem(mission.seq_offset + n, item.x, item.y, item.z, item.name)
-                     for n, item in enumerate(mission.items) if item.has_position)
+            seen = dict(self._missions_seen.get(system_id, {}))
+        current = None
+        with contextlib.suppress(VehicleNotFound):
+            current = self.fleet.vehicle(system_id).missions.progress().seq
+        return mission_layer(seen.get(MissionType.MISSION), seen.get(MissionType.FENCE),
+                             seen.get(MissionType.RALLY), current)
 
     def generate_orbit_target(self, system_id: int | None = None, **options: Any) -> Mission:
         """An orbit round the tracked target's ground position (``options`` as OrbitSpec's)."""

@@ -1,4 +1,5 @@
-"""The map's layers, painted over the ground in this order: geofence, home, trails, the goto point
+"""The map's layers, painted over the ground in this order: geofence, the mission layer (its fence,
+rally points and numbered waypoints: gcs.ui.qt_map_mission), home, trails, the goto point
 and a pending click, the target estimate, the follow setpoint arrow, then the vehicles on top.
 
 Pure painting of a ``MapSnapshot`` through a projector (the view's ``screen_point`` and
@@ -15,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, Q
 
 from gcs.core.map.geo import LatLon
 from gcs.core.map.model import MapSnapshot, MapVehicle
+from gcs.ui.qt_map_mission import paint_mission
 
 TEXT = QColor(235, 240, 235)
 ACTIVE = QColor(255, 214, 10)
@@ -49,6 +51,7 @@ def paint_layers(view: Projector, p: QPainter, snap: MapSnapshot, pending: LatLo
             inner = (g.radius_m - g.margin_m) / mpp
             p.setPen(QPen(MARGIN, 1, Qt.PenStyle.DotLine))
             p.drawEllipse(centre, inner, inner)
+    paint_mission(view, p, snap.mission)
     for sysid, trail in snap.trails.items():
         if len(trail) < 2:
             continue

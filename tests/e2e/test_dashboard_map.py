@@ -4,7 +4,9 @@ A viewer sees the map (the grid, the vehicle where telemetry says) and no way to
 operator's click marks a point and "Fly here" sends the goto only after the hold (a click sends
 nothing, on the ground it is disabled with the program's reason) and the simulator flies there;
 with a tile source (a loopback tile server) the tiles come through /api/map/tiles and the target
-estimate lies on the true car. Screenshots to docs/screenshots, looked at.
+estimate lies on the true car; a mission, fence and rally points uploaded to the simulator are drawn
+(the current item highlighted, moved by the stream, the lists fetched again when one changes).
+Screenshots to docs/screenshots, looked at.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import pytest
 
 from gcs.core.map.geo import local, offset
 from gcs.core.tracking.types import TrackState
+from gcs.core.vehicle.mission import MissionType
 from tests.e2e.conftest import PHONE, SCREENSHOTS, Program, running_program, sign_in, wait_js, wait_state
 from tests.e2e.test_dashboard import ensure_flying, hold
+from tests.map_mission_support import upload_plan
 from tests.map_tiles_support import TileServer
 
 pytestmark = pytest.mark.slow
@@ -153,3 +157,33 @@ def test_tiles_from_the_program_and_the_estimate_on_the_true_car(open_page: Any,
         service.stop_following()
         service.stop_tracking()
         service.config.set("map", "tile_url", "", source="test")
+
+
+def test_the_mission_fence_and_rally_uploaded_to_the_simulator_are_drawn(open_page: Any, program: Program) -> None:
+    service = program.service
+    wait_state(lambda: service.vehicle_state().home is not None, "a home position")
+    plan = upload_plan(service)
+    service.set_mission_current(plan.first_seq + 2)  # the third waypoint, labelled 4
+    page = open_page()
+    sign_in(page, program, "viewer")
+    page.locator("#map-panel").scroll_into_view_if_needed()
+    wait_js(page, "document.querySelectorAll('.map-wp').length === 5")
+    wait_js(page, "document.querySelector('.map-wp.current')?.textContent === '4'")
+    labels = page.evaluate("() => [...document.querySelectorAll('.map-wp')].map((e) => e.textContent)")
+    assert labels == [str(n) for n in range(plan.first_number, plan.first_number + 5)]
+    page.wait_for_timeout(300)
+    for (lat, lon), box in zip(plan.waypoints, page.locator(".map-wp").all(), strict=True):
+        want = _page_point(page, lat, lon)
+        b = box.bounding_box()
+        got = (b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
+        assert math.hypot(want[0] - got[0], want[1] - got[1]) < 6, "each waypoint is drawn where it is"
+    assert page.locator(".map-mission-path").count() == 1
+    assert page.locator(".map-fence-in").count() == 1 and page.locator(".map-fence-out").count() == 1
+    assert page.locator(".map-rally").count() == 2 and page.locator(".map-fence-return").count() == 1
+    page.locator("#map-panel").screenshot(path=str(SCREENSHOTS / "dashboard_map_mission.png"))
+
+    service.set_mission_current(plan.first_seq)  # the stream's events move the highlight
+    wait_js(page, "document.querySelector('.map-wp.current')?.textContent === '2'")
+    service.clear_mission(MissionType.RALLY)  # a changed list: the page fetches the lists again
+    wait_js(page, "document.querySelectorAll('.map-rally').length === 0")
+    assert page.locator(".map-wp").count() == 5

@@ -3,7 +3,8 @@
 The vehicle is drawn where telemetry says; with no tile source the ground is the metric grid; a
 click on the map sends the goto only once confirmed (hold the button, or the shortcut twice) and the
 simulated vehicle really flies there; with the loopback tile server as the source, tiles are drawn
-and the target estimate lands on the true car. Screenshots go to docs/screenshots (looked at).
+and the target estimate lands on the true car; a mission, fence and rally points uploaded to the simulator
+are painted (numbered waypoints, the current one highlighted). Screenshots go to docs/screenshots (looked at).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from PySide6.QtGui import QColor
 from gcs.core.map.geo import local, offset
 from gcs.core.tracking.types import TrackState
 from gcs.ui.qt_map_layers import ACTIVE
+from gcs.ui.qt_map_mission import CURRENT, FENCE_IN, RALLY, WAYPOINT
 from tests.conftest import ROOT
+from tests.map_mission_support import KEEP_OUT, upload_plan
 from tests.map_tiles_support import TileServer
 
 WAIT_MS = 20_000
@@ -152,3 +155,43 @@ def test_tiles_from_the_local_server_and_the_estimate_on_the_true_car(
         view.grab().save(str(path))
         window.grab().save(str(Path("/tmp") / "kestrel_gui_map_window.png"))
         assert path.stat().st_size > 10_000
+
+
+def test_the_mission_fence_and_rally_uploaded_to_the_simulator_are_drawn(qtbot: Any, window: Any,
+                                                                          service: Any) -> None:
+    panel = _show_map(qtbot, window)
+    view = panel.view
+    qtbot.waitUntil(lambda: service.vehicle_state().home is not None, timeout=WAIT_MS)
+    plan = upload_plan(service)
+    current = plan.first_seq + 2  # the third waypoint
+    service.set_mission_current(current)
+    qtbot.waitUntil(lambda: view.snapshot.mission.current_seq == current and len(view.snapshot.mission.items) == 5
+                    and len(view.snapshot.mission.rally) == 2, timeout=WAIT_MS)
+    mission = view.snapshot.mission
+    assert [w.number for w in mission.items] == list(range(plan.first_number, plan.first_number + 5))
+    assert [(len(p.points), p.inclusion) for p in mission.polygons] == [(4, True)]
+    assert [(c.inclusion, c.radius_m) for c in mission.circles] == [(False, KEEP_OUT[2])]
+    view.zoom = 18.5
+    qtbot.wait(400)
+    image = view.grab().toImage()
+    dpr = image.devicePixelRatio()
+
+    def hits(lat: float, lon: float, colour: QColor, radius: int) -> int:
+        at = view.screen_point(lat, lon)
+        return sum(_near(image.pixelColor(round((at.x() + dx) * dpr), round((at.y() + dy) * dpr)), colour)
+                   for dx in range(-radius, radius + 1) for dy in range(-radius, radius + 1))
+
+    for n, (lat, lon) in enumerate(plan.waypoints):
+        is_current = n == 2
+        want = CURRENT if is_current else WAYPOINT
+        assert hits(lat, lon, want, 8) >= 40, f"waypoint {n + 1} painted {'current' if is_current else 'plain'}"
+        if not is_current:
+            assert hits(lat, lon, CURRENT, 8) == 0, f"waypoint {n + 1} is not highlighted"
+    for r in mission.rally:
+        assert hits(r.lat_deg, r.lon_deg, RALLY, 6) >= 30, "rally point painted"
+    c = mission.circles[0]
+    centre = view.screen_point(c.lat_deg, c.lon_deg)
+    inside = image.pixelColor(round(centre.x() * dpr), round((centre.y() + 10) * dpr))  # clear of the waypoints
+    assert inside.red() > inside.green() + 40, f"the keep-out circle is filled red ({inside.name()})"
+    assert hits(*mission.polygons[0].points[0], FENCE_IN, 2) >= 3, "the inclusion fence's corner painted green"
+    view.grab().save(str(SHOTS / "gui_map_mission.png"))

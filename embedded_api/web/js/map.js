@@ -1,7 +1,8 @@
 // The map: the core's map snapshot (GET /api/map once, then the stream's "map" events) drawn with
 // Leaflet (vendored under /web/vendor/leaflet, no CDN). Layers as in the desktop window: geofence,
 // home, trails, the goto point and a pending click, the target's estimated ground position, the
-// follow setpoint arrow and every vehicle with its heading. With no tile source the ground is a
+// follow setpoint arrow and every vehicle with its heading; the vehicle's mission, fence and rally
+// points (js/map_mission.js). With no tile source the ground is a
 // metric grid (lines every 1-2-5 step, metres from home) with Leaflet's scale bar and a north arrow;
 // with one, tiles come from the program (/api/map/tiles, its disk cache) with the source's attribution.
 //
@@ -10,6 +11,7 @@
 
 import { bindConfirm } from "./actions.js";
 import { api, loadToken } from "./api.js";
+import { drawMission, missionOf } from "./map_mission.js";
 import { act } from "./messages.js";
 import { ui } from "./state.js";
 import { $, setText } from "./util.js";
@@ -18,7 +20,7 @@ import { $, setText } from "./util.js";
 const EARTH_R = 6378137;
 const TRAIL_STEP_M = 1;
 const SETPOINT_LOOKAHEAD_S = 4;
-const m = { map: null, layers: {}, trails: new Map(), snapshot: null, centred: false, follow: true, pending: null, tiles: "" };
+const m = { map: null, layers: {}, trails: new Map(), snapshot: null, mission: null, centred: false, follow: true, pending: null, tiles: "" };
 ui.map = m; // for the console and the browser tests
 
 function offset(lat, lon, north, east) {
@@ -165,6 +167,8 @@ function draw(snap) {
       g.addLayer(L.circle([f.lat_deg, f.lon_deg], { radius: f.radius_m - f.margin_m, color: "#ffaa00", weight: 1, dashArray: "2 5", fill: false, interactive: false }));
     }
   }
+  m.mission = missionOf(snap, () => m.snapshot && draw(m.snapshot));
+  drawMission(g, m.mission);
   for (const [sysid, trail] of m.trails) {
     if (trail.length > 1) g.addLayer(L.polyline(trail, { color: active && sysid === active.system_id ? "#00c8ff" : "#aab", weight: 2, opacity: 0.8, interactive: false }));
   }

@@ -5,8 +5,9 @@ ground position, which way the follower is driving, the geofence); the Qt map an
 only draw it, so they cannot disagree. Units and frames are in the names; positions are WGS84
 degrees; bearings are degrees clockwise from north.
 
-Missions: ``mission`` holds the active vehicle's mission items to draw read-only. Nothing fills it
-yet (the mission service is being written); ``MapTracker.mission_source`` is the hook it plugs into.
+Missions: ``mission`` is the active vehicle's mission, fence and rally lists to draw read-only (as
+last downloaded or uploaded through this GCS), with the item it flies now. ``MapTracker.mission_source``
+is where the mission service plugs in (gcs.core.map.mission_layer turns its lists into this layer).
 """
 
 from __future__ import annotations
@@ -84,13 +85,58 @@ class MapGoto:
 
 @dataclass(frozen=True)
 class MissionItem:
-    """One mission item to draw (read-only); filled by a mission source when there is one."""
+    """One mission item with a place, as the map draws it (read-only)."""
 
-    seq: int
+    seq: int  # the vehicle's numbering (MISSION_CURRENT's): ArduPilot's first item is 1, PX4's 0
     lat_deg: float
     lon_deg: float
     alt_m: float
     command: str
+    number: int = 0  # 1-based place in the list as a pilot plans it (the label drawn)
+    on_path: bool = True  # a NAV_ item the vehicle flies to (joined by the line), not an ROI or a DO_ item
+
+
+@dataclass(frozen=True)
+class MapFencePolygon:
+    inclusion: bool  # stay inside (else: keep out)
+    points: tuple[tuple[float, float], ...]  # (lat, lon) vertices, in order
+
+
+@dataclass(frozen=True)
+class MapFenceCircle:
+    inclusion: bool
+    lat_deg: float
+    lon_deg: float
+    radius_m: float
+
+
+@dataclass(frozen=True)
+class MapRallyPoint:
+    number: int
+    lat_deg: float
+    lon_deg: float
+    alt_m: float
+
+
+@dataclass(frozen=True)
+class MapMission:
+    """The active vehicle's three lists as the map draws them.
+
+    ``version`` changes whenever a list changes (``mission.changed``): the stream's light snapshot has
+    no lists (``lists`` False) and a face fetches the whole snapshot again when the version moves."""
+
+    version: int = 0
+    current_seq: int | None = None  # the item the vehicle flies now (vehicle numbering)
+    items: tuple[MissionItem, ...] = ()
+    polygons: tuple[MapFencePolygon, ...] = ()
+    circles: tuple[MapFenceCircle, ...] = ()
+    fence_return: tuple[float, float] | None = None  # (lat, lon) of the fence's return point
+    rally: tuple[MapRallyPoint, ...] = ()
+    lists: bool = True  # False: the stream's light form (version and current_seq only)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.items or self.polygons or self.circles or self.rally or self.fence_return)
 
 
 @dataclass(frozen=True)
@@ -115,7 +161,7 @@ class MapSnapshot:
     goto: MapGoto | None
     tiles: MapTiles
     trails: dict[int, tuple[tuple[float, float], ...]] = field(default_factory=dict)  # sysid -> (lat, lon)...
-    mission: tuple[MissionItem, ...] = ()
+    mission: MapMission = field(default_factory=MapMission)
 
     def vehicle(self, system_id: int | None = None) -> MapVehicle | None:
         """One vehicle (default: the active one)."""

@@ -5,6 +5,9 @@ to a short pose history and, when the vehicle moved a metre or more, a point to 
 ``map`` thread builds a snapshot (without trails) ``PUBLISH_HZ`` times a second and publishes it
 on ``MAP_TOPIC`` for the dashboard's stream; ``snapshot()`` builds one on demand, with trails.
 
+The mission layer comes from ``mission_source`` (the mission service's lists); every
+``mission.changed`` moves its ``version``, so the stream's light snapshot can leave the lists out.
+
 The target estimate uses the vehicle's pose at the frame's capture time (the pose history), not
 the newest pose: the tracker's answer is tens of milliseconds old, and a turning vehicle would
 otherwise swing the estimate by the yaw rate times that age times the range.
@@ -18,21 +21,21 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from gcs.core.bus import MessageBus
+from gcs.core.bus import MessageBus, Topics
 from gcs.core.map.estimate import CameraMount, estimate_ground
 from gcs.core.map.model import (
     MAP_TOPIC,
     MapGeofence,
     MapGoto,
     MapHome,
+    MapMission,
     MapSetpoint,
     MapSnapshot,
     MapTargetEstimate,
     MapTiles,
     MapVehicle,
-    MissionItem,
 )
 from gcs.core.models import VehicleState, VelocityBodyYawRate, VelocityNedYawRate
 from gcs.core.tracking.types import TrackedTarget, TrackState
@@ -74,10 +77,12 @@ class MapTracker:
         self._poses: dict[int, deque[tuple[float, VehicleState]]] = {}
         self._last_estimate: tuple[float, MapTargetEstimate] | None = None  # (frame wall time, estimate)
         self._goto: MapGoto | None = None
-        self.mission_source: Callable[[int], tuple[MissionItem, ...]] | None = None  # hook for missions
+        self.mission_source: Callable[[int], MapMission] | None = None  # the mission service plugs in here
+        self._mission_version = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sub = bus.subscribe("vehicle.*.state", self._on_state)
+        self._mission_sub = bus.subscribe(Topics.MISSION_CHANGED, self._on_mission_changed)
 
     # ---- inputs ------------------------------------------------------------------------------
 
@@ -102,6 +107,10 @@ class MapTracker:
                     return
             trail.append((gp.lat_deg, gp.lon_deg))
 
+    def _on_mission_changed(self, _topic: str, _change: object) -> None:
+        with self._lock:
+            self._mission_version += 1
+
     def pose_at(self, system_id: int, time_s: float) -> VehicleState | None:
         """The state received nearest to wall time ``time_s`` (within the history), else the newest."""
         with self._lock:
@@ -125,7 +134,8 @@ class MapTracker:
     # ---- snapshots ---------------------------------------------------------------------------
 
     def snapshot(self, *, trails: bool = True) -> MapSnapshot:
-        """Everything the map shows now (``trails=False``: the stream's lighter form)."""
+        """Everything the map shows now (``trails=False``: the stream's lighter form, without trails and
+        without the mission lists: their ``version`` says when to fetch them)."""
         inputs = self._in
         active_id = inputs.active_id()
         vehicles: list[MapVehicle] = []
@@ -148,9 +158,12 @@ class MapTracker:
         with self._lock:
             goto = self._goto
             trail_copy = {k: tuple(v) for k, v in self._trails.items()} if trails else {}
-        mission: tuple[MissionItem, ...] = ()
+            version = self._mission_version
+        mission = MapMission(version)
         if self.mission_source is not None and active_id is not None:
-            mission = self.mission_source(active_id)
+            mission = replace(self.mission_source(active_id), version=version)
+            if not trails:
+                mission = MapMission(version, mission.current_seq, lists=False)
         return MapSnapshot(
             time_s=time.time(), active_id=active_id, vehicles=tuple(vehicles), home=home,
             target=self._target_estimate(active_id), setpoint=self._setpoint(active_state),
@@ -219,6 +232,7 @@ class MapTracker:
     def close(self) -> None:
         self._stop.set()
         self._sub.cancel()
+        self._mission_sub.cancel()
         if self._thread is not None:
             self._thread.join(2.0)
             self._thread = None

@@ -111,6 +111,7 @@ class MissionRunner:
 
     def start(self, first: int | None = None) -> None:
         """MISSION_START or the mode entered: resume the current item, or start over when done."""
+        self.sync()  # a list stored since the last step is the one started (as an autopilot stores it at once)
         if first is not None and self.first <= first < self.count:
             self._set_current(first)
         elif self.state == "COMPLETE" or self.current < self.first or self.current >= self.count:
@@ -127,6 +128,7 @@ class MissionRunner:
         self._reset_item()
 
     def set_current(self, seq: int) -> bool:
+        self.sync()  # else the next step's sync would take a just-uploaded list and undo this
         if self.store.has_home_item and seq == 0:
             seq = 1
         if not self.first <= seq < self.count:
