@@ -1,13 +1,15 @@
 """The set-up every fleet test shares: a Mosquitto per test and a rig of GCS, relays and API servers on it.
 
 Import the fixtures into a test module by their function names (``from tests.integration.fleet_support
-import broker_fixture, fleet_fixture  # noqa: F401``; pytest knows them as ``broker`` and ``fleet``) and
-mark it with ``FLEET_MARKS``. Everything the rig starts is closed at teardown, servers first.
+import broker_fixture, fleet_fixture  # noqa: F401``; pytest knows them as ``broker``, ``fleet`` and
+``fleet_service``) and mark it with ``FLEET_MARKS``. ``fleet`` gives each GCS its own settings folder and
+the fleet one token secret; ``fleet_service`` is the root conftest's ``make_service`` (one config dir,
+its own secret file) publishing to the broker. Everything the rig starts is closed at teardown, servers first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 
 from embedded_api import ApiServer, create_app
 from gcs.core.tokens import Role, TokenAuthority
+from tests.conftest import wait_until
 from tests.integration.mqtt_support import HAVE_MOSQUITTO, Broker, fleet_gcs, relay_api
 
 FLEET_MARKS = [
@@ -31,6 +34,18 @@ def broker_fixture(tmp_path: Path) -> Iterator[Broker]:
     b.start()
     yield b
     b.stop()
+
+
+@pytest.fixture(name="fleet_service")
+def fleet_service_fixture(broker: Broker, make_service: Callable[..., Any]) -> Callable[..., Any]:
+    """Factory: ``make_service`` publishing to this test's broker as ``gcs_id``, on the broker already."""
+
+    def factory(gcs_id: str, flavour: str | None = "px4", **settings: Any) -> Any:
+        service = make_service(flavour, fleet__mqtt_url=broker.url, fleet__gcs_id=gcs_id, **settings)
+        wait_until(lambda: service.fleet_publisher.connected, 10, f"GCS {gcs_id} on the broker")
+        return service
+
+    return factory
 
 
 class FleetRig:

@@ -8,53 +8,25 @@ the telemetry WebSocket's ``compression_stats`` message.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import httpx
-import pytest
 from websockets.sync.client import connect
 
-from embedded_api import ApiServer, create_app
-from gcs.core.tokens import Role, TokenAuthority
+from gcs.core.tokens import Role
 from tests.conftest import wait_until
-from tests.integration.mqtt_support import HAVE_MOSQUITTO, Broker, Watcher, fleet_gcs, relay_api
+from tests.integration.fleet_support import FLEET_MARKS, FleetRig, broker_fixture, fleet_fixture  # noqa: F401
+from tests.integration.mqtt_support import Watcher
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not HAVE_MOSQUITTO, reason="Mosquitto is not installed (scripts/setup.sh installs it)"),
-]
-SECRET = "fleet-compression-secret-" + "z" * 32
+pytestmark = FLEET_MARKS
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    b = Broker(tmp_path)
-    b.start()
-    yield b
-    b.stop()
-
-
-def test_compressed_fleet_link_keeps_the_relay_in_step_and_reports_its_statistics(
-    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("KESTREL_API_SECRET", SECRET)
-    monkeypatch.setenv("KESTREL_DATA_DIR", str(tmp_path / "data"))
-    made: list[Any] = []
-    servers: list[Any] = []
-    watcher = Watcher(broker.port)
+def test_compressed_fleet_link_keeps_the_relay_in_step_and_reports_its_statistics(fleet: FleetRig) -> None:
+    watcher = Watcher(fleet.broker.port)
     try:
-        alpha = fleet_gcs(tmp_path / "alpha", broker.url, "alpha", "px4", 4, fleet__mqtt_compression=True,
-                          fleet__mqtt_rate_hz=10.0)  # fmt: skip
-        made.append(alpha)
-        relay, relay_server = relay_api(tmp_path / "relay", broker.url)
-        made.append(relay)
-        servers.append(relay_server)
-        api = ApiServer(create_app(alpha, TokenAuthority(SECRET)), host="127.0.0.1", port=0)
-        api.start()
-        servers.append(api)
-        viewer = TokenAuthority(SECRET).create(Role.VIEWER)
+        alpha = fleet.gcs("alpha", "px4", 4, fleet__mqtt_compression=True, fleet__mqtt_rate_hz=10.0)
+        relay, _relay_server = fleet.relay()
+        api = fleet.api(alpha)
+        viewer = fleet.token(Role.VIEWER)
 
         wait_until(lambda: 4 in relay.vehicle_ids(), 15, "the relay sees the vehicle")
         wait_until(lambda: alpha.vehicle_state().gps.has_fix, 10, "GPS fix")
@@ -87,7 +59,3 @@ def test_compressed_fleet_link_keeps_the_relay_in_step_and_reports_its_statistic
         assert message["data"]["vehicles"]["4"]["ratio"] < 1
     finally:
         watcher.close()
-        for server in servers:
-            server.stop()
-        for service in made:
-            service.close()

@@ -11,36 +11,24 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from gcs.core.models import LinkState
 from tests.conftest import ROOT, wait_until
-from tests.integration.mqtt_support import HAVE_MOSQUITTO, Broker, Watcher
+from tests.integration.fleet_support import FLEET_MARKS, broker_fixture, fleet_service_fixture  # noqa: F401
+from tests.integration.mqtt_support import Broker, Watcher
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not HAVE_MOSQUITTO, reason="Mosquitto is not installed (scripts/setup.sh installs it)"),
-]
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    b = Broker(tmp_path)
-    b.start()
-    yield b
-    b.stop()
+pytestmark = FLEET_MARKS
 
 
 def test_two_gcs_publish_their_vehicles_and_survive_a_broker_restart(
-    broker: Broker, make_service: Callable[..., Any]
+    broker: Broker, fleet_service: Callable[..., Any]
 ) -> None:
-    alpha = make_service("px4", fleet__mqtt_url=broker.url, fleet__gcs_id="alpha", fleet__mqtt_rate_hz=5.0)
-    bravo = make_service("ardupilot", fleet__mqtt_url=broker.url, fleet__gcs_id="bravo", fleet__mqtt_rate_hz=5.0,
-                         fleet__mqtt_payload="json")  # alpha publishes protobuf (the default), bravo JSON
+    alpha = fleet_service("alpha", "px4", fleet__mqtt_rate_hz=5.0)
+    # alpha publishes protobuf (the default), bravo JSON
+    bravo = fleet_service("bravo", "ardupilot", fleet__mqtt_rate_hz=5.0, fleet__mqtt_payload="json")
     lost: list[Any] = []
     for service in (alpha, bravo):
         service.fleet.add_link_listener(

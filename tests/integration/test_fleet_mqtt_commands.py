@@ -7,39 +7,25 @@ mode and holds. A GCS without the setting takes no commands at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from gcs.core.tokens import Role, TokenAuthority, load_secret
 from tests.conftest import wait_until
-from tests.integration.mqtt_support import HAVE_MOSQUITTO, Broker, CommandClient
+from tests.integration.fleet_support import FLEET_MARKS, broker_fixture, fleet_service_fixture  # noqa: F401
+from tests.integration.mqtt_support import Broker, CommandClient
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not HAVE_MOSQUITTO, reason="Mosquitto is not installed (scripts/setup.sh installs it)"),
-]
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    b = Broker(tmp_path)
-    b.start()
-    yield b
-    b.stop()
+pytestmark = FLEET_MARKS
 
 
 def test_commands_need_an_operator_token_and_then_fly_the_vehicle(
-    broker: Broker, make_service: Callable[..., Any], config_dir: Path
+    broker: Broker, fleet_service: Callable[..., Any], config_dir: Path
 ) -> None:
-    service = make_service("px4", system_id=3, fleet__mqtt_url=broker.url, fleet__gcs_id="alpha",
-                           fleet__mqtt_commands=True)  # fmt: skip
+    service = fleet_service("alpha", "px4", system_id=3, fleet__mqtt_commands=True)
     authority = TokenAuthority(load_secret(config_dir))
     operator, viewer = authority.create(Role.OPERATOR, subject="ops"), authority.create(Role.VIEWER)
     forged = TokenAuthority("x" * 40).create(Role.ADMIN)
-    wait_until(lambda: service.fleet_publisher.connected, 10, "the GCS on the broker")
     client = CommandClient(broker.port)
     try:
         reply = client.send("alpha", 3, "hold", None)
@@ -75,7 +61,6 @@ def test_commands_need_an_operator_token_and_then_fly_the_vehicle(
         client.close()
 
 
-def test_a_gcs_takes_no_commands_unless_its_settings_allow(broker: Broker, make_service: Callable[..., Any]) -> None:
-    service = make_service("px4", fleet__mqtt_url=broker.url, fleet__gcs_id="bravo")
-    wait_until(lambda: service.fleet_publisher.connected, 10, "the GCS on the broker")
+def test_a_gcs_takes_no_commands_unless_its_settings_allow(fleet_service: Callable[..., Any]) -> None:
+    service = fleet_service("bravo", "px4")  # on the broker
     assert service.fleet_commands is None

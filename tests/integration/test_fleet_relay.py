@@ -9,94 +9,57 @@ and a refusal by the vehicle's GCS comes back as the same 409 with its words.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import httpx
-import pytest
 
-from gcs.core.tokens import Role, TokenAuthority
+from gcs.core.tokens import Role
 from tests.conftest import wait_until
-from tests.integration.mqtt_support import HAVE_MOSQUITTO, Broker, fleet_gcs, relay_api
+from tests.integration.fleet_support import FLEET_MARKS, FleetRig, broker_fixture, fleet_fixture  # noqa: F401
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not HAVE_MOSQUITTO, reason="Mosquitto is not installed (scripts/setup.sh installs it)"),
-]
-SECRET = "fleet-test-secret-" + "k" * 32  # one secret for the whole fleet, as a deployment sets KESTREL_API_SECRET
+pytestmark = FLEET_MARKS
 
 
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    b = Broker(tmp_path)
-    b.start()
-    yield b
-    b.stop()
+def test_a_relay_serves_two_gcs_and_forwards_commands_with_the_callers_token(fleet: FleetRig) -> None:
+    alpha = fleet.gcs("alpha", "px4", 1, fleet__mqtt_commands=True, fleet__mqtt_rate_hz=5.0)
+    bravo = fleet.gcs("bravo", "ardupilot", 2, fleet__mqtt_commands=True, fleet__mqtt_rate_hz=5.0,
+                      fleet__mqtt_payload="json")  # fmt: skip
+    _read_only, ro_server = fleet.relay("relay1")
+    _forwarding, fw_server = fleet.relay("relay2", commands=True)
+    operator = fleet.headers(Role.OPERATOR, "remote-pilot")
+    viewer = fleet.headers(Role.VIEWER)
 
+    with httpx.Client(base_url=ro_server.url, timeout=40) as api:
+        def both() -> bool:
+            lines = api.get("/api/vehicles", headers=viewer).json()["vehicles"]
+            seen = {(v["system_id"], v["gcs"], v["link"]) for v in lines}
+            return seen == {(1, "alpha", "ok"), (2, "bravo", "ok")}
 
-def test_a_relay_serves_two_gcs_and_forwards_commands_with_the_callers_token(
-    broker: Broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("KESTREL_API_SECRET", SECRET)
-    monkeypatch.setenv("KESTREL_DATA_DIR", str(tmp_path / "data"))
-    made: list[Any] = []
-    servers: list[Any] = []
-    try:
-        alpha = fleet_gcs(tmp_path / "alpha", broker.url, "alpha", "px4", 1, fleet__mqtt_commands=True,
-                          fleet__mqtt_rate_hz=5.0)  # fmt: skip
-        made.append(alpha)
-        bravo = fleet_gcs(tmp_path / "bravo", broker.url, "bravo", "ardupilot", 2, fleet__mqtt_commands=True,
-                          fleet__mqtt_rate_hz=5.0, fleet__mqtt_payload="json")  # fmt: skip
-        made.append(bravo)
-        read_only, ro_server = relay_api(tmp_path / "relay1", broker.url)
-        made.append(read_only)
-        servers.append(ro_server)
-        forwarding, fw_server = relay_api(tmp_path / "relay2", broker.url, commands=True)
-        made.append(forwarding)
-        servers.append(fw_server)
-        tokens = TokenAuthority(SECRET)
-        operator = {"Authorization": f"Bearer {tokens.create(Role.OPERATOR, subject='remote-pilot')}"}
-        viewer = {"Authorization": f"Bearer {tokens.create(Role.VIEWER)}"}
+        wait_until(both, 20, "the relay lists both vehicles with their GCS, links ok")
+        state = api.get("/api/telemetry?vehicle=2", headers=viewer).json()
+        assert state["autopilot"] == "ardupilot" and state["system_id"] == 2
+        status = api.get("/status", headers=viewer).json()["fleet"]["relay"]
+        assert status["connected"] and status["vehicles"] == {"1": "alpha", "2": "bravo"}
+        refused = api.post("/api/vehicle/hold?vehicle=1", headers=operator)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["result"] == "READ_ONLY_RELAY" and "relay is read-only" in refused.json()["detail"]
+        takeoff = api.post("/api/vehicle/takeoff?vehicle=1", headers=operator, json={"altitude_m": 5})
+        assert takeoff.status_code == 409 and "relay is read-only" in takeoff.json()["detail"]
+        actions = api.get("/api/actions?vehicle=1", headers=viewer).json()["actions"]
+        assert actions["arm"].startswith("relay is read-only")
 
-        with httpx.Client(base_url=ro_server.url, timeout=40) as api:
-            def both() -> bool:
-                lines = api.get("/api/vehicles", headers=viewer).json()["vehicles"]
-                seen = {(v["system_id"], v["gcs"], v["link"]) for v in lines}
-                return seen == {(1, "alpha", "ok"), (2, "bravo", "ok")}
+    with httpx.Client(base_url=fw_server.url, timeout=40) as api:
+        wait_until(lambda: len(api.get("/api/vehicles", headers=viewer).json()["vehicles"]) == 2, 20,
+                   "the forwarding relay lists both")  # fmt: skip
+        assert api.post("/api/vehicle/mode?vehicle=2", headers=viewer, json={"mode": "LOITER"}).status_code == 403
+        reply = api.post("/api/vehicle/mode?vehicle=2", headers=operator, json={"mode": "LOITER"})
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["success"] and reply.json()["command"] == "DO_SET_MODE"
+        assert bravo.vehicle_state(2).mode == "LOITER" and alpha.vehicle_state(1).mode != "LOITER"
+        refused = api.post("/api/vehicle/takeoff?vehicle=1", headers=operator, json={"altitude_m": 5})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["result"] == "LOCAL_REFUSAL" and "not armed" in refused.json()["detail"]
 
-            wait_until(both, 20, "the relay lists both vehicles with their GCS, links ok")
-            state = api.get("/api/telemetry?vehicle=2", headers=viewer).json()
-            assert state["autopilot"] == "ardupilot" and state["system_id"] == 2
-            status = api.get("/status", headers=viewer).json()["fleet"]["relay"]
-            assert status["connected"] and status["vehicles"] == {"1": "alpha", "2": "bravo"}
-            refused = api.post("/api/vehicle/hold?vehicle=1", headers=operator)
-            assert refused.status_code == 409, refused.text
-            assert refused.json()["result"] == "READ_ONLY_RELAY" and "relay is read-only" in refused.json()["detail"]
-            takeoff = api.post("/api/vehicle/takeoff?vehicle=1", headers=operator, json={"altitude_m": 5})
-            assert takeoff.status_code == 409 and "relay is read-only" in takeoff.json()["detail"]
-            actions = api.get("/api/actions?vehicle=1", headers=viewer).json()["actions"]
-            assert actions["arm"].startswith("relay is read-only")
+        def loiter_seen() -> bool:
+            lines = api.get("/api/vehicles", headers=viewer).json()["vehicles"]
+            return any(v["mode"] == "LOITER" for v in lines if v["system_id"] == 2)
 
-        with httpx.Client(base_url=fw_server.url, timeout=40) as api:
-            wait_until(lambda: len(api.get("/api/vehicles", headers=viewer).json()["vehicles"]) == 2, 20,
-                       "the forwarding relay lists both")  # fmt: skip
-            assert api.post("/api/vehicle/mode?vehicle=2", headers=viewer, json={"mode": "LOITER"}).status_code == 403
-            reply = api.post("/api/vehicle/mode?vehicle=2", headers=operator, json={"mode": "LOITER"})
-            assert reply.status_code == 200, reply.text
-            assert reply.json()["success"] and reply.json()["command"] == "DO_SET_MODE"
-            assert bravo.vehicle_state(2).mode == "LOITER" and alpha.vehicle_state(1).mode != "LOITER"
-            refused = api.post("/api/vehicle/takeoff?vehicle=1", headers=operator, json={"altitude_m": 5})
-            assert refused.status_code == 409, refused.text
-            assert refused.json()["result"] == "LOCAL_REFUSAL" and "not armed" in refused.json()["detail"]
-
-            def loiter_seen() -> bool:
-                lines = api.get("/api/vehicles", headers=viewer).json()["vehicles"]
-                return any(v["mode"] == "LOITER" for v in lines if v["system_id"] == 2)
-
-            wait_until(loiter_seen, 10, "the new mode seen through the relay")
-    finally:
-        for server in servers:
-            server.stop()
-        for service in made:
-            service.close()
+        wait_until(loiter_seen, 10, "the new mode seen through the relay")

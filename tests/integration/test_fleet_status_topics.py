@@ -91,8 +91,8 @@ def test_tracker_follower_alerts_and_status_texts_as_protobuf(fleet: FleetRig) -
         wait_until(lambda: record(watcher, f"{base}/tracker").tracker.state in ("searching", "lost"), 5,
                    "the tracker's status no longer locked")  # fmt: skip
         wait_until(lambda: record(watcher, f"{base}/follower").follower.held, 5, "the follower holding")
-        assert "lost" in record(watcher, f"{base}/follower").follower.reason.lower() or \
-            "searching" in record(watcher, f"{base}/follower").follower.reason.lower()
+        reason = record(watcher, f"{base}/follower").follower.reason.lower()
+        assert "lost" in reason or "searching" in reason, reason
 
         late = Watcher(fleet.broker.port)
         try:
