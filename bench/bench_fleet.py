@@ -197,9 +197,17 @@ def main() -> int:
                     if time.monotonic() > deadline:
                         raise SystemExit(f"{url} never listed the 4 vehicles")
                     time.sleep(0.5)
-            ws = [u.replace("http", "ws", 1) + f"/ws/telemetry?token={token}&rate=50" for u in urls]
-            spread = measure([w for w in ws for _ in range(args.viewers)], relays, args.warmup, args.seconds)
-            single = measure([ws[0]] * (args.viewers * args.relays), relays[:1], args.warmup, args.seconds)
+            # one token per viewer, as distinct viewers have: the API's rate limit keeps a bucket per
+            # token, and 1,000 connects on one token would be refused (429) as one client's burst
+            total = args.relays * args.viewers
+            tokens = [TokenAuthority(SECRET).create(Role.VIEWER, subject=f"viewer-{i}", ttl_hours=2)
+                      for i in range(total)]  # fmt: skip
+
+            def ws(url: str, i: int) -> str:
+                return url.replace("http", "ws", 1) + f"/ws/telemetry?token={tokens[i]}&rate=50"
+
+            spread = measure([ws(urls[i % args.relays], i) for i in range(total)], relays, args.warmup, args.seconds)
+            single = measure([ws(urls[0], i) for i in range(total)], relays[:1], args.warmup, args.seconds)
         finally:
             for proc in started:
                 proc.terminate()
@@ -209,7 +217,6 @@ def main() -> int:
                 except subprocess.TimeoutExpired:
                     proc.kill()
             broker.stop()
-    total = args.relays * args.viewers
     figures: dict[str, Any] = {
         "machine": machine(),
         "setup": {"vehicles": 4, "gcs": 2, "state_rate_hz": args.rate, "relays": args.relays,
