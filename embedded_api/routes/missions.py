@@ -61,9 +61,9 @@ class ItemModel(BaseModel):
 class HomeModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lat_deg: float = Field(..., ge=-90, le=90)
-    lon_deg: float = Field(..., ge=-180, le=180)
-    alt_msl_m: float = 0.0
+    lat_deg: float = Field(..., ge=-90, le=90, allow_inf_nan=False)
+    lon_deg: float = Field(..., ge=-180, le=180, allow_inf_nan=False)
+    alt_msl_m: float = Field(default=0.0, ge=-1000, le=20000, allow_inf_nan=False, description="metres AMSL")
 
 
 class UploadBody(BaseModel):

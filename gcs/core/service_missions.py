@@ -158,6 +158,10 @@ class MissionsFacade:
 
     @staticmethod
     def _check_items(mission: Mission) -> None:
+        if mission.home is not None:  # ArduPilot's item 0 when the vehicle has no home of its own
+            problem = mission.home.as_item().problem()
+            if problem is not None:
+                raise MissionInvalid(f"{mission.kind} home: {problem}")
         for n, item in enumerate(mission.items, 1):
             problem = item.problem()
             if problem is not None:

@@ -54,6 +54,14 @@ def test_viewer_reads_operator_uploads_files_clears_starts_and_generates(make_li
                           ({"command": 16, "param2": 1.43e210}, "float32")):
             r = operator.post("/api/missions/upload", json={"items": [item]})
             assert r.status_code == 422 and "item 1" in r.json()["detail"] and why in r.json()["detail"], r.text
+        # a home no item 0 can carry: the body's bounds, and the core's check for a .plan file
+        home_inf = '{"items": [{"command": 16, "z": 10}], "home": {"lat_deg": 1, "lon_deg": 2, "alt_msl_m": 1e400}}'
+        r = operator.post("/api/missions/upload", content=home_inf, headers={"Content-Type": "application/json"})
+        assert r.status_code == 422 and "alt_msl_m" in json.dumps(r.json()["detail"]), r.text
+        bad_home = json.loads(plan)
+        bad_home["mission"]["plannedHomePosition"] = [home.lat_deg, home.lon_deg, 1e39]
+        r = operator.post("/api/missions/upload-file", params={"name": "x.plan"}, content=json.dumps(bad_home))
+        assert r.status_code == 422 and "home: z 1e+39 does not fit a float32" in r.json()["detail"], r.text
 
         rally = {"kind": "rally", "items": [{"command": 5100, "x": home.lat_deg + 1e-4, "y": home.lon_deg,
                                              "z": 20, "autocontinue": False}]}
