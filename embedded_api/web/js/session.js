@@ -9,6 +9,7 @@ import { applyRole, bindControls } from "./controls.js";
 import { onEvent } from "./events.js";
 import { addMessage, showResult } from "./messages.js";
 import { initMap } from "./map.js";
+import { loadMissions } from "./missions.js";
 import { loadParams } from "./params.js";
 import { StripChart } from "./plot.js";
 import { pollRecording } from "./recording.js";
@@ -107,6 +108,7 @@ export function start(token, claims, reachable) {
   loadMeta();
   setInterval(loadSessions, 30000);
   loadParams(); // starts the download of the vehicle's parameters, then follows it
+  loadMissions(); // the mission as last seen, then its progress
   pollRecording();
   ui.recTimer = setInterval(pollRecording, 2000);
 }

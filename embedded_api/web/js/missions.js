@@ -1,0 +1,245 @@
+// The Missions panel over /api/missions: everyone sees the vehicle's mission (as the vehicle numbers
+// it: ArduPilot's home is item 0), its progress (current item, reached items) and can download it
+// again or save it as a .plan / .waypoints file; operators also upload a file, clear, start (a second
+// click confirms) and generate an orbit or a survey, shown as a draft until "Upload". Refusals show
+// the program's words (the line of a bad file, the vehicle's STATUSTEXT).
+
+import { ROLE_RANK, api, describeError, loadToken } from "./api.js";
+import { addMessage, showResult } from "./messages.js";
+import { ui } from "./state.js";
+import { $, setText } from "./util.js";
+
+const POLL_MS = 1500;
+const CONFIRM_MS = 4000;
+let mission = { items: [], seq_offset: 0 }; // the vehicle's list as the program last saw it
+let draft = null; // a generated list, not uploaded yet
+let progress = {};
+let timer = null;
+let startArmedUntil = 0;
+
+function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+const button = (id, text, title, cls = "btn small") => el("button", { id, className: cls, type: "button",
+                                                                     textContent: text, title });
+
+function build(panel) {
+  panel.replaceChildren(
+    el("h2", {}, "Missions ", el("span", { id: "missions-progress", className: "muted" })),
+    el("div", { className: "missions-tools" },
+      button("missions-refresh", "Download", "Read the mission, fence and rally lists from the vehicle"),
+      el("a", { id: "missions-export-plan", className: "btn small ghost", href: "#", textContent: ".plan" }),
+      el("a", { id: "missions-export-wp", className: "btn small ghost", href: "#", textContent: ".waypoints" }),
+      el("span", { id: "missions-count", className: "muted" })),
+    el("div", { className: "missions-table" },
+      el("table", {}, el("thead", {}, el("tr", {}, ...["#", "Command", "Latitude", "Longitude", "Alt", ""]
+        .map((t) => el("th", { textContent: t })))), el("tbody", { id: "missions-body" }))),
+  );
+  if (ui.rank >= ROLE_RANK.operator) {
+    panel.append(
+      el("div", { className: "missions-ops" },
+        el("label", { className: "btn small", htmlFor: "missions-file", textContent: "Upload file…",
+                      title: "Send a QGC .plan or Mission Planner/MAVProxy .waypoints file to the vehicle" }),
+        el("input", { id: "missions-file", type: "file", accept: ".plan,.waypoints,.txt", hidden: true }),
+        button("missions-upload", "Upload", "Send the generated list to the vehicle", "btn small primary"),
+        button("missions-clear", "Clear", "Remove the mission from the vehicle"),
+        button("missions-start", "Start", "Fly the mission (ArduPilot AUTO, PX4 Mission)")),
+      el("form", { id: "missions-generate", className: "missions-generate" },
+        el("select", { id: "missions-gen-kind", ariaLabel: "What to generate" },
+          el("option", { value: "orbit", textContent: "Orbit the vehicle's position" }),
+          el("option", { value: "orbit-target", textContent: "Orbit the tracked target" }),
+          el("option", { value: "survey", textContent: "Survey round the vehicle" })),
+        el("label", {}, "size ", el("input", { id: "missions-gen-size", type: "number", min: 2, max: 2000,
+                                               value: 30, step: 1 }), " m"),
+        el("label", {}, "alt ", el("input", { id: "missions-gen-alt", type: "number", min: 1, max: 500,
+                                              value: 20, step: 1 }), " m"),
+        el("button", { id: "missions-gen", className: "btn small", type: "submit", textContent: "Generate" })),
+    );
+    $("missions-upload").hidden = true;
+    $("missions-file").addEventListener("change", uploadFile);
+    $("missions-upload").addEventListener("click", uploadDraft);
+    $("missions-clear").addEventListener("click", clearMission);
+    $("missions-start").addEventListener("click", startMission);
+    $("missions-generate").addEventListener("submit", (e) => {
+      e.preventDefault();
+      generate();
+    });
+  }
+  panel.append(el("div", { id: "missions-note", className: "muted", role: "status" }));
+  $("missions-refresh").addEventListener("click", () => loadMissions(true));
+  $("missions-export-plan").addEventListener("click", (e) => exportFile(e, "plan"));
+  $("missions-export-wp").addEventListener("click", (e) => exportFile(e, "waypoints"));
+}
+
+const title = (name) => {
+  const words = name.replace(/^NAV_/, "").replace(/_/g, " ").toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
+function draw() {
+  const shown = draft || mission;
+  const placed = (item) => item.x !== 0 || item.y !== 0;
+  const reached = new Set(progress.reached || []);
+  const rows = shown.items.map((item, n) => {
+    const seq = shown.seq_offset + n;
+    const state = draft ? "" : seq === progress.seq ? "current" : reached.has(seq) ? "reached" : "";
+    const tr = el("tr");
+    tr.dataset.seq = String(seq);
+    if (state) tr.dataset.state = state;
+    const alt = placed(item) || item.z ? `${+item.z.toFixed(2)} m` : "";
+    for (const text of [seq, title(item.name), placed(item) ? item.x.toFixed(7) : "",
+                        placed(item) ? item.y.toFixed(7) : "", alt, state]) {
+      tr.append(el("td", { textContent: String(text) }));
+    }
+    return tr;
+  });
+  $("missions-body").replaceChildren(...rows);
+  setText("missions-count", draft ? `${draft.items.length} generated, not uploaded`
+    : shown.items.length ? `${shown.items.length} item(s) on the vehicle` : "no mission");
+  const upload = $("missions-upload");
+  if (upload) upload.hidden = !draft;
+  const reachedText = progress.reached?.length ? ` · reached ${progress.reached.join(", ")}` : "";
+  const stateText = progress.state && progress.state !== "UNKNOWN" ? ` · ${progress.state.toLowerCase()}` : "";
+  setText("missions-progress", progress.seq === null || progress.seq === undefined ? ""
+    : `current item ${progress.seq}${stateText}${reachedText}`);
+}
+
+export async function loadMissions(refresh = false) {
+  const panel = $("missions");
+  if (!panel) return;
+  clearTimeout(timer);
+  if (refresh && panel.dataset.built) setText("missions-note", "Downloading from the vehicle…");
+  try {
+    const data = await api("GET", `/api/missions${refresh ? "?refresh=true" : ""}`, undefined,
+                           { timeoutMs: refresh ? 60000 : 15000 });
+    if (!panel.dataset.built) {
+      build(panel);
+      panel.dataset.built = "1";
+    }
+    panel.hidden = false;
+    mission = data.mission;
+    progress = data.progress || {};
+    if (refresh) {
+      draft = null;
+      setText("missions-note", `Downloaded ${mission.count} item(s) from the vehicle`, "ok");
+    }
+    draw();
+  } catch (err) {
+    if (panel.dataset.built) setText("missions-note", `Download failed: ${err.message}`, "bad");
+  }
+  timer = setTimeout(loadMissions, POLL_MS);
+}
+
+async function run(busy, fn, done, failed) {
+  setText("missions-note", busy);
+  try {
+    const result = await fn();
+    setText("missions-note", done(result), "ok");
+    return result;
+  } catch (err) {
+    setText("missions-note", `${failed}: ${err.message}`, "bad");
+    addMessage("warn", `you: ${failed.toLowerCase()}: ${err.message}`);
+    return null;
+  }
+}
+
+async function uploadFile() {
+  const file = $("missions-file").files[0];
+  if (!file) return;
+  const text = await file.text();
+  $("missions-file").value = "";
+  await run(`Uploading ${file.name}…`, async () => {
+    const response = await fetch(`/api/missions/upload-file?name=${encodeURIComponent(file.name)}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${loadToken()}`, "Content-Type": "text/plain" },
+      body: text,
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(describeError(response.status, body));
+    return body;
+  }, (body) => {
+    draft = null;
+    const m = body.uploaded[0];
+    return `${file.name}: uploaded ${m.count} item(s)${body.uploaded.length > 1 ? ` (and ${body.uploaded.slice(1)
+      .map((x) => `${x.count} ${x.kind}`).join(", ")})` : ""}`;
+  }, `${file.name} not uploaded`);
+  loadMissions();
+}
+
+async function uploadDraft() {
+  if (!draft) return;
+  const items = draft.items.map(({ seq, name, ...item }) => item);
+  const done = await run("Uploading…", () => api("POST", "/api/missions/upload", { kind: "mission", items },
+                                                 { timeoutMs: 60000 }),
+                         (m) => `Uploaded ${m.count} item(s): the vehicle has this mission`, "Upload refused");
+  if (done) draft = null;
+  loadMissions();
+}
+
+async function clearMission() {
+  const done = await run("Clearing…", () => api("POST", "/api/missions/clear", undefined, { timeoutMs: 60000 }),
+                         () => "The vehicle's mission is cleared", "Clear refused");
+  if (done) draft = null;
+  loadMissions();
+}
+
+async function startMission() {
+  const btn = $("missions-start");
+  if (performance.now() > startArmedUntil) { // the first click asks, the second within 4 s sends
+    startArmedUntil = performance.now() + CONFIRM_MS;
+    btn.textContent = "Confirm start";
+    setText("missions-note", "Click again within 4 s to start: the vehicle flies the uploaded mission on its own",
+            "warn");
+    setTimeout(() => {
+      if (performance.now() > startArmedUntil) btn.textContent = "Start";
+    }, CONFIRM_MS + 50);
+    return;
+  }
+  startArmedUntil = 0;
+  btn.textContent = "Start";
+  const result = await run("Starting…", () => api("POST", "/api/missions/start", undefined, { timeoutMs: 30000 }),
+                           (r) => r.message || "Mission started", "The vehicle did not start the mission");
+  if (result) showResult("ok", `MISSION_START: ${result.message}`);
+}
+
+async function generate() {
+  const kind = $("missions-gen-kind").value;
+  const size = Number($("missions-gen-size").value);
+  const alt = Number($("missions-gen-alt").value);
+  const body = { alt_m: alt, takeoff_alt_m: Math.min(10, alt) };
+  await run("Generating…", async () => {
+    if (kind !== "orbit-target") {
+      const s = await api("GET", "/api/telemetry");
+      const gp = s.global_position || {};
+      const at = gp.lat_deg || gp.lon_deg ? gp : s.home;
+      if (!at) throw new Error("the vehicle has no position yet (waiting for GPS)");
+      Object.assign(body, { lat_deg: at.lat_deg, lon_deg: at.lon_deg });
+    }
+    if (kind === "survey") Object.assign(body, { length_m: size, width_m: size, spacing_m: Math.max(5, size / 4) });
+    else body.radius_m = size;
+    return api("POST", `/api/missions/generate/${kind === "survey" ? "survey" : "orbit"}`, body);
+  }, (m) => {
+    draft = { ...m, seq_offset: mission.seq_offset };
+    draw();
+    return `Generated ${m.count} item(s): Upload to send them`;
+  }, "Not generated");
+}
+
+async function exportFile(e, format) {
+  e.preventDefault();
+  try {
+    const response = await api("GET", `/api/missions/export?format=${format}`, undefined, { raw: true });
+    const blob = await response.blob();
+    const name = format === "plan" ? "mission.plan" : "mission.waypoints";
+    const a = el("a", { href: URL.createObjectURL(blob), download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  } catch (err) {
+    setText("missions-note", `export refused: ${err.message}`, "bad");
+  }
+}
