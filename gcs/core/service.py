@@ -302,7 +302,7 @@ class GcsService(ActionsFacade, AlertsFacade, VisionFacade, LogsFacade, ParamsFa
     def start_relay(self, url: str, *, commands: bool = False, prefix: str | None = None) -> FleetRelay:
         """Show the fleet's vehicles from the broker at ``url`` (``gcs relay``); ``commands``: forward
         the API's commands, each with its caller's token, to the GCS that flies the vehicle."""
-        relay = FleetRelay(self.fleet, url, self.config.current.fleet, prefix=prefix, commands=commands)
+        relay = FleetRelay(self.fleet, url, self.config.current.fleet, prefix=prefix, commands=commands, bus=self.bus)
         relay.start()
         self.fleet_relay = relay
         return relay

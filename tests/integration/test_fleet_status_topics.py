@@ -5,7 +5,8 @@ resources/proto/kestrel.proto) watches a real Mosquitto while a GCS tracks and f
 camera's car: the tracker's lock, confidence and box and the follower's mode, error and velocity come
 as TelemetryRecords; the car hidden, the loss shows as a tracker state event and a holding follower;
 a STATUSTEXT and a low battery come on the vehicle's event topic, the alert list retained for a late
-subscriber. A second GCS publishing JSON sends the same in the API's JSON.
+subscriber. A second GCS publishing JSON sends the same in the API's JSON, and a relay's viewers
+get its status texts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
+from websockets.sync.client import connect
+
 from gcs.core.proto import kestrel_pb2 as pb
+from gcs.core.tokens import Role
 from gcs.core.tracking.types import TrackState
 from tests.conftest import wait_until
 from tests.integration.fleet_support import FLEET_MARKS, FleetRig, broker_fixture, fleet_fixture  # noqa: F401
@@ -43,6 +48,17 @@ def said(watcher: Watcher, topic: str, text: str) -> bool:
 def alert_raised(watcher: Watcher, topic: str, kind: str) -> bool:
     return any(e["topic"] == "alerts.event" and e["data"]["action"] == "raised" and e["data"]["alert"]["kind"] == kind
                for e in events(watcher, topic))  # fmt: skip
+
+
+def relay_log(url: str, token: str) -> list[str]:
+    """The status texts a viewer of ``url`` is sent: the stream's history on connect, as the dashboard reads it."""
+    with connect(f"{url.replace('http', 'ws', 1)}/ws/telemetry?token={token}") as ws:
+        for _ in range(50):
+            message = json.loads(ws.recv(timeout=10))
+            if message["type"] == "history":
+                return [e["data"]["text"] for e in message["data"]["events"]
+                        if e["type"] == "log" and e["data"].get("kind") == "statustext"]  # fmt: skip
+    raise AssertionError("no history on connect")
 
 
 def test_tracker_follower_alerts_and_status_texts_as_protobuf(fleet: FleetRig) -> None:
@@ -107,19 +123,29 @@ def test_tracker_follower_alerts_and_status_texts_as_protobuf(fleet: FleetRig) -
 
 def test_status_texts_alerts_and_follower_as_json(fleet: FleetRig) -> None:
     bravo = fleet.gcs("bravo", "ardupilot", 2, fleet__mqtt_payload="json", fleet__mqtt_rate_hz=5.0)
+    relay, relay_server = fleet.relay()
     watcher = Watcher(fleet.broker.port)
     base = "kestrel/bravo/vehicle/2"
     try:
         wait_until(lambda: watcher.text("kestrel/bravo/status") == "online", 10, "the GCS online")
+        wait_until(lambda: 2 in relay.vehicle_ids(), 15, "the relay sees the vehicle")
         sim = bravo.simulators[0]
         sim.say("EKF3 IMU0 is using GPS", severity=6)
         wait_until(lambda: said(watcher, f"{base}/event", "EKF3 IMU0 is using GPS"), 10, "the STATUSTEXT event")
+        assert "EKF3 IMU0 is using GPS" in relay_log(relay_server.url, fleet.token(Role.VIEWER)), \
+            "the STATUSTEXT in the relay's stream (its dashboard's message log)"
         sim.set_battery_pct(25.0)
         wait_until(lambda: alert_raised(watcher, f"{base}/event", "battery_low"), 10, "battery_low as an event")
         alert = next(e["data"]["alert"] for e in events(watcher, f"{base}/event") if e["topic"] == "alerts.event")
         assert alert["level"] == "warning" and alert["system_id"] == 2 and alert["active"]
         shown = json.loads(watcher.text("kestrel/bravo/alerts") or "{}")["alerts"]
         assert [a["kind"] for a in shown] == ["battery_low"]
+
+        def relay_alerts() -> list[Any]:
+            got = httpx.get(f"{relay_server.url}/api/alerts", headers=fleet.headers(Role.VIEWER), timeout=10)
+            return [(a["kind"], a["system_id"]) for a in got.json()["alerts"]]
+
+        wait_until(lambda: ("battery_low", 2) in relay_alerts(), 10, "the relay judging the relayed state too")
 
         bravo.switch_follower_profile("hold_distance")  # the follower says so, following or not
         wait_until(lambda: watcher.text(f"{base}/follower") is not None, 5, "the follower's status")

@@ -14,6 +14,10 @@ caller's own token to ``forward``, which publishes it on the owning GCS's comman
 (``mqtt_commands``) and waits for its reply: that GCS checks the token and its rules and flies, and
 its answer (or refusal, by the core's error class) is raised here as the API's own would be.
 
+The GCS's status texts (``.../vehicle/<sysid>/event``, ``vehicle.statustext``) go onto this
+instance's bus as its own vehicles' would, so the relay's streams and dashboard message log show
+them; alerts are judged here from the relayed states by the relay's own alert thread.
+
 A vehicle's system id must be unique across the fleet: the same id from a second GCS is ignored
 with a warning (as a replay is never mixed with a live link), so the first GCS keeps it.
 """
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gcs.core.availability import RELAY_READ_ONLY
+from gcs.core.bus import MessageBus, Topics
 from gcs.core.config.schema import FleetConfig
 from gcs.core.errors import (
     AuthError,
@@ -43,7 +48,7 @@ from gcs.core.errors import (
 from gcs.core.fleet.broker import make_client
 from gcs.core.fleet.compact import CompactReceiver
 from gcs.core.fleet.payloads import PayloadError, decode_state
-from gcs.core.models import CommandResult, LinkState, evolve
+from gcs.core.models import CommandResult, LinkState, StatusText, evolve
 from gcs.core.vehicle.connection import ConnectionSpec, LinkKind
 from gcs.core.vehicle.fleet import Fleet
 from gcs.core.vehicle.link import LinkCounters, RawTap
@@ -116,8 +121,9 @@ class FleetRelay:
     """Broker -> this instance's fleet; ``forward`` sends a command to the GCS that owns a vehicle."""
 
     def __init__(self, fleet: Fleet, url: str, cfg: FleetConfig, *, prefix: str | None = None,
-                 commands: bool = False) -> None:  # fmt: skip
+                 commands: bool = False, bus: MessageBus | None = None) -> None:  # fmt: skip
         self._fleet = fleet
+        self._bus = bus
         self.prefix = prefix or cfg.mqtt_prefix
         self.commands = commands
         self.links: dict[str, RelayLink] = {}
@@ -139,6 +145,7 @@ class FleetRelay:
         client.message_callback_add(f"{self.prefix}/+/vehicle/+/compact", self._on_compact)
         client.message_callback_add(f"{self.prefix}/+/status", self._on_status)
         client.message_callback_add(f"{self.prefix}/+/vehicle/+/reply", self._on_reply)
+        client.message_callback_add(f"{self.prefix}/+/vehicle/+/event", self._on_event)
         self._client = client
 
     def start(self) -> None:
@@ -172,7 +179,7 @@ class FleetRelay:
         self.connected, self.last_error = True, None
         self.connects += 1
         topics = [(f"{self.prefix}/+/status", 1), (f"{self.prefix}/+/vehicle/+/state", 0),
-                  (f"{self.prefix}/+/vehicle/+/compact", 0)]  # fmt: skip
+                  (f"{self.prefix}/+/vehicle/+/compact", 0), (f"{self.prefix}/+/vehicle/+/event", 0)]  # fmt: skip
         if self.commands:
             topics.append((f"{self.prefix}/+/vehicle/+/reply", 1))
         client.subscribe(topics)
@@ -235,6 +242,23 @@ class FleetRelay:
     def _on_status(self, _c: Any, _u: Any, msg: Any) -> None:
         gcs = msg.topic.split("/")[-2]
         self.gcs_status[gcs] = bytes(msg.payload).decode(errors="replace")[:32]
+
+    def _on_event(self, _c: Any, _u: Any, msg: Any) -> None:
+        """A relayed vehicle's STATUSTEXT onto this bus (its owner's only: a duplicate id stays ignored)."""
+        parts = msg.topic.split("/")
+        gcs, sysid = parts[-4], int(parts[-2]) if parts[-2].isdigit() else 0
+        if self._bus is None or self.owners.get(sysid) != gcs:
+            return
+        try:
+            body = json.loads(msg.payload)
+            if body.get("topic") != Topics.STATUSTEXT:
+                return
+            d = body["data"]
+            text = StatusText(float(d["time_s"]), int(d["severity"]), str(d["text"]), int(d.get("component_id", 1)))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.bad_payloads += 1
+            return
+        self._bus.publish(Topics.STATUSTEXT, (sysid, text))
 
     def _on_reply(self, _c: Any, _u: Any, msg: Any) -> None:
         try:
