@@ -35,6 +35,8 @@ def resolve_video(relative: str, root: Path | None = None) -> Path:
     posix = PurePosixPath(relative.replace("\\", "/"))
     if posix.is_absolute() or ".." in posix.parts or not posix.parts:
         raise JobRefused(f"path {relative!r} must be relative to the videos folder, without '..'", status=422)
+    if "\0" in relative:  # no file has one: Path.resolve() would raise ValueError (a 500)
+        raise JobRefused(f"path {relative!r} contains a NUL character", status=422)
     if posix.suffix.lower() not in VIDEO_SUFFIXES:
         raise JobRefused(f"path {relative!r} is not a video ({', '.join(VIDEO_SUFFIXES)})", status=422)
     base = (root or videos_dir()).resolve()

@@ -36,6 +36,8 @@ def resolve_tlog(roots: tuple[Path, ...], relative: str) -> Path:
     posix = PurePosixPath(relative.replace("\\", "/"))
     if posix.is_absolute() or ".." in posix.parts or not posix.parts:
         raise JobRefused(f"path {relative!r} must be relative to a tlog folder, without '..'", status=422)
+    if "\0" in relative:  # no file has one: Path.resolve() would raise ValueError (a 500)
+        raise JobRefused(f"path {relative!r} contains a NUL character", status=422)
     if posix.suffix.lower() not in (".tlog", ".mavlink", ".bin_tlog"):
         raise JobRefused(f"path {relative!r} is not a tlog (expected a .tlog file)", status=422)
     for root in roots:

@@ -69,6 +69,9 @@ def test_refused_jobs(live_api) -> None:
         r = c.post("/api/jobs/tlog_summary", json={"path": "/etc/passwd"})
         assert r.status_code == 422
         assert c.post("/api/jobs/tlog_summary", json={"path": "missing.tlog"}).status_code == 404
+        for kind in ("tlog_summary", "tlog_import"):  # a 500 before (Path.resolve: embedded null byte)
+            r = c.post(f"/api/jobs/{kind}", json={"path": "a\u0000b.tlog"})
+            assert r.status_code == 422 and "NUL" in r.json()["detail"], r.text
         assert c.get("/api/jobs/nope").status_code == 404
         assert c.get("/sse/jobs/nope").status_code == 404
     with live_api.client("viewer") as c:
@@ -130,7 +133,8 @@ def test_detect_video_over_a_recording_made_through_the_api(make_live_api) -> No
 
 def test_detect_video_refuses_paths_outside_the_videos_folder(live_api) -> None:
     with live_api.client("operator") as c:
-        for path, code in (("../tlogs/x.mp4", 422), ("/etc/passwd.mp4", 422), ("clip.txt", 422), ("none.mp4", 404)):
+        for path, code in (("../tlogs/x.mp4", 422), ("/etc/passwd.mp4", 422), ("clip.txt", 422), ("none.mp4", 404),
+                           ("a\u0000.mp4", 422)):  # NUL: a 500 before (Path.resolve raised ValueError)
             r = c.post("/api/jobs/detect_video", json={"path": path})
             assert r.status_code == code, (path, r.text)
         r = c.post("/api/jobs/detect_video", json={"path": "x.mp4", "every": 0})

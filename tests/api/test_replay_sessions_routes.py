@@ -15,6 +15,8 @@ def test_replay_open_seek_speed_pause_and_status(live_api) -> None:
         assert c.get("/api/control").status_code == 404  # nothing open yet: says so
         bad = c.post("/api/control", json={"cmd": "open", "value": "/nonexistent.tlog"})
         assert bad.status_code == 422 and "nonexistent" in bad.json()["detail"]
+        nul = c.post("/api/control", json={"cmd": "open", "value": "/tmp/a\u0000.tlog"})  # a 500 before (os.stat)
+        assert nul.status_code == 422 and "NUL" in nul.json()["detail"]
         opened = c.post("/api/control", json={"cmd": "open", "value": str(LOG)})
         assert opened.status_code == 200, opened.text
         status = opened.json()

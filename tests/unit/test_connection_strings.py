@@ -47,6 +47,8 @@ def test_only_tcp_and_serial_reconnect() -> None:
         ("http://example.com", "not a connection string"),
         ("/dev/ttyUSB0,fast", "baud rate"),
         ("replay:", "replay:/path"),
+        ("replay:/tmp/a\0.tlog", "NUL character"),
+        ("tcp:local\0host:5760", "NUL character"),
     ],
 )
 def test_refusals_say_what_is_wrong(url: str, fragment: str) -> None:

@@ -89,6 +89,8 @@ def parse_connection_string(url: str) -> ConnectionSpec:
     text = url.strip()
     if not text:
         raise LinkError("empty connection string: expected e.g. udpin:0.0.0.0:14550 or tcp:127.0.0.1:5760")
+    if "\0" in text:  # no path or host has one (the OS calls would raise ValueError, not say why)
+        raise LinkError(f"{text!r}: a connection string cannot contain a NUL character")
     scheme, sep, rest = text.partition(":")
     scheme_l = scheme.lower()
     if sep and scheme_l in ("udpin", "udp"):
