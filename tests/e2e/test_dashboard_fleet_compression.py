@@ -3,7 +3,8 @@ through a real Mosquitto, and a Chromium on that GCS's own dashboard.
 
 The fleet panel shows, for the one vehicle, what the broker carries against every field (ratio,
 fields skipped, readings, bytes) and the field closest to its tolerance, within it; the numbers
-move on as the vehicle climbs, from the stream's ``compression_stats`` messages (no reload).
+move on as the vehicle climbs, from the stream's ``compression_stats`` messages (no reload). A relay's
+dashboard lists the vehicle and shows the same figures, relayed from the sender.
 """
 
 from __future__ import annotations
@@ -71,6 +72,22 @@ def test_the_fleet_panel_shows_the_compressed_links_statistics(chromium: Any, fl
         wait_js(page, "document.querySelectorAll('#fleet-rows tr').length === 0")  # one vehicle: no fleet list
         assert not page.locator("#fleet-list").is_visible()
         page.locator("#fleet").screenshot(path=str(SCREENSHOTS / "dashboard_fleet_compression.png"))
+
+        # a relay's viewer: the vehicle in the fleet list, and the sender's figures relayed
+        _relay, relay_server = fleet.relay()
+        remote = context.new_page()
+        remote.set_default_timeout(20_000)
+        remote.on("pageerror", lambda exc: errors.append(str(exc)))
+        remote.goto(f"{relay_server.url}/")
+        remote.locator("#tab-token").click()
+        remote.locator("#token-input").fill(fleet.token(Role.VIEWER, "relay-viewer"))
+        remote.locator("#login-button").click()
+        remote.wait_for_selector("#conn[data-state='live']")
+        wait_js(remote, "document.querySelector('#fleet-rows tr[data-sysid=\"4\"]') !== null")
+        wait_js(remote, "document.querySelector('#fleet-compression-rows tr[data-sysid=\"4\"]') !== null")
+        relayed = compression_row(remote, 4)
+        assert relayed is not None and relayed["shown"] and 0 < float(relayed["ratio"]) < 1, relayed
+        assert remote.locator("#fleet-list").is_visible()
     finally:
         context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

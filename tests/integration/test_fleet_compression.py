@@ -2,7 +2,7 @@
 
 A GCS flies its simulator with compression on; a relay rebuilds the vehicle from the compact frames
 and the few full states; statistics per vehicle show in ``compression_stats()``, ``/status`` and
-the telemetry WebSocket's ``compression_stats`` message.
+the telemetry WebSocket's ``compression_stats`` message, on the GCS and, relayed, on the relay.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def test_compressed_fleet_link_keeps_the_relay_in_step_and_reports_its_statistic
     watcher = Watcher(fleet.broker.port)
     try:
         alpha = fleet.gcs("alpha", "px4", 4, fleet__mqtt_compression=True, fleet__mqtt_rate_hz=10.0)
-        relay, _relay_server = fleet.relay()
+        relay, relay_server = fleet.relay()
         api = fleet.api(alpha)
         viewer = fleet.token(Role.VIEWER)
 
@@ -57,5 +57,18 @@ def test_compressed_fleet_link_keeps_the_relay_in_step_and_reports_its_statistic
             else:
                 raise AssertionError("no compression_stats message")
         assert message["data"]["vehicles"]["4"]["ratio"] < 1
+
+        # a relay's viewers see the sender's figures too (only the sender knows them)
+        wait_until(lambda: "4" in relay.fleet_relay.sender_stats, 5, "the statistics relayed")
+        relayed = httpx.get(f"{relay_server.url}/status", headers={"Authorization": f"Bearer {viewer}"}).json()
+        assert 0 < relayed["fleet"]["compression"]["4"]["ratio"] < 1
+        with connect(f"{relay_server.url.replace('http', 'ws', 1)}/ws/telemetry?token={viewer}") as ws:
+            for _ in range(500):
+                message = json.loads(ws.recv(timeout=10))
+                if message["type"] == "compression_stats":
+                    break
+            else:
+                raise AssertionError("no compression_stats message from the relay")
+        assert message["data"]["vehicles"]["4"]["readings"] > 0
     finally:
         watcher.close()

@@ -20,6 +20,8 @@ Topics, under ``fleet.mqtt_prefix`` (default ``kestrel``) and this GCS's ``fleet
     <prefix>/<gcs>/vehicle/<sysid>/follower (``fleet.mqtt_payload``; at most the state rate,
                                             retained; see ``status_topics``)
     <prefix>/<gcs>/alerts                   every alert shown now (JSON, retained)
+    <prefix>/<gcs>/vehicle/<sysid>/compression  with ``fleet.mqtt_compression``: the link's
+                                            statistics, once a second (JSON, retained)
 
 The bus callbacks only keep the newest state per vehicle (they run on the link's reader thread
 and must not wait); this publisher's own thread sends at the configured rate, and paho's thread
@@ -29,6 +31,7 @@ reconnects by itself and the retained status and states are published again.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -164,7 +167,11 @@ class FleetPublisher:
             self._publish_vision(now)
             if self.compact is not None and now >= self._stats_next:
                 self._stats_next = now + 1.0
-                self._bus.publish(COMPRESSION_TOPIC, self.compact.stats())
+                stats = self.compact.stats()
+                self._bus.publish(COMPRESSION_TOPIC, stats)
+                for sysid_text, one in stats.items():  # for relays' viewers: only the sender knows them
+                    self.client.publish(f"{self.base}/vehicle/{sysid_text}/compression",
+                                        json.dumps(one, separators=(",", ":")), qos=0, retain=True)  # fmt: skip
 
     def _publish_vision(self, now: float) -> None:
         """The newest tracker and follower status, if new since the last period (retained)."""

@@ -16,7 +16,9 @@ its answer (or refusal, by the core's error class) is raised here as the API's o
 
 The GCS's status texts (``.../vehicle/<sysid>/event``, ``vehicle.statustext``) go onto this
 instance's bus as its own vehicles' would, so the relay's streams and dashboard message log show
-them; alerts are judged here from the relayed states by the relay's own alert thread.
+them; alerts are judged here from the relayed states by the relay's own alert thread. A compressing
+GCS's statistics (``.../compression``, known only at the sender) are this instance's
+``compression_stats`` (bus ``fleet.compression``: the stream's message, the dashboard's panel).
 
 A vehicle's system id must be unique across the fleet: the same id from a second GCS is ignored
 with a warning (as a replay is never mixed with a live link), so the first GCS keeps it.
@@ -47,6 +49,7 @@ from gcs.core.errors import (
 )
 from gcs.core.fleet.broker import make_client
 from gcs.core.fleet.compact import CompactReceiver
+from gcs.core.fleet.mqtt_link import COMPRESSION_TOPIC
 from gcs.core.fleet.payloads import PayloadError, decode_state
 from gcs.core.models import CommandResult, LinkState, StatusText, evolve
 from gcs.core.vehicle.connection import ConnectionSpec, LinkKind
@@ -131,6 +134,7 @@ class FleetRelay:
         self.gcs_status: dict[str, str] = {}  # GCS id -> online / offline
         self._pending: dict[str, _Pending] = {}
         self.compact = CompactReceiver()
+        self.sender_stats: dict[str, dict[str, Any]] = {}  # system id -> its GCS's compression statistics
         self._heard: dict[int, bool] = {}  # system id -> its GCS heard it, as its last full state said
         self._lock = threading.Lock()
         self.connected = False
@@ -146,6 +150,7 @@ class FleetRelay:
         client.message_callback_add(f"{self.prefix}/+/status", self._on_status)
         client.message_callback_add(f"{self.prefix}/+/vehicle/+/reply", self._on_reply)
         client.message_callback_add(f"{self.prefix}/+/vehicle/+/event", self._on_event)
+        client.message_callback_add(f"{self.prefix}/+/vehicle/+/compression", self._on_compression)
         self._client = client
 
     def start(self) -> None:
@@ -178,8 +183,8 @@ class FleetRelay:
             return
         self.connected, self.last_error = True, None
         self.connects += 1
-        topics = [(f"{self.prefix}/+/status", 1), (f"{self.prefix}/+/vehicle/+/state", 0),
-                  (f"{self.prefix}/+/vehicle/+/compact", 0), (f"{self.prefix}/+/vehicle/+/event", 0)]  # fmt: skip
+        kinds = ("state", "compact", "event", "compression")
+        topics = [(f"{self.prefix}/+/status", 1)] + [(f"{self.prefix}/+/vehicle/+/{kind}", 0) for kind in kinds]
         if self.commands:
             topics.append((f"{self.prefix}/+/vehicle/+/reply", 1))
         client.subscribe(topics)
@@ -259,6 +264,24 @@ class FleetRelay:
             self.bad_payloads += 1
             return
         self._bus.publish(Topics.STATUSTEXT, (sysid, text))
+
+    def _on_compression(self, _c: Any, _u: Any, msg: Any) -> None:
+        parts = msg.topic.split("/")
+        gcs, sysid = parts[-4], int(parts[-2]) if parts[-2].isdigit() else 0
+        if self.owners.get(sysid) != gcs:
+            return
+        try:
+            stats = json.loads(msg.payload)
+        except ValueError:
+            stats = None
+        if not isinstance(stats, dict):
+            self.bad_payloads += 1
+            return
+        with self._lock:
+            self.sender_stats[str(sysid)] = stats
+            everything = dict(sorted(self.sender_stats.items()))
+        if self._bus is not None:
+            self._bus.publish(COMPRESSION_TOPIC, everything)
 
     def _on_reply(self, _c: Any, _u: Any, msg: Any) -> None:
         try:

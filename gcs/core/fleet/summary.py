@@ -54,4 +54,6 @@ def fleet_status(service: GcsService) -> dict[str, Any] | None:
         out["commands"] = {"received": service.fleet_commands.received, "refused": service.fleet_commands.refused}
     if service.fleet_relay is not None:
         out["relay"] = service.fleet_relay.status()
+        if service.fleet_relay.sender_stats:  # the compressing GCS's own figures, relayed
+            out["compression"] = dict(sorted(service.fleet_relay.sender_stats.items()))
     return out or None
