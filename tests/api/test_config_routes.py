@@ -63,6 +63,12 @@ def test_refused_values_name_the_field_and_bound(live_api) -> None:
         r = c.put("/api/config/nowhere/x", json={"value": 1})
         assert r.status_code == 422
         assert c.put("/api/config/safety/max_speed_mps", json={}).status_code == 422
+        # a NUL reached the tile fetcher as a 500 (schemathesis-style input): refused at the schema
+        for key, value in (("map/tile_url", "https://t\u0000/{z}/{x}/{y}.png"),
+                           ("link/connections", ["tcp:a\u0000:1"])):
+            r = c.put(f"/api/config/{key}", json={"value": value})
+            assert r.status_code == 422 and "NUL character" in r.json()["detail"], r.text
+        assert c.get("/api/map/tiles/1/1/1").status_code == 404  # still no tile source: the grid
         assert c.post("/api/config/restore/20240101-000000-000000").status_code == 404
     assert live_api.service.config.history() == history_before
     assert live_api.service.config.current.safety.setpoint_lifetime_s == 0.5

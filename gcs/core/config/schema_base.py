@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Apply = Literal["live", "restart"]
 
@@ -26,3 +26,12 @@ class _Section(BaseModel):
         coerce_numbers_to_str=True,
         allow_inf_nan=False,
     )
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        """No path, URL or name holds a NUL; the OS calls that use one raise ValueError instead of saying why."""
+        texts = [value] if isinstance(value, str) else value if isinstance(value, list | tuple) else ()
+        if any(isinstance(text, str) and "\0" in text for text in texts):
+            raise ValueError(f"{info.field_name} contains a NUL character")
+        return value
