@@ -83,7 +83,7 @@ def webrtc_figures(service: GcsService, runtime: Any) -> dict[str, Any]:
     return {"enabled": bool(service.config.get("api", "webrtc_enabled")), "peers": 0,
             "max_peers": int(service.config.get("api", "webrtc_max_peers")), "by_codec": {}, "connected_total": 0,
             "refused": {}, "frames_sent": 0, "frames_dropped": 0, "bytes_sent": 0, "bandwidth_bytes_per_s": 0,
-            "list": []}
+            "stalled": 0, "stalls": 0, "stalled_closed": 0, "list": []}
 
 
 @router.get("/stats")

@@ -15,6 +15,13 @@ Data channel: the browser opens one (any label) in its offer; we send on it, as 
 the WebSocket video sends beside its frames: ``tracker`` at the tracker's rate (each new frame's
 result: frame rate), ``telemetry`` (the active vehicle's state, 10 Hz), ``follower`` and ``video``
 once a second. A channel whose buffer is full (a stalled browser) skips messages (counted).
+
+A stalled peer: UDP never pushes back, so a browser that stops reading (a frozen tab, a sleeping
+laptop, a link gone) would be sent video and data for ever without slowing anyone, at the cost of
+bandwidth and, for VP8, an encode per frame. Its sign is silence: every receiver sends RTCP reports
+about once a second. A peer with none for ``STALL_S`` is paused (sent nothing, its frames counted as
+dropped; ``stalled`` in /stats) until they come back, and closed after ``STALL_CLOSE_S`` (counted in
+``stalled_closed``), well before ICE consent (about 30 s) would notice.
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ TELEMETRY_EVERY_S = 0.1
 SLOW_STATE_EVERY_S = 1.0
 KEYFRAME_EVERY_S = 0.5  # at most this often do peers' losses force a keyframe on everyone
 CHANNEL_MAX_BUFFERED = 256 * 1024  # bytes waiting in a data channel before its messages are skipped
+STALL_S = 4.0  # no RTCP receiver report for this long (they come about every second): paused
+STALL_CLOSE_S = 12.0  # ... and for this long: closed
 
 
 @dataclass
@@ -68,6 +77,12 @@ class Peer:
     messages_sent: int = 0
     messages_dropped: int = 0
     bytes_sent: int = 0  # RTP bytes, from the sender's own statistics
+    report_stamp: Any = None  # the time of the last RTCP receiver report aiortc noted
+    heard_monotonic: float | None = None  # when we saw that report change (None: none yet)
+
+    def quiet_s(self, now: float) -> float:
+        """Seconds since the peer's last receiver report (since it opened, before the first)."""
+        return now - (self.heard_monotonic if self.heard_monotonic is not None else self.opened_monotonic)
 
     def row(self) -> dict[str, Any]:
         t = self.track
@@ -76,6 +91,7 @@ class Peer:
             "frames_sent": t.frames_sent, "frames_dropped": t.frames_dropped, "bytes_sent": self.bytes_sent,
             "datachannel_open": bool(self.channel is not None and self.channel.readyState == "open"),
             "messages_sent": self.messages_sent, "messages_dropped": self.messages_dropped,
+            "stalled": t.paused, "quiet_s": round(self.quiet_s(time.monotonic()), 1),
             "age_s": round(time.monotonic() - self.opened_monotonic, 1),
         }
 
@@ -122,6 +138,8 @@ class WebRtcHub:
         self.connected_total = 0
         self.refused: dict[str, int] = {}
         self.keyframes_asked = 0
+        self.stalls = 0  # times a peer was paused for silence
+        self.stalled_closed = 0
         self._thread.start()
 
     def _run(self) -> None:
@@ -267,16 +285,38 @@ class WebRtcHub:
                 self._attach_sink()
             now = time.time()
             for peer in list(self._peers.values()):
-                sent = 0
+                sent, report = 0, None
                 with contextlib.suppress(Exception):  # a peer closing under us: its figures stop
                     for s in (await peer.pc.getStats()).values():
                         if getattr(s, "type", "") == "outbound-rtp":
                             sent += int(s.bytesSent)
+                        elif getattr(s, "type", "") == "remote-inbound-rtp":
+                            report = s.timestamp  # when its last receiver report came
                 if sent > peer.bytes_sent:
                     self.meter.add(now, sent - peer.bytes_sent)
                     peer.bytes_sent = sent
                     if isinstance(peer.track, FrameTrack):
                         peer.track.bytes_sent = sent
+                await self._check_stall(peer, report)
+
+    async def _check_stall(self, peer: Peer, report: Any) -> None:
+        """Pause a peer that has sent no receiver report for STALL_S, resume it when they come back,
+        close it after STALL_CLOSE_S."""
+        now = time.monotonic()
+        if report is not None and report != peer.report_stamp:
+            peer.report_stamp, peer.heard_monotonic = report, now
+        quiet = peer.quiet_s(now)
+        if quiet >= STALL_CLOSE_S:
+            self.stalled_closed += 1
+            log.warning("WebRTC peer %d (%s) closed: no receiver report for %.0f s", peer.id, peer.who, quiet)
+            await self.close_peer(peer.id)
+        elif quiet >= STALL_S and not peer.track.paused:
+            self.stalls += 1
+            log.info("WebRTC peer %d (%s) stalled (no receiver report for %.0f s): paused", peer.id, peer.who, quiet)
+            peer.track.pause()
+        elif quiet < STALL_S and peer.track.paused:
+            log.info("WebRTC peer %d (%s) reports again: resumed", peer.id, peer.who)
+            peer.track.resume()
 
     async def _state_loop(self) -> None:
         """Tracker results as they come (frame rate), telemetry at 10 Hz, the rest once a second."""
@@ -308,7 +348,7 @@ class WebRtcHub:
             ch = peer.channel
             if ch is None or ch.readyState != "open":
                 continue
-            if ch.bufferedAmount > CHANNEL_MAX_BUFFERED:
+            if ch.bufferedAmount > CHANNEL_MAX_BUFFERED or peer.track.paused:
                 peer.messages_dropped += 1
                 continue
             ch.send(text)
@@ -334,6 +374,9 @@ class WebRtcHub:
             "bytes_sent": sum(p.bytes_sent for p in peers),
             "bandwidth_bytes_per_s": round(self.meter.bytes_per_s(time.time())),
             "keyframes_asked": self.keyframes_asked,
+            "stalled": sum(1 for p in peers if p.track.paused),
+            "stalls": self.stalls,
+            "stalled_closed": self.stalled_closed,
             "h264_attached": self._sink_attached,
             "h264_error": self._sink_error,
             "list": [p.row() for p in peers],

@@ -8,6 +8,10 @@ slow peer, a busy loop) has its queue emptied and waits for the next keyframe, s
 P-frame after a gap would only show garbage, and asks the encoder for one (rate-limited by the
 hub). It never holds up the encoder or another peer.
 
+A peer the hub judges stalled (no RTCP receiver report for a while: a frozen tab, a sleeping
+laptop, a link gone) is ``paused``: it is sent nothing (each frame counted as dropped, and no VP8
+encode spent on it) until its reports come back; H.264 then restarts on a keyframe.
+
 ``FrameTrack`` (VP8, for a browser without H.264): the newest captured frame as an
 ``av.VideoFrame``; aiortc's own libvpx encoder then encodes it, per peer (the cost of VP8).
 
@@ -49,10 +53,24 @@ class PacketTrack(MediaStreamTrack):
         self.frames_queued = self.frames_sent = self.frames_dropped = 0
         self.bytes_sent = 0
         self.last_sent_monotonic = 0.0
+        self.paused = False
+
+    def pause(self) -> None:
+        """Send nothing until ``resume`` (a stalled peer); what is queued is dropped."""
+        self.paused = True
+        self.frames_dropped += self._drain()
+
+    def resume(self) -> None:
+        self.paused = False
+        self._want_keyframe = True
+        self._on_keyframe_wanted()
 
     def offer(self, packet: H264Packet) -> None:
         """A new packet from the encoder (WebRTC loop): queue it, or drop to the next keyframe."""
         if self.readyState != "live":
+            return
+        if self.paused:
+            self.frames_dropped += 1
             return
         if self._want_keyframe and not packet.keyframe:
             self.frames_dropped += 1
@@ -123,17 +141,24 @@ class FrameTrack(MediaStreamTrack):
         self.frames_sent = self.frames_dropped = 0
         self.bytes_sent = 0  # filled from the sender's own statistics (VP8 bytes are aiortc's)
         self.last_sent_monotonic = 0.0
+        self.paused = False
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
 
     async def recv(self) -> av.VideoFrame:
         while True:
             if self.readyState != "live":
                 raise MediaStreamError
             frame = self._latest()
-            if frame is not None and frame.seq != self._seq:
+            if frame is not None and frame.seq != self._seq and not self.paused:
                 break
             await asyncio.sleep(self._period / 3)
         if self._seq and frame.seq > self._seq + 1:
-            self.frames_dropped += frame.seq - self._seq - 1  # the encoder was slower than the camera
+            self.frames_dropped += frame.seq - self._seq - 1  # a slower encoder than the camera, or paused
         self._seq = frame.seq
         if self._t0 is None:
             self._t0 = frame.monotonic_s

@@ -51,6 +51,23 @@ def test_peer_starts_on_keyframe() -> None:
     assert track._queue.qsize() == 1
 
 
+
+def test_paused_peer_is_sent_nothing_and_restarts_on_a_keyframe() -> None:
+    asks: list[int] = []
+    track = PacketTrack(lambda: asks.append(1))
+    track.offer(_packet(1, keyframe=True))
+    track.pause()  # the hub heard no receiver report for a while
+    assert track._queue.empty() and track.frames_dropped == 1
+    track.offer(_packet(2, keyframe=True))
+    track.offer(_packet(3, keyframe=False))
+    assert track._queue.empty() and track.frames_dropped == 3  # every frame while paused is counted
+    track.resume()
+    assert asks == [1]  # asks the encoder for a keyframe at once
+    track.offer(_packet(4, keyframe=False))
+    assert track._queue.empty()  # a P-frame after the gap would only show garbage
+    track.offer(_packet(5, keyframe=True))
+    assert track._queue.qsize() == 1
+
 OFFER = """v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF {pts}\r\nc=IN IP4 0.0.0.0\r
 a=mid:0\r\na=recvonly\r\na=rtcp-mux\r\n{maps}a=candidate:1 1 udp 2113937151 192.0.2.2 50007 typ host\r
 a=candidate:2 1 udp 2113937151 127.0.0.1 50008 typ host\r\na=candidate:3 1 udp 1 ab12.local 50009 typ host\r\n"""
