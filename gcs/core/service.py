@@ -143,9 +143,9 @@ class GcsService(ActionsFacade, AlertsFacade, VisionFacade, LogsFacade, ParamsFa
             self.fleet_commands = start_fleet_commands(self, self.fleet_publisher, self.config)
         self._start_sessions()
         self.alert_monitor.start()
+        self.map.start()  # a relay's map too: its dashboard draws the fleet's vehicles from the stream
         if relay:
             return
-        self.map.start()
         for url in self.config.current.link.connections:
             try:
                 self.connect(url)

@@ -54,6 +54,7 @@ class MapFacade:
     _run_command: Callable[[str, Callable[[], CommandResult]], CommandResult]
     _refuse_unless: Callable[..., None]
     _stop_driving: Callable[..., None]
+    vehicle_origin: Callable[[int], str | None]
 
     def _build_map(self) -> None:
         self._tiles_lock = threading.Lock()
@@ -66,14 +67,14 @@ class MapFacade:
             tiles=self.map_tiles,
         ))  # fmt: skip
 
-    def _map_vehicles(self) -> list[tuple[VehicleState, bool]]:
+    def _map_vehicles(self) -> list[tuple[VehicleState, bool, str | None]]:
         out = []
         for sysid in self.fleet.ids():
             try:
                 vehicle = self.fleet.vehicle(sysid)
             except VehicleNotFound:
                 continue
-            out.append((vehicle.state, vehicle.link.spec.kind is LinkKind.REPLAY))
+            out.append((vehicle.state, vehicle.link.spec.kind is LinkKind.REPLAY, self.vehicle_origin(sysid)))
         return out
 
     def _map_target(self) -> Any:

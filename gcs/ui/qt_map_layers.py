@@ -28,6 +28,7 @@ GEOFENCE = QColor(255, 80, 80)
 MARGIN = QColor(255, 170, 0)
 GOTO = QColor(230, 90, 255)
 HOME = QColor(255, 255, 255)
+STALE_OPACITY = 0.4  # a vehicle not heard for the watchdog's time, drawn where it was last
 SETPOINT_LOOKAHEAD_S = 4.0  # the arrow shows where this velocity takes the vehicle in 4 s
 
 
@@ -59,7 +60,8 @@ def paint_layers(view: Projector, p: QPainter, snap: MapSnapshot, pending: LatLo
         for lat, lon in trail[1:]:
             path.lineTo(view.screen_point(lat, lon))
         colour = QColor(TRAIL if active is not None and sysid == active.system_id else OTHER)
-        colour.setAlpha(200)
+        owner = snap.vehicle(sysid)
+        colour.setAlpha(round(200 * STALE_OPACITY) if owner is not None and owner.stale else 200)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.setPen(QPen(colour, 2))
         p.drawPath(path)
@@ -107,12 +109,21 @@ def paint_layers(view: Projector, p: QPainter, snap: MapSnapshot, pending: LatLo
     others = [v for v in snap.vehicles if v.has_position and not v.active]
     for v in [*others, *([active] if active is not None and active.has_position else [])]:
         colour = ACTIVE if v.active else OTHER
+        p.setOpacity(STALE_OPACITY if v.stale else 1.0)
         p.setPen(QPen(QColor(0, 0, 0), 1.5))
         p.setBrush(QBrush(colour))
         p.drawPath(vehicle_shape(view, v))
         centre = view.screen_point(v.lat_deg, v.lon_deg)
-        text = f"{v.system_id} {v.mode}" + (" (log)" if v.replay else "") + ("" if v.link == "ok" else f" {v.link}")
-        _label(p, QPointF(centre.x() + 14, centre.y() - 10), text, colour)
+        _label(p, QPointF(centre.x() + 14, centre.y() - 10), vehicle_label(v), colour)
+        p.setOpacity(1.0)
+
+
+def vehicle_label(v: MapVehicle) -> str:
+    """Its id and mode, the fleet GCS it flies from, and how long unheard once stale (as the page says)."""
+    text = f"{v.system_id} {v.mode}" + (f" · {v.origin}" if v.origin else "") + (" (log)" if v.replay else "")
+    if v.stale:
+        return text + (f" lost {v.last_heard_s:.0f} s" if v.last_heard_s is not None else " lost")
+    return text + ("" if v.link == "ok" else f" {v.link}")
 
 
 def _label(p: QPainter, at: QPointF, text: str, colour: QColor) -> None:

@@ -65,7 +65,7 @@ def test_fence_polygons_circles_return_point_and_rally() -> None:
 
 def test_the_stream_snapshot_leaves_the_lists_out_and_its_version_says_when_they_changed() -> None:
     bus = MessageBus()
-    inputs = MapInputs(vehicles=lambda: [(VehicleState(system_id=1), False)], active_id=lambda: 1,
+    inputs = MapInputs(vehicles=lambda: [(VehicleState(system_id=1), False, None)], active_id=lambda: 1,
                        target=lambda: None, mount=lambda: CameraMount(640, 480, 90.0, 45.0),
                        commander=lambda: CommanderStatus(False, None, 20.0, 0.5, 0, False, None, None, ""),
                        geofence=lambda: (0.0, 0.0), tiles=lambda: MapTiles("grid", "", 19, ""))

@@ -20,6 +20,7 @@ import { $, setText } from "./util.js";
 const EARTH_R = 6378137;
 const TRAIL_STEP_M = 1;
 const SETPOINT_LOOKAHEAD_S = 4;
+const STALE_OPACITY = 0.4; // a vehicle not heard for the watchdog's time, where it was last (as in the window)
 const m = { map: null, layers: {}, trails: new Map(), snapshot: null, mission: null, centred: false, follow: true, pending: null, tiles: "" };
 ui.map = m; // for the console and the browser tests
 
@@ -148,11 +149,18 @@ function drawGrid() {
 
 function vehicleIcon(v) {
   return L.divIcon({
-    className: `map-vehicle${v.active ? " active" : ""}`,
+    className: `map-vehicle${v.active ? " active" : ""}${v.link === "lost" ? " stale" : ""}`,
     html: '<svg viewBox="-12 -12 24 24" width="26" height="26"><path d="M0,-11 L8,8 L0,4 L-8,8 Z"/></svg>',
     iconSize: [26, 26],
     iconAnchor: [13, 13],
   });
+}
+
+/** Its id and mode, the fleet GCS it flies from, how long unheard once stale: as the window labels it. */
+function vehicleLabel(v) {
+  const text = `${v.system_id} ${v.mode}${v.origin ? ` · ${v.origin}` : ""}${v.replay ? " (log)" : ""}`;
+  if (v.link === "lost") return `${text} lost${v.last_heard_s != null ? ` ${v.last_heard_s.toFixed(0)} s` : ""}`;
+  return `${text}${v.link === "ok" ? "" : ` ${v.link}`}`;
 }
 
 function draw(snap) {
@@ -170,7 +178,8 @@ function draw(snap) {
   m.mission = missionOf(snap, () => m.snapshot && draw(m.snapshot));
   drawMission(g, m.mission);
   for (const [sysid, trail] of m.trails) {
-    if (trail.length > 1) g.addLayer(L.polyline(trail, { color: active && sysid === active.system_id ? "#00c8ff" : "#aab", weight: 2, opacity: 0.8, interactive: false }));
+    const stale = (snap.vehicles || []).some((v) => v.system_id === sysid && v.link === "lost");
+    if (trail.length > 1) g.addLayer(L.polyline(trail, { color: active && sysid === active.system_id ? "#00c8ff" : "#aab", weight: 2, opacity: stale ? 0.8 * STALE_OPACITY : 0.8, interactive: false }));
   }
   if (snap.home) {
     g.addLayer(L.circleMarker([snap.home.lat_deg, snap.home.lon_deg], { radius: 7, color: "#000", weight: 1, fillColor: "#fff", fillOpacity: 1 })
@@ -197,9 +206,11 @@ function draw(snap) {
   }
   const others = (snap.vehicles || []).filter((v) => v.has_position && !v.active);
   for (const v of [...others, ...(active ? [active] : [])]) {
-    const marker = L.marker([v.lat_deg, v.lon_deg], { icon: vehicleIcon(v), keyboard: false, zIndexOffset: v.active ? 1000 : 0 });
-    marker.bindTooltip(`${v.system_id} ${v.mode}${v.replay ? " (log)" : ""}${v.link === "ok" ? "" : ` ${v.link}`}`,
-      { permanent: true, direction: "right", offset: [12, 0], className: "map-label" });
+    const marker = L.marker([v.lat_deg, v.lon_deg], { icon: vehicleIcon(v), keyboard: false, zIndexOffset: v.active ? 1000 : 0,
+      opacity: v.link === "lost" ? STALE_OPACITY : 1 });
+    marker.bindTooltip(vehicleLabel(v),
+      { permanent: true, direction: "right", offset: [12, 0], opacity: v.link === "lost" ? STALE_OPACITY : 0.9,
+        className: `map-label${v.link === "lost" ? " stale" : ""}` });
     g.addLayer(marker);
     const svg = marker.getElement()?.querySelector("svg");
     if (svg) svg.style.transform = `rotate(${v.heading_deg}deg)`; // CSSOM, which the page's CSP allows

@@ -31,6 +31,13 @@ class MapVehicle:
     link: str  # LinkState value: ok, lost, ...
     has_position: bool  # a GPS fix or a position ever reported (lat/lon not 0, 0)
     replay: bool = False  # a replayed log: drawn, never commanded
+    origin: str | None = None  # the fleet GCS it flies from, seen only through the broker (None: ours)
+    last_heard_s: float | None = None  # since its last heartbeat (or relayed state its GCS still heard)
+
+    @property
+    def stale(self) -> bool:
+        """Not heard for the watchdog's time (its link LOST): drawn faded where it was last."""
+        return self.link == "lost"
 
 
 @dataclass(frozen=True)

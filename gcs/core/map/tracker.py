@@ -52,7 +52,8 @@ LAST_SEEN_KEEP_S = 60.0  # a lost target's last estimate stays on the map this l
 class MapInputs:
     """Where the tracker reads the rest of the core (the service passes these)."""
 
-    vehicles: Callable[[], list[tuple[VehicleState, bool]]]  # every vehicle's state and whether it is a replay
+    # every vehicle's state, whether it is a replay, and the fleet GCS it flies from when relayed
+    vehicles: Callable[[], list[tuple[VehicleState, bool, str | None]]]
     active_id: Callable[[], int | None]
     target: Callable[[], TrackedTarget | None]
     mount: Callable[[], CameraMount]
@@ -140,7 +141,7 @@ class MapTracker:
         active_id = inputs.active_id()
         vehicles: list[MapVehicle] = []
         active_state: VehicleState | None = None
-        for state, replay in inputs.vehicles():
+        for state, replay, origin in inputs.vehicles():
             gp = state.global_position
             if state.system_id == active_id:
                 active_state = state
@@ -148,6 +149,7 @@ class MapTracker:
                 state.system_id, gp.lat_deg, gp.lon_deg, gp.alt_rel_m,
                 math.degrees(state.attitude.yaw_rad) % 360.0, state.hud.groundspeed_mps, state.armed,
                 state.mode, state.system_id == active_id, state.link.state.value, _has_position(state), replay,
+                origin, state.link.last_heard_age_s,
             ))  # fmt: skip
         home = None
         if active_state is not None and active_state.home is not None:
