@@ -150,8 +150,8 @@ async def handle_client_message(
     """
     try:
         message = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return {"type": "error", "status": 400, "error": f"not JSON: {exc}"}
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, an int beyond 4300 digits, nesting too deep
+        return {"type": "error", "status": 400, "error": f"not JSON we can read: {str(exc)[:200]}"}
     if not isinstance(message, dict):
         return {"type": "error", "status": 400, "error": "a message must be a JSON object"}
     kind = message.get("type")

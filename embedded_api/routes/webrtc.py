@@ -70,8 +70,8 @@ async def _signal(websocket: WebSocket, hub: Any, who: str) -> None:
                 return
             try:
                 data = json.loads(message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace"))
-            except json.JSONDecodeError as exc:
-                await _send(websocket, {"type": "error", "error": f"not JSON: {exc}"})
+            except (ValueError, RecursionError) as exc:  # not JSON, an int beyond 4300 digits, too deep
+                await _send(websocket, {"type": "error", "error": f"not JSON we can read: {str(exc)[:200]}"})
                 continue
             kind = data.get("type") if isinstance(data, dict) else None
             if kind == "offer":

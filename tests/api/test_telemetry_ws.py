@@ -87,6 +87,10 @@ def test_commands_follow_the_role_rules(live_api) -> None:
         assert _recv_until(ws, lambda m: m["type"] == "command_result")["status"] == 404
         ws.send("not json")
         assert _recv_until(ws, lambda m: m["type"] == "error")["status"] == 400
+        # valid JSON that json.loads cannot take: ValueError / RecursionError used to end the socket (1011)
+        for raw in ('{"type": "ping", "id": ' + "9" * 5000 + "}", "[" * 20000 + "]" * 20000):
+            ws.send(raw)
+            assert _recv_until(ws, lambda m: m["type"] == "error")["status"] == 400
         ws.send(json.dumps({"type": "ping", "id": 7}))
         assert _recv_until(ws, lambda m: m["type"] == "pong")["id"] == 7
     with connect(f"{live_api.ws_url}/ws/telemetry?token={live_api.token('operator')}") as ws:

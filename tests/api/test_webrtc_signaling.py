@@ -153,3 +153,24 @@ def test_peer_cap_and_turned_off(make_live_api: Callable[..., LiveApi]) -> None:
     code, reason, got = asyncio.run(_refusal(url))
     assert code == 4503 and "turned off" in reason and got == [{"type": "refused", "reason": got[0]["reason"],
                                                                  "code": 4503}]
+
+
+def test_unreadable_json_is_an_error_message_and_the_socket_stays(make_live_api: Callable[..., LiveApi]) -> None:
+    """Regression: valid JSON that json.loads refuses (an int of 5000 digits, 20000 levels deep) raised
+    ValueError/RecursionError out of the message loop and ended the socket without a word."""
+    api = make_live_api(settings=RTC_SETTINGS, video__enabled=True)
+
+    async def talk() -> list[dict[str, Any]]:
+        url = f"{api.ws_url}/ws/webrtc_signaling?token={api.token('viewer')}"
+        async with websockets.connect(url, open_timeout=5) as ws:
+            assert json.loads(await ws.recv())["type"] == "hello"
+            replies = []
+            for raw in ('{"type": "ping", "n": ' + "9" * 5000 + "}", "[" * 20000 + "]" * 20000,
+                        json.dumps({"type": "ping"})):
+                await ws.send(raw)
+                replies.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            return replies
+
+    replies = asyncio.run(talk())
+    assert [r["type"] for r in replies] == ["error", "error", "pong"], replies
+    assert all("not JSON" in r["error"] for r in replies[:2])
