@@ -99,6 +99,8 @@ def test_load_edit_upload_download_start_and_follow(window_factory: Any, service
     states = _column(panel, 6)
     assert states[:2] == ["reached", "reached"] and "current" in states, states
     print(f"GUI missions: {panel.progress_label.text()}")
+    win.resize(1440, 900)  # the window opens within the (offscreen) screen; the screenshot is a laptop's
+    qtbot.waitUntil(lambda: win.width() == 1440, timeout=3000)
     win.resizeDocks([win.missions_dock], [620], Qt.Orientation.Horizontal)
     qtbot.wait(200)
     assert win.grab().save(SCREENSHOT)
