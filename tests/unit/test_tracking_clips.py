@@ -2,14 +2,16 @@
 
 Started from the hand box on the first frame, fed every frame, a tracker must be on the object
 half-way (its centre within ``MID_RADIUS_PX`` of the hand box's, far from where it started) and at
-the end (the centre of its last box inside the last hand box), or have said it lost it: a
+the end (at least ``MIN_ON_OBJECT`` of its last box inside the last hand box), or have said it lost it: a
 reported loss makes the worker publish LOST and the follower hold, which is safe; a confident box
 somewhere else is not. CSRT (the default) and MedianFlow must also match the hand box closely.
 
 Seen here (IoU with the last hand box): cup: CSRT 0.68, MedianFlow 0.76, MIL 0.39 (centre 73 px
 low but still on the cup), KCF reports failure at frame 86 when the cup is tilted far left.
-Box: CSRT 0.79, MedianFlow 0.71, KCF 0.61, MIL 0.61. The boxes and what they show are in
-``tracking_clip_boxes.json`` beside this file.
+Box: CSRT 0.79, MedianFlow 0.71, KCF 0.61, MIL 0.61. MIL samples at random (not seedable through
+cv2.setRNGSeed): over 16 runs on the cup 0.36-1.00 of its last box lay on the cup (IoU 0.35-0.70),
+its centre sometimes a few pixels past the cup's edge, so the end check is overlap, not the centre.
+The boxes and what they show are in ``tracking_clip_boxes.json`` beside this file.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ CLIPS = sorted(k for k in BOXES if k.endswith(".mp4"))
 CLOSE_TRACKERS = {"CSRT", "MedianFlow"}  # must match the hand box, not just stay on the object
 MIN_IOU = 0.5
 MID_RADIUS_PX = 50.0
+MIN_ON_OBJECT = 0.3  # of the tracker's last box; a box somewhere else has 0
 
 
 def _frames(clip: str) -> list[Image]:
@@ -54,8 +57,11 @@ def clip(request: pytest.FixtureRequest) -> tuple[str, list[Image]]:
     return request.param, _frames(request.param)
 
 
-def _inside(point: tuple[float, float], box: BBox) -> bool:
-    return box.x <= point[0] <= box.x + box.w and box.y <= point[1] <= box.y + box.h
+def _on_object(box: BBox, obj: BBox) -> float:
+    """The share of ``box`` that lies on ``obj``."""
+    w = max(0.0, min(box.x + box.w, obj.x + obj.w) - max(box.x, obj.x))
+    h = max(0.0, min(box.y + box.h, obj.y + obj.h) - max(box.y, obj.y))
+    return w * h / (box.w * box.h)
 
 
 @pytest.mark.parametrize("name", CLIPS)
@@ -84,6 +90,7 @@ def test_tracker_ends_on_the_object_or_says_it_lost_it(tracker_name: str, clip: 
             off = math.dist(last.centre, mid_box.centre)
             assert off < MID_RADIUS_PX, f"{tracker_name} in {name} frame {i}: centre {off:.0f} px off the object"
     assert last is not None
-    assert _inside(last.centre, end_box), f"{tracker_name} ends off the object in {name}: {last} vs {end_box}"
+    share = _on_object(last, end_box)
+    assert share >= MIN_ON_OBJECT, f"{tracker_name} ends off the object in {name}: {share:.2f} of {last} on {end_box}"
     if tracker_name in CLOSE_TRACKERS:
         assert last.iou(end_box) > MIN_IOU, f"{tracker_name} in {name}: IoU {last.iou(end_box):.2f}, box {last}"
