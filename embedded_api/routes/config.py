@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from embedded_api.deps import Admin, ServiceDep, Viewer
+from gcs.core.config.fields import human_label
 from gcs.core.serialize import to_plain
 
 router = APIRouter(prefix="/api/config", tags=["config"])
@@ -39,10 +40,12 @@ def current(service: ServiceDep, _: Viewer) -> dict[str, Any]:
 
 @router.get("/schema")
 def schema(service: ServiceDep, _: Viewer) -> dict[str, Any]:
-    """JSON schema of the settings and a flat field list (type, default, bounds, live or restart)."""
+    """JSON schema of the settings and a flat field list (type, default, bounds, live or restart), each with
+    ``label`` and ``section_label``: the names in words the desktop editor shows ("Max speed (m/s)")."""
     return {
         "json_schema": service.config.schema(),
-        "fields": [{"key": f.key, **to_plain(f)} for f in service.config.fields()],
+        "fields": [{"key": f.key, **to_plain(f), "label": f.label, "section_label": human_label(f.section)}
+                   for f in service.config.fields()],
     }
 
 

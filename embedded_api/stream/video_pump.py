@@ -23,6 +23,7 @@ from embedded_api.stream.hub import Channel
 from gcs.core.errors import GcsError
 from gcs.core.serialize import to_plain
 from gcs.core.service import GcsService
+from gcs.core.tracking.words import plain_track_text
 from gcs.core.video import Consumer, EncodedFrame
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def target_plain(target: Any) -> dict[str, Any]:
     data["box_normalised"] = list(box.to_normalised(w, h)) if box is not None and w > 0 and h > 0 else None
     data["error_x"], data["error_y"], data["size_frac"] = target.error_x, target.error_y, target.size_frac
     data["locked"] = target.is_locked
+    data["words"] = plain_track_text(target.state.value, target.reason or "")  # what the window writes over it
     return data
 
 

@@ -113,7 +113,7 @@ def test_ws_video_client_gets_frames_with_header_and_state(video_api: LiveApi) -
     video = next(t for t in texts if t["type"] == "video")
     assert set(video) == {"type", "id", "time", "data"} and video["data"]["state"] == "ok"
     tracker = next(t for t in texts if t["type"] == "tracker")["data"]
-    assert tracker["state"] == "idle" and "box_normalised" in tracker
+    assert tracker["state"] == "idle" and "box_normalised" in tracker and tracker["words"] == ""
 
 
 def test_ws_video_auth_by_first_message_and_policy_close(video_api: LiveApi) -> None:

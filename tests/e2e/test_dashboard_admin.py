@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from gcs.core.accounts import AccountStore
+from gcs.core.config.fields import human_label
 from tests.e2e.conftest import (
     DESKTOP,
     PHONE,
@@ -121,7 +122,11 @@ def test_admin_edits_settings_sees_refusals_history_and_restores_a_backup(open_p
     assert not page.locator("#app").is_visible()
     assert page.locator(".setting").count() == len(fields)  # one row per setting in the schema
     sections = page.locator("#settings-sections .tab").all_inner_texts()
-    assert sections == list(dict.fromkeys(f.section for f in fields.values()))
+    assert sections == [human_label(s) for s in dict.fromkeys(f.section for f in fields.values())]
+    # named in words with the unit as the desktop editor names them, the key in the tooltip
+    names = page.locator(".setting-name").evaluate_all("(els) => els.map((e) => [e.textContent, e.title])")
+    assert names == [[f.label, f.key] for f in fields.values()]
+    assert ["Max speed (m/s)", "safety.max_speed_mps"] in names
 
     # A valid change: saved through the API into the store, in the history with who did it.
     page.locator("#settings-sections .tab", has_text="safety").click()

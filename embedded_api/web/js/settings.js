@@ -1,4 +1,5 @@
-// The admin's settings editor, generated from GET /api/config/schema: one row per setting with an
+// The admin's settings editor, generated from GET /api/config/schema: one row per setting, named in
+// words with its unit as the desktop editor names it ("Max speed (m/s)"; the key in its tooltip), an
 // input chosen by its type (switch, list of choices, number with its bounds, text, one-per-line
 // list), its description, default and whether it applies live or after a restart. Each change is
 // one PUT /api/config/{section}/{param}; the server validates it against the whole schema and a
@@ -76,6 +77,7 @@ export class SettingsEditor {
     $("settings-note").textContent = "";
     const sections = [...new Set(this.fields.map((f) => f.section))];
     if (!sections.includes(this.section)) this.section = sections[0];
+    this.sectionLabels = Object.fromEntries(this.fields.map((f) => [f.section, f.section_label || f.section]));
     this.renderSections(sections);
     this.renderFields();
     await this.refreshSide();
@@ -86,7 +88,7 @@ export class SettingsEditor {
   renderSections(sections) {
     const tabs = sections.map((name) =>
       el("button", {
-        type: "button", className: "tab", role: "tab", textContent: name,
+        type: "button", className: "tab", role: "tab", textContent: this.sectionLabels?.[name] || name, title: name,
         dataset: { section: name }, ariaSelected: String(name === this.section),
         onclick: () => {
           this.section = name;
@@ -139,7 +141,7 @@ export class SettingsEditor {
       "div",
       { className: "setting", dataset: { key: f.key, section: f.section } },
       el("div", { className: "setting-head" },
-        el("label", { htmlFor: id, className: "setting-name", textContent: f.name }),
+        el("label", { htmlFor: id, className: "setting-name", textContent: f.label || f.name, title: f.key }),
         el("span", { className: "apply", dataset: { apply: f.apply }, textContent: f.apply === "live" ? "live" : "restart",
           title: f.apply === "live" ? "Takes effect at once" : "Takes effect when the program restarts" }),
         el("span", { className: "setting-changed", textContent: same(value, f.default) ? "" : "changed", title: "differs from the default" }),
@@ -222,7 +224,7 @@ export class SettingsEditor {
   applyFilter() {
     const q = $("settings-filter").value.trim().toLowerCase();
     for (const { row, field } of this.rows.values()) {
-      const hit = q ? `${field.key} ${field.description}`.toLowerCase().includes(q) : field.section === this.section;
+      const hit = q ? `${field.key} ${field.label} ${field.description}`.toLowerCase().includes(q) : field.section === this.section;
       row.hidden = !hit;
     }
   }

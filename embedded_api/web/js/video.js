@@ -295,6 +295,7 @@ export class VideoView extends VideoOverlay {
     const { type, data } = message;
     if (type === "tracker") {
       this.learnMotion(data);
+      this.noteTrack(data);
       this.tracker = data;
       this.cb.onTracker(data);
       this.queueDraw();

@@ -1,9 +1,13 @@
 // What is drawn over the video and the operator's pointer on it: the tracked box (moved ahead by
-// its learnt motion, since the tracker answers for an older frame), the drag selection and the
-// click marker; a click asks to track what is there, a drag asks to track that box. VideoView
+// its learnt motion, since the tracker answers for an older frame) with the window's label (LOCKED
+// and its confidence, or the core's plain words: "target lost (left the view)", fading after 4 s),
+// the drag selection and the click marker; a click asks to track what is there, a drag asks to track that box. VideoView
 // extends this class, so these methods share its state (tracker, drag, marker, canvas).
 
 const DRAG_MIN_PX = 8; // pointer travel (screen px) before a press becomes a drag
+const LOST_HOLD_S = 4; // "target lost (...)" is shown this long at full strength (as in the window),
+const LOST_FADE_S = 2; // then fades out over this (the HUD and the message log keep the details)
+const TRACK_COLOURS = { locked: "#3cd25a", searching: "#ffb900", lost: "#eb3c3c" }; // the window's
 
 export class VideoOverlay {
   /**
@@ -28,40 +32,82 @@ export class VideoOverlay {
     this.motion = m ? { vx: m.vx + 0.4 * (vx - m.vx), vy: m.vy + 0.4 * (vy - m.vy) } : { vx, vy };
   }
 
+  /**
+   * A new tracker answer, as the window's QtVideoView.set_track takes it: a searching track without a
+   * box keeps the last box (drawn dashed: where the tracker looks); a new loss starts the label's fade.
+   */
+  noteTrack(next) {
+    const state = next?.state || "idle";
+    if (next?.box) this.lastBox = { box: next.box, fw: next.frame_w, fh: next.frame_h };
+    else if (state !== "searching") this.lastBox = null;
+    if (state === "lost" && this.trackState !== "lost") this.lostSince = performance.now();
+    else if (state !== "lost") this.lostSince = null;
+    this.trackState = state;
+  }
+
+  /** How strongly the label is drawn (1 shown, 0 gone): a LOST label fades after a few seconds. */
+  trackLabelOpacity(now = performance.now()) {
+    if (this.lostSince == null) return 1;
+    const age = (now - this.lostSince) / 1000;
+    return age <= LOST_HOLD_S ? 1 : Math.max(0, 1 - (age - LOST_HOLD_S) / LOST_FADE_S);
+  }
+
   drawTracker(ctx, w, h, scale) {
     const t = this.tracker;
-    if (!t || !t.box || !t.frame_w || !t.frame_h) return;
-    const sx = w / t.frame_w;
-    const sy = h / t.frame_h;
-    let { x, y, w: bw, h: bh } = t.box;
-    if (this.motion && this.mode !== "mjpeg" && this.frameTime > t.frame_time_s) {
-      const ahead = Math.min(0.5, this.frameTime - t.frame_time_s); // never guess far
-      x += this.motion.vx * ahead;
-      y += this.motion.vy * ahead;
-    }
-    const colour = t.state === "locked" ? "#3fb950" : t.state === "searching" ? "#e3b341" : "#f85149";
+    this.trackLabel = null;
+    if (!t || !t.frame_w || !t.frame_h || t.state === "idle") return;
+    const colour = TRACK_COLOURS[t.state] || "#c8c8c8";
+    // the core's plain words, as over the window's video; the HUD and the log keep the details
+    const label = t.state === "locked" ? `LOCKED ${(t.confidence || 0).toFixed(2)}` : t.words || t.state.toUpperCase();
+    const kept = t.box ? { box: t.box, fw: t.frame_w, fh: t.frame_h } : t.state === "searching" ? this.lastBox : null;
     ctx.save();
-    ctx.lineWidth = 2.5 * scale;
-    ctx.strokeStyle = colour;
-    ctx.strokeRect(x * sx, y * sy, bw * sx, bh * sy);
-    const cx = (x + bw / 2) * sx;
-    const cy = (y + bh / 2) * sy;
-    ctx.beginPath();
-    ctx.moveTo(cx - 6 * scale, cy);
-    ctx.lineTo(cx + 6 * scale, cy);
-    ctx.moveTo(cx, cy - 6 * scale);
-    ctx.lineTo(cx, cy + 6 * scale);
-    ctx.stroke();
-    const label = `${t.state.toUpperCase()} ${t.tracker} ${Math.round((t.confidence || 0) * 100)}%`;
-    ctx.font = `${Math.round(12 * scale)}px system-ui, sans-serif`;
-    const ty = y * sy > 18 * scale ? y * sy - 5 * scale : (y + bh) * sy + 15 * scale;
+    ctx.font = `bold ${Math.round(12 * scale)}px system-ui, sans-serif`;
     const tw = ctx.measureText(label).width;
-    const lx = Math.max(2 * scale, Math.min(x * sx, w - tw - 6 * scale)); // keep the label inside the picture
-    ctx.fillStyle = "rgba(0,0,0,0.6)";
-    ctx.fillRect(lx - 2 * scale, ty - 13 * scale, tw + 6 * scale, 17 * scale);
-    ctx.fillStyle = colour;
-    ctx.fillText(label, lx + scale, ty);
+    let tag = null;
+    if (kept) {
+      const sx = w / kept.fw;
+      const sy = h / kept.fh;
+      let { x, y, w: bw, h: bh } = kept.box;
+      if (t.box && this.motion && this.mode !== "mjpeg" && this.frameTime > t.frame_time_s) {
+        const ahead = Math.min(0.5, this.frameTime - t.frame_time_s); // never guess far
+        x += this.motion.vx * ahead;
+        y += this.motion.vy * ahead;
+      }
+      ctx.lineWidth = 2.5 * scale;
+      ctx.strokeStyle = colour;
+      if (t.state !== "locked") ctx.setLineDash([7 * scale, 5 * scale]);
+      ctx.strokeRect(x * sx, y * sy, bw * sx, bh * sy);
+      const cx = (x + bw / 2) * sx;
+      const cy = (y + bh / 2) * sy;
+      ctx.beginPath();
+      ctx.moveTo(cx - 6 * scale, cy);
+      ctx.lineTo(cx + 6 * scale, cy);
+      ctx.moveTo(cx, cy - 6 * scale);
+      ctx.lineTo(cx, cy + 6 * scale);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      const th = 17 * scale;
+      const top = y * sy > th ? y * sy - th : y * sy; // above the box, or inside its top edge
+      tag = { x: Math.max(0, Math.min(x * sx, w - tw - 10 * scale)), y: top, w: tw + 10 * scale, h: th, filled: true };
+    } else {
+      // no box: the top-left corner, below the video warning when one is shown there, and below the
+      // line the shared H.264 encoder draws into the WebRTC picture (the recording overlay, frame px)
+      const below = this.warningEl?.textContent ? (this.warningEl.offsetTop + this.warningEl.offsetHeight) * scale : 0;
+      const burned = this.mode === "webrtc" ? 28 : 0;
+      tag = { x: 8 * scale, y: Math.max(below, burned) + 8 * scale, w: tw + 12 * scale, h: 19 * scale, filled: false };
+    }
+    const opacity = this.trackLabelOpacity();
+    if (opacity > 0) {
+      ctx.globalAlpha = opacity;
+      ctx.fillStyle = tag.filled ? colour : "rgba(0,0,0,0.6)";
+      ctx.fillRect(tag.x, tag.y, tag.w, tag.h);
+      ctx.fillStyle = tag.filled ? "#000" : colour;
+      ctx.textBaseline = "middle";
+      ctx.fillText(label, tag.x + (tag.w - tw) / 2, tag.y + tag.h / 2);
+      this.trackLabel = { text: label, opacity, box: Boolean(kept) }; // for the console and the browser tests
+    }
     ctx.restore();
+    if (this.lostSince != null && opacity > 0) this.queueDraw(); // until the fade is over
   }
 
   drawSelection(ctx, w, h, scale) {
