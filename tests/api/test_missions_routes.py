@@ -62,6 +62,15 @@ def test_viewer_reads_operator_uploads_files_clears_starts_and_generates(make_li
         bad_home["mission"]["plannedHomePosition"] = [home.lat_deg, home.lon_deg, 1e39]
         r = operator.post("/api/missions/upload-file", params={"name": "x.plan"}, content=json.dumps(bad_home))
         assert r.status_code == 422 and "home: z 1e+39 does not fit a float32" in r.json()["detail"], r.text
+        # file numbers that broke int()/struct before: an autocontinue of inf, a .plan frame beyond uint8
+        lines = text.splitlines()
+        lines[2] = "\t".join([*lines[2].split("\t")[:11], "inf"])
+        r = operator.post("/api/missions/upload-file", params={"name": "x.waypoints"}, content="\n".join(lines))
+        assert r.status_code == 422 and "line 3: not a number" in r.json()["detail"], r.text
+        bad_frame = json.loads(plan)
+        bad_frame["mission"]["items"][0]["frame"] = 10**12
+        r = operator.post("/api/missions/upload-file", params={"name": "x.plan"}, content=json.dumps(bad_frame))
+        assert r.status_code == 422 and "frame 1000000000000" in r.json()["detail"], r.text
 
         rally = {"kind": "rally", "items": [{"command": 5100, "x": home.lat_deg + 1e-4, "y": home.lon_deg,
                                              "z": 20, "autocontinue": False}]}

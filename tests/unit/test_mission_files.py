@@ -138,6 +138,8 @@ def test_generators_refuse_what_cannot_be_flown(bad: dict[str, object]) -> None:
     (MissionItem(16, 21, x=1.05e50), "int32"),
     (MissionItem(16, 3, param2=1.43e210), "float32"),
     (MissionItem(16, 3, z=math.inf), "float32"),
+    (MissionItem(16, 10**12, x=47.0, y=8.0), "frame"),  # a .plan's frame is any JSON integer
+    (MissionItem(70000, 3, x=47.0, y=8.0), "command"),
 ])
 def test_items_no_mission_item_int_can_carry_say_why(item: MissionItem, words: str) -> None:
     problem = item.problem()
@@ -148,3 +150,14 @@ def test_nan_params_and_the_vehicles_own_position_are_fine() -> None:
     assert MissionItem(16, 3, param4=math.nan, z=10).problem() is None  # NaN yaw: "keep heading"
     assert MissionItem(16, 3, x=0.0, y=0.0, z=10).problem() is None
     assert MissionItem(178, 2, param2=5.0, x=math.nan).problem() is None
+
+
+def test_file_numbers_that_break_int_are_refused_or_survive_export() -> None:
+    """Regressions (500s): int(float("inf")) for a .waypoints autocontinue; int(NaN) for a fence's vertex count."""
+    row = "1\t0\t3\t16\t0\t0\t0\t0\t47.1\t8.1\t10\t{}\n"
+    text = "QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t47.0\t8.0\t500\t1\n" + row.format("inf")
+    with pytest.raises(MissionInvalid, match="line 3: not a number"):
+        read_waypoints(text)
+    fence = Mission(MissionType.FENCE, (MissionItem(5001, 0, math.nan, x=47.0, y=8.0, autocontinue=False),))
+    plan = json.loads(write_plan({MissionType.FENCE: fence}))
+    assert plan["geoFence"]["polygons"][0]["polygon"] == [[47.0, 8.0]]

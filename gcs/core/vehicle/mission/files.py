@@ -67,7 +67,7 @@ def read_waypoints(text: str, kind: MissionType = MissionType.MISSION) -> Missio
             seq, _current, frame, command = (int(f) for f in fields[:4])
             p = [_num(f) for f in fields[4:11]]
             autocontinue = int(float(fields[11]))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # OverflowError: int(float("inf"))
             raise MissionInvalid(f"line {number}: not a number: {exc}") from exc
         if seq != len(rows):
             raise MissionInvalid(f"line {number}: item number {seq} out of order (expected {len(rows)})")
@@ -221,7 +221,7 @@ def _fence_json(fence: Mission) -> dict[str, Any]:
     while i < len(items):
         item = items[i]
         if item.command in (FENCE_POLY_IN, FENCE_POLY_OUT):
-            count = max(1, int(item.param1))
+            count = max(1, int(item.param1)) if math.isfinite(item.param1) else 1  # a NaN count: one vertex
             points = [[p.x, p.y] for p in items[i:i + count]]
             polygons.append({"inclusion": item.command == FENCE_POLY_IN, "polygon": points, "version": 1})
             i += count

@@ -114,6 +114,8 @@ class MissionItem:
 
     def problem(self) -> str | None:
         """Why this item cannot go on the wire (a float32 param out of range, x/y not a place), or None."""
+        if not (0 <= self.command <= 65535 and 0 <= self.frame <= 255):  # MISSION_ITEM_INT's uint16 / uint8
+            return f"command {self.command} or frame {self.frame} is outside 0-65535 / 0-255"
         for label, value in (("param1", self.param1), ("param2", self.param2), ("param3", self.param3),
                              ("param4", self.param4), ("z", self.z)):
             if math.isinf(value) or (math.isfinite(value) and abs(value) > FLOAT32_MAX):
