@@ -4,7 +4,9 @@ Builds pyinstaller.spec (tools/build_bundle.py) into a temporary folder (~3 min 
 checks that torch and ultralytics stayed out, then launches ``kestrel-gcs --demo --headless``
 with no Python environment variables, on free ports and private config/data dirs, and checks:
 ``/api/health`` answers with the demo vehicle's link OK; a WebSocket client receives telemetry
-of that vehicle; a REST takeoff shows in that telemetry; smart mode works on the bundle's own
+of that vehicle; WebRTC works on the bundle's own aiortc and PyAV (an aiortc peer here gets
+H.264 pictures, and VP8 ones when it asks, each decoded with its capture stamp); a REST takeoff
+shows in that telemetry; smart mode works on the bundle's own
 onnxruntime with the shipped ONNX model (a click on a car the camera sees locks it); SIGTERM
 stops the program cleanly; and the window opens on the bundled Qt (offscreen). Slow, but part of the
 default test run (and so of CI).
@@ -12,6 +14,7 @@ default test run (and so of CI).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
@@ -31,6 +34,7 @@ import pytest
 from websockets.sync.client import connect
 
 from gcs.core.tracking.detectors import Detector
+from gcs.core.video.stamp import read_stamp
 from tests.conftest import wait_until
 from tools.build_bundle import build, folder_size
 
@@ -137,6 +141,44 @@ def _telemetry(app: Running, want: Any, timeout_s: float) -> dict[str, Any]:
     raise AssertionError(f"no matching telemetry within {timeout_s:.0f} s ({seen} telemetry messages seen)")
 
 
+async def _webrtc_pictures(app: Running, codec: str | None, frames: int = 5) -> tuple[str, list[int | None]]:
+    """Negotiate with the bundle over /ws/webrtc_signaling as a browser would; (codec, decoded stamps)."""
+    import websockets
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    from embedded_api.webrtc.ice import use_host_addresses
+
+    use_host_addresses(("127.0.0.1",))  # this peer on loopback, like the bundle's own candidates
+    pc = RTCPeerConnection()
+    pc.addTransceiver("video", direction="recvonly")
+    stamps: list[int | None] = []
+    done = asyncio.Event()
+    readers: list[asyncio.Task[None]] = []
+
+    @pc.on("track")
+    def _on_track(track: Any) -> None:
+        async def read() -> None:
+            while len(stamps) < frames:
+                stamps.append(read_stamp((await track.recv()).to_ndarray(format="bgr24")))
+            done.set()
+
+        readers.append(asyncio.ensure_future(read()))
+
+    url = "ws" + app.url.removeprefix("http") + f"/ws/webrtc_signaling?token={app.token}"
+    async with websockets.connect(url, open_timeout=20) as ws:
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello", hello  # not refused: aiortc imports in the bundle
+        await pc.setLocalDescription(await pc.createOffer())
+        await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp, "codec": codec}))
+        answer = json.loads(await ws.recv())
+        assert answer["type"] == "answer", answer
+        await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
+        async with asyncio.timeout(60):
+            await done.wait()
+        await pc.close()
+    return str(answer["codec"]), stamps
+
+
 @functools.cache
 def _detector() -> Detector:
     from gcs.core.tracking.detectors.factory import create_detector
@@ -169,6 +211,11 @@ def test_bundle_serves_health_telemetry_and_smart_mode_then_stops(running: Runni
 
     first = _telemetry(app, lambda d: d.get("system_id") == 1, 30)
     assert first["armed"] is False
+
+    for wish, want in ((None, "H264"), ("vp8", "VP8")):  # H.264 from the encoder's packets; VP8 by PyAV's libvpx
+        codec, stamps = asyncio.run(_webrtc_pictures(app, wish))
+        assert codec == want and len(stamps) == 5 and all(s is not None for s in stamps), (codec, stamps)
+        assert len(set(stamps)) > 1, stamps  # pictures advance
 
     wait_until(lambda: app.get("/api/telemetry").json()["gps"]["fix_type"] >= 3, 30, "GPS fix")
     assert app.post("/api/vehicle/arm").status_code == 200
