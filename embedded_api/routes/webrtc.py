@@ -88,8 +88,12 @@ async def _signal(websocket: WebSocket, hub: Any, who: str) -> None:
             elif kind == "candidate":
                 if peer_id is not None and isinstance(data.get("candidate"), str):
                     index = data.get("sdpMLineIndex")
-                    await hub.call(hub.add_candidate(peer_id, data["candidate"], data.get("sdpMid"),
-                                                     index if isinstance(index, int) else None))
+                    mid = data.get("sdpMid") if isinstance(data.get("sdpMid"), str) else None
+                    try:
+                        await hub.call(hub.add_candidate(peer_id, data["candidate"], mid,
+                                                         index if isinstance(index, int) else None))
+                    except (ValueError, IndexError) as exc:  # aiortc's parse of a malformed candidate line
+                        await _send(websocket, {"type": "error", "error": f"not an ICE candidate: {exc}"})
             elif kind == "ping":
                 await _send(websocket, {"type": "pong", "time": time.time(), "stats": _peer_row(hub, peer_id)})
             elif kind == "bye":

@@ -174,3 +174,25 @@ def test_unreadable_json_is_an_error_message_and_the_socket_stays(make_live_api:
     replies = asyncio.run(talk())
     assert [r["type"] for r in replies] == ["error", "error", "pong"], replies
     assert all("not JSON" in r["error"] for r in replies[:2])
+
+    async def bad_candidate() -> list[dict[str, Any]]:
+        """A candidate line aiortc cannot parse (component "x") ended the socket (ValueError) after an offer."""
+        url = f"{api.ws_url}/ws/webrtc_signaling?token={api.token('viewer')}"
+        pc = RTCPeerConnection()
+        pc.addTransceiver("video", direction="recvonly")
+        try:
+            async with websockets.connect(url, open_timeout=5) as ws:
+                assert json.loads(await ws.recv())["type"] == "hello"
+                await pc.setLocalDescription(await pc.createOffer())
+                await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
+                assert json.loads(await asyncio.wait_for(ws.recv(), 30))["type"] == "answer"
+                await ws.send(json.dumps({"type": "candidate", "candidate": "candidate:1 x udp 1 127.0.0.1 9 typ host",
+                                          "sdpMid": "0", "sdpMLineIndex": 0}))
+                first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                await ws.send(json.dumps({"type": "ping"}))
+                return [first, json.loads(await asyncio.wait_for(ws.recv(), 10))]
+        finally:
+            await pc.close()
+
+    replies = asyncio.run(bad_candidate())
+    assert [r["type"] for r in replies] == ["error", "pong"] and "ICE candidate" in replies[0]["error"], replies
