@@ -25,10 +25,11 @@ from mavsdk_grpc.mission_raw import MissionItem as RawItem
 
 from gcs.core.mavlink_env import mavlink
 from gcs.core.sim import SimVehicle
+from gcs.core.vehicle.mission.generators import distance_m
 from tests.integration.third_party.clients import MavsdkServer
-from tests.integration.third_party.test_third_party_mavsdk import connect
+from tests.integration.third_party.test_third_party_mavsdk import connect, until
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 M = mavlink
 NAN = float("nan")
 WP = M.MAV_CMD_NAV_WAYPOINT
@@ -101,3 +102,60 @@ def test_px4_the_mission_plugin_round_trips(start_sim, start_mavsdk_server) -> N
         assert {i.frame for i in raw if i.command == M.MAV_CMD_NAV_WAYPOINT} == {M.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT}
 
     run(sim, server, script)
+
+
+@pytest.mark.parametrize("flavour", ["px4", "ardupilot"])
+def test_mavsdk_uploads_and_flies_a_mission(flavour: str, start_sim, start_mavsdk_server) -> None:
+    """What a MAVSDK script does: upload (PX4: the Mission plugin; ArduPilot: MissionRaw with home at 0 and
+    a takeoff, as it needs), arm, start, and wait for the mission's RTL to land and disarm. The
+    simulator's true track passes each waypoint within 3 m. On ArduPilot MAVSDK's start_mission is a
+    mode change to AUTO, and ArduCopter in AUTO on the ground waits for throttle ("auto armed"; only
+    MAV_CMD_MISSION_START, which MAVSDK does not send, starts it without), so the script takes off in
+    GUIDED first, as MAVSDK users do."""
+    sim = start_sim(flavour)
+    server = start_mavsdk_server(sim)
+    snap = sim.snapshot()
+    wanted = [(snap.lat_deg + STEP_DEG * k, snap.lon_deg, 10.0 + k) for k in (1, 2)]
+    closest = [1e9] * len(wanted)
+
+    async def track() -> None:
+        while True:
+            s = sim.snapshot()
+            for n, (lat, lon, _alt) in enumerate(wanted):
+                closest[n] = min(closest[n], distance_m(lat, lon, s.lat_deg, s.lon_deg))
+            await asyncio.sleep(0.02)
+
+    async def script(drone: Any) -> None:
+        await until(drone.telemetry.health(), lambda h: h.is_armable and h.is_home_position_ok, "health.is_armable")
+        if flavour == "px4":
+            sent = plan(snap.lat_deg, snap.lon_deg)
+            sent.mission_items[:] = sent.mission_items[:2]
+            await drone.mission.set_return_to_launch_after_mission(True)
+            await drone.mission.upload_mission(sent)
+        else:
+            home = RawItem(0, M.MAV_FRAME_GLOBAL, WP, 1, 1, 0, 0, 0, 0, round(snap.lat_deg * 1e7),
+                           round(snap.lon_deg * 1e7), snap.alt_msl_m, 0)
+            takeoff = RawItem(1, REL, M.MAV_CMD_NAV_TAKEOFF, 0, 1, 0, 0, 0, 0, 0, 0, 10.0, 0)
+            legs = [RawItem(n, REL, WP, 0, 1, 0, 0, 0, 0, round(lat * 1e7), round(lon * 1e7), alt, 0)
+                    for n, (lat, lon, alt) in enumerate(wanted, 2)]
+            rtl = RawItem(4, REL, M.MAV_CMD_NAV_RETURN_TO_LAUNCH, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0)
+            await drone.mission_raw.upload_mission([home, takeoff, *legs, rtl])
+        tracker = asyncio.create_task(track())
+        try:
+            await drone.action.arm()
+            if flavour == "px4":
+                await drone.mission.start_mission()
+            else:  # start_mission only switches to AUTO, where ArduCopter on the ground waits for throttle
+                await drone.action.set_takeoff_altitude(10.0)
+                await drone.action.takeoff()  # (or MAV_CMD_MISSION_START): a script takes off in GUIDED first
+                await until(drone.telemetry.position(), lambda p: p.relative_altitude_m > 5.0, "5 m up")
+                await drone.mission_raw.start_mission()
+            await until(drone.telemetry.armed(), lambda armed: not armed, "disarmed after the mission's RTL",
+                        limit_s=150.0)
+        finally:
+            tracker.cancel()
+
+    run(sim, server, script)
+    print(f"MAVSDK {flavour} mission: closest passes {', '.join(f'{c:.2f}' for c in closest)} m")
+    assert max(closest) <= 3.0, closest
+    assert sim.snapshot().landed
