@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QLabel, QScrollArea, QToolBar
 
 from gcs.ui.qt_bridge import QtBridge
 from gcs.ui.qt_controls import QtControls
+from gcs.ui.qt_dock_fit import DOCK_MIN_H, PLOTS_MIN_H, QtDockScroll, QtFitScroll, refit
 from gcs.ui.qt_fleet_label import QtFleetLabel
 from gcs.ui.qt_hud import QtHud
 from gcs.ui.qt_map_panel import QtMapPanel
@@ -43,21 +44,6 @@ TRACK_LEVELS = {"locked": "ok", "searching": "warning", "lost": "error", "idle":
 LINK_LABELS = ("CONNECT", "REPLAY", "CLOSE_REPLAY")
 FACES_POLL_MS = 1000
 ALERT_LEVELS = {"critical": "error", "warning": "warning", "info": "notice"}  # alert level -> message log level
-
-
-class QtFitScroll(QScrollArea):
-    """The HUD's scroll area: never shorter than the HUD at its width (wrapped lines included), so the
-    HUD, read at a glance, needs no scrolling down to 1024x700; the messages below give way instead.
-    It still scrolls if the window itself is made smaller than that."""
-
-    def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
-        widget = self.widget()
-        if widget is None:
-            return
-        need = max(widget.minimumSizeHint().height(), widget.heightForWidth(self.viewport().width()))
-        if need > 0 and need != self.minimumHeight():
-            self.setMinimumHeight(need)
 
 
 class QtMainWindow(QtMenuWindow):
@@ -109,6 +95,7 @@ class QtMainWindow(QtMenuWindow):
         hud_scroll.setWidgetResizable(True)
         hud_scroll.setFrameShape(QFrame.Shape.NoFrame)
         hud_scroll.setWidget(self.hud)
+        self.hud_scroll = hud_scroll
         self.hud_dock = self._dock("HUD", "hud_dock", hud_scroll, Qt.DockWidgetArea.RightDockWidgetArea)
         self.messages_dock = self._dock("Messages", "messages_dock", self.messages,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
@@ -135,6 +122,7 @@ class QtMainWindow(QtMenuWindow):
         self._build_menus()
         self._wire()
         self._restore_layout()
+        self._queue_refit()
         self.bridge.replay_latest()
         self._faces_timer = QTimer(self)
         self._faces_timer.timeout.connect(self._poll_faces)
@@ -155,7 +143,12 @@ class QtMainWindow(QtMenuWindow):
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
-        dock.setWidget(widget)
+        # scrolls when squeezed, so no arrangement of the docks makes the window taller than 700 px
+        squeezed = PLOTS_MIN_H if widget is self.plots else DOCK_MIN_H
+        dock.setWidget(widget if isinstance(widget, QScrollArea) else QtDockScroll(widget, squeezed))
+        dock.dockLocationChanged.connect(self._queue_refit)
+        dock.topLevelChanged.connect(self._queue_refit)
+        dock.visibilityChanged.connect(self._queue_refit)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
@@ -350,6 +343,16 @@ class QtMainWindow(QtMenuWindow):
             free = screen.availableGeometry()
             width, height = min(width, free.width()), min(height, free.height())
         self.resize(width, height)
+
+    @Slot()
+    def _queue_refit(self, *_args: Any) -> None:
+        QTimer.singleShot(0, self, self._refit)
+
+    @Slot()
+    def _refit(self) -> None:
+        """The HUD held at its full height only as far as the window still fits 1024x700 (qt_dock_fit)."""
+        if not self._closed:
+            refit(self, self.hud_scroll)
 
     def _restore_layout(self) -> None:
         if self._settings is None:

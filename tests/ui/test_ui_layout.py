@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication
 
 from tests.conftest import ROOT
@@ -96,7 +97,7 @@ def test_every_panel_usable_at_1024x700_and_screenshots(qtbot: Any, make_service
         window.grab().save(str(SHOTS / f"gui_{w}x{h}.png"))
         if getattr(window, "map_dock", None) is not None:
             window.map_dock.raise_()
-            qtbot.wait(300)
+            qtbot.wait(300)  # the layout settled
             window.grab().save(f"/tmp/kestrel_gui_{w}x{h}_map.png")
             window.hud_dock.raise_()
     assert results == {size: [] for size in SIZES}, results
@@ -110,3 +111,62 @@ def test_the_window_opens_no_larger_than_the_screen(qtbot: Any, make_service: Ca
     assert free.width() < 1440 or free.height() < 900, "the offscreen screen is expected to be 800x800"
     # 800 px wide is below the 1024 px the layout is made for (its minimum is ~805): height must fit
     assert window.width() <= max(free.width(), 1024) and window.height() <= free.height(), (window.size(), free)
+
+
+AREAS = {"top": Qt.DockWidgetArea.TopDockWidgetArea, "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+         "left": Qt.DockWidgetArea.LeftDockWidgetArea, "right": Qt.DockWidgetArea.RightDockWidgetArea}
+
+
+def _arrangements(window: Any) -> list[tuple[str, Callable[[], None]]]:
+    """Each dock moved to each other area on its own (the default layout between), and the plots floating."""
+    docks = {"plots": window.plots_dock, "HUD": window.hud_dock, "messages": window.messages_dock,
+             "map": window.map_dock, "missions": window.missions_dock}
+    out: list[tuple[str, Callable[[], None]]] = [("default", lambda: None)]
+    for name, dock in docks.items():
+        for area_name, area in AREAS.items():
+            if window.dockWidgetArea(dock) != area:
+                out.append((f"{name} {area_name}", lambda d=dock, a=area: (d.setFloating(False),
+                                                                           window.addDockWidget(a, d), d.show(),
+                                                                           d.raise_())))
+    out.append(("plots floating", lambda: window.plots_dock.setFloating(True)))
+    return out
+
+
+def test_the_window_fits_1024x700_in_every_dock_arrangement(qtbot: Any, make_service: Callable[..., Any],
+                                                            window_factory: Callable[..., Any]) -> None:
+    """With the plots docked above the video the window's minimum height was 946 px (qt_dock_fit says
+    which minimums added up); in every arrangement it now fits 1024x700 with the video and ABORT on
+    screen and every docked panel at least a few lines high (squeezed ones scroll)."""
+    service = make_service("px4")
+    window = window_factory(service)
+    qtbot.waitUntil(lambda: service.vehicle_state().gps.has_fix, timeout=WAIT_MS)
+    default_state = window.saveState()
+    minimums: dict[str, int] = {}
+    problems: dict[str, list[str]] = {}
+    for label, arrange in _arrangements(window):
+        window.restoreState(default_state)
+        arrange()
+        qtbot.wait(50)  # the refit runs after the dock moved
+        minimums[label] = window.minimumSizeHint().height()
+        window.resize(1024, 700)
+        qtbot.wait(50)
+        found = []
+        if (window.width(), window.height()) != (1024, 700):
+            found.append(f"the window is {window.width()}x{window.height()}")
+        if window.video.width() < 320 or window.video.height() < 200:
+            found.append(f"the video is {window.video.width()}x{window.video.height()}")
+        if not _visible_inside(window.controls.abort_button, window):
+            found.append("ABORT is not on screen")
+        for dock in (window.plots_dock, window.hud_dock, window.messages_dock, window.map_dock, window.missions_dock):
+            if dock.isVisible() and not dock.isFloating() and not window.tabifiedDockWidgets(dock) \
+                    and (dock.height() < 60 or dock.width() < 150):
+                found.append(f"{dock.windowTitle()} is {dock.width()}x{dock.height()}")
+        if found:
+            problems[label] = found
+        if label == "plots top":
+            qtbot.wait(300)  # the layout settled
+            window.grab().save(str(SHOTS / "gui_1024x700_plots_top.png"))
+    window.restoreState(default_state)
+    print("minimum window heights (px):", minimums)
+    assert not problems, problems
+    assert max(minimums.values()) <= 700, minimums
