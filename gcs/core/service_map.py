@@ -83,7 +83,8 @@ class MapFacade:
     def _tile_source(self) -> TileSource | None:
         """The configured source, made again when the map settings change (None: the grid)."""
         m = self.config.current.map
-        key = (m.tile_url, m.tile_mbtiles, m.tile_attribution, m.tile_max_zoom, m.tile_cache_days, m.tile_user_agent)
+        key = (m.tile_url, m.tile_mbtiles, m.tile_attribution, m.tile_max_zoom, m.tile_cache_days, m.tile_user_agent,
+               m.tile_cache_mb)
         with self._tiles_lock:
             made = self._tiles_made
             if made is not None and made[0] == key:
@@ -98,7 +99,7 @@ class MapFacade:
                 elif m.tile_url:
                     source = XyzSource(m.tile_url, data_dir() / "tiles", attribution=m.tile_attribution,
                                        max_zoom=m.tile_max_zoom, max_age_days=m.tile_cache_days,
-                                       user_agent=m.tile_user_agent)
+                                       user_agent=m.tile_user_agent, max_cache_mb=m.tile_cache_mb)
             except (OSError, ValueError) as exc:
                 log.error("map tiles off (the grid is drawn): %s", exc)
             except sqlite3.Error as exc:

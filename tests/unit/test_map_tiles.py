@@ -74,3 +74,32 @@ def test_the_service_draws_the_grid_until_a_source_is_set(make_service, tmp_path
     (tmp_path / "junk.mbtiles").write_bytes(b"not sqlite at all" * 100)
     service.config.set("map", "tile_mbtiles", str(tmp_path / "junk.mbtiles"), source="test")
     assert service.map_tiles().kind == "grid", "a broken file: the grid, and the log says why"
+
+
+def test_the_disk_cache_keeps_under_its_cap_by_deleting_the_oldest_tiles(tmp_path: Path) -> None:
+    """map.tile_cache_mb over every source's tiles: a full cache is trimmed, the tiles fetched longest
+    ago go first, the newest stay (and are served from disk without the network)."""
+    with TileServer() as server:
+        z, (x0, y) = 16, tile_of(*ZURICH, 16)
+        size = len(XyzSource(server.template, tmp_path / "probe").tile(z, x0, y) or b"")
+        assert size > 100
+        cap_mb = 6.5 * size / (1024 * 1024)  # room for six tiles
+        first = XyzSource(server.template, tmp_path / "tiles", max_cache_mb=cap_mb)
+        other = XyzSource(server.template.replace("/tiles/", "/layer2/tiles/"), tmp_path / "tiles",
+                          max_cache_mb=cap_mb)
+        base = time.time() - 1000.0
+        order: list[Path] = []
+        for k in range(12):  # alternate the two sources: one cap for both
+            source = first if k % 2 == 0 else other
+            assert source.tile(z, x0 + k, y) is not None
+            path = source._path(z, x0 + k, y)
+            if path.exists():
+                os.utime(path, (base + k, base + k))  # fetched k seconds apart
+            order.append(path)
+            assert first.cache_bytes() <= 6.5 * size, f"over the cap after tile {k}"
+        kept = [p for p in order if p.exists()]
+        assert kept == order[-len(kept):], "the oldest went first"
+        assert 4 <= len(kept) <= 6 and first.evicted + other.evicted == 12 - len(kept)
+        assert {p.parents[2] for p in kept} == {first.cache_dir, other.cache_dir}, "both sources' newest kept"
+        requests = len(server.requests)
+        assert first.tile(z, x0 + 10, y) is not None and len(server.requests) == requests, "a kept one: from disk"

@@ -29,6 +29,11 @@ class MapConfig(_Section):
         30.0, apply="live", ge=0, le=3650,
         description="Age after which a cached tile is fetched again (a stale one is still shown offline)",
     )
+    tile_cache_mb: float = setting(
+        500.0, apply="live", ge=1, le=100_000,
+        description="Largest the tile cache on disk may grow (every source together): beyond it the tiles "
+        "fetched longest ago are deleted",
+    )
     tile_user_agent: str = setting(
         "KestrelGCS/1.0 (ground control station)", apply="live", min_length=1, max_length=200,
         description="HTTP User-Agent sent to the tile server (OpenStreetMap's policy asks for one)",

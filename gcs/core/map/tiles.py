@@ -4,10 +4,12 @@ Offline first. With no source configured there are no tiles and the faces draw a
 An XYZ source (``map.tile_url``, OpenStreetMap's template form) is fetched with ``urllib`` and kept
 under ``<data dir>/tiles/<source>/z/x/y``; a cached tile younger than ``map.tile_cache_days`` is
 served without asking the network, an older one is fetched again and, if that fails (offline, the
-server down), still served. After a failed fetch the source waits ``RETRY_AFTER_S`` before asking
-the network again, so an offline map does not make every pan wait on time-outs. An MBTiles file
-(``map.tile_mbtiles``: SQLite, TMS rows) is read directly; its ``attribution`` metadata is shown
-when the config gives none.
+server down), still served. The cache is held under ``map.tile_cache_mb`` (every source's tiles
+together): when a new tile takes it over, the tiles fetched longest ago are deleted down to
+``EVICT_TO`` of the cap, so a long survey flight cannot fill the disk. After a failed fetch the
+source waits ``RETRY_AFTER_S`` before asking the network again, so an offline map does not make
+every pan wait on time-outs. An MBTiles file (``map.tile_mbtiles``: SQLite, TMS rows) is read
+directly; its ``attribution`` metadata is shown when the config gives none.
 
 Both faces get tiles through here (the GUI on a worker thread, the dashboard through
 ``/api/map/tiles/{z}/{x}/{y}``), so one cache serves both and the page needs no internet access
@@ -34,6 +36,10 @@ FETCH_TIMEOUT_S = 5.0
 RETRY_AFTER_S = 30.0
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 SUBDOMAINS = "abc"
+EVICT_TO = 0.9  # a full cache is trimmed to this fraction of its cap (not one tile per new tile)
+TILE_SUFFIX = ".tile"
+_CACHE_LOCK = threading.Lock()
+_CACHE_BYTES: dict[Path, int] = {}  # cache root -> bytes on disk, shared by every source filling it
 
 
 class TileSource(Protocol):
@@ -68,8 +74,12 @@ class XyzSource:
     kind = "xyz"
 
     def __init__(self, template: str, cache_dir: Path, *, attribution: str = "", max_zoom: int = 19,
-                 max_age_days: float = 30.0, user_agent: str = "KestrelGCS/1.0") -> None:
+                 max_age_days: float = 30.0, user_agent: str = "KestrelGCS/1.0",
+                 max_cache_mb: float | None = None) -> None:
         self.template = template
+        self.cache_root = cache_dir  # every source's folder: the cap counts them all
+        self.max_cache_bytes = None if max_cache_mb is None else int(max_cache_mb * 1024 * 1024)
+        self.evicted = 0  # tiles deleted to keep under the cap
         self.attribution = attribution or (OSM_ATTRIBUTION if "openstreetmap.org" in template else "")
         self.max_zoom = max_zoom
         self.max_age_s = max_age_days * 86400.0
@@ -81,7 +91,7 @@ class XyzSource:
         self.served_from_cache = 0
 
     def _path(self, z: int, x: int, y: int) -> Path:
-        return self.cache_dir / str(z) / str(x) / f"{y}.tile"
+        return self.cache_dir / str(z) / str(x) / f"{y}{TILE_SUFFIX}"
 
     def url(self, z: int, x: int, y: int) -> str:
         s = SUBDOMAINS[(x + y) % len(SUBDOMAINS)]
@@ -128,6 +138,7 @@ class XyzSource:
     def _store(self, path: Path, data: bytes) -> None:
         """Atomic: a reader never sees half a tile, a crash never leaves one."""
         try:
+            old = path.stat().st_size if path.exists() else 0
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
             with os.fdopen(fd, "wb") as f:
@@ -135,6 +146,49 @@ class XyzSource:
             os.replace(tmp, path)
         except OSError as exc:
             log.warning("tile not cached at %s: %s", path, exc)
+            return
+        if self.max_cache_bytes is not None:
+            self._account(len(data) - old)
+
+    def _tiles(self) -> list[tuple[float, int, Path]]:
+        """Every cached tile of every source: (mtime, size, path)."""
+        out = []
+        for path in self.cache_root.rglob(f"*{TILE_SUFFIX}"):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            out.append((st.st_mtime, st.st_size, path))
+        return out
+
+    def cache_bytes(self) -> int:
+        """What the cache holds on disk now (every source)."""
+        return sum(size for _, size, _ in self._tiles())
+
+    def _account(self, delta: int) -> None:
+        cap = self.max_cache_bytes
+        assert cap is not None
+        root = self.cache_root
+        with _CACHE_LOCK:
+            held = _CACHE_BYTES.get(root)
+            held = self.cache_bytes() if held is None else held + delta  # measured once, then counted
+            _CACHE_BYTES[root] = held
+            if held <= cap:
+                return
+            tiles = sorted(self._tiles())  # oldest first
+            total = sum(size for _, size, _ in tiles)
+            goal = int(cap * EVICT_TO)
+            for _mtime, size, path in tiles:
+                if total <= goal:
+                    break
+                try:
+                    path.unlink()
+                except OSError:
+                    continue
+                total -= size
+                self.evicted += 1
+            _CACHE_BYTES[root] = total
+        log.info("tile cache over %.0f MB: the oldest tiles deleted (%d so far)", cap / 1048576, self.evicted)
 
     def close(self) -> None:
         return None
