@@ -33,6 +33,7 @@ from gcs.core.tracking.opencv_trackers import default_registry
 from gcs.core.tracking.registry import TrackerSpec
 from gcs.core.tracking.smart import LazyDetector, register_smart_tracker
 from gcs.core.tracking.types import BBox, TrackedTarget
+from gcs.core.tracking.words import plain_track_text
 from gcs.core.tracking.worker import TrackingWorker
 from gcs.core.vehicle.commander import Commander
 from gcs.core.video import (
@@ -85,16 +86,27 @@ def safety_limits(cfg: GcsConfig) -> SafetyLimits:
     )
 
 
+def overlay_text(target: TrackedTarget) -> str:
+    """What the encoded picture says over the video: the words the window shows ("LOCKED 0.91 · CSRT",
+    "target lost (left the view)"), nothing while idle."""
+    state = target.state.value
+    if state == "locked":
+        return f"LOCKED {target.confidence:.2f} · {target.tracker}"
+    return plain_track_text(state, target.reason or "")
+
+
 def _track_overlay(tracker: TrackingWorker) -> Callable[[Any, Any], None]:
-    """Draw the tracked box and its state on a recording's copy of each frame."""
+    """Draw the tracked box and its state on the encoder's copy of each frame (recordings, RTP, WebRTC)."""
 
     def draw(image: Any, _frame: Any) -> None:
         target = tracker.latest()
         if target.box is not None:
             x, y, w, h = target.box.as_int_rect()
             cv2.rectangle(image, (x, y), (x + w, y + h), (60, 220, 60), 2)
-        cv2.putText(image, f"{target.tracker} {target.state.value}", (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                    (255, 255, 255), 1, cv2.LINE_AA)  # fmt: skip
+        text = overlay_text(target)
+        if text:  # OpenCV's Hershey fonts are ASCII: the middle dot becomes a hyphen
+            cv2.putText(image, text.replace("·", "-"), (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                        (255, 255, 255), 1, cv2.LINE_AA)  # fmt: skip
 
     return draw
 
