@@ -76,6 +76,9 @@ def _seek_target(body: ControlBody, number: float | None) -> dict[str, float]:
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "seek needs exactly one of `time_s` (seconds), `fraction` (0..1) or `value` (seconds)",
         )
+    fraction = given[0].get("fraction")
+    if fraction is not None and not 0.0 <= fraction <= 1.0:  # also NaN
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"seek fraction must be 0..1, not {fraction}")
     return given[0]
 
 
@@ -117,7 +120,11 @@ def replay_control(body: ControlBody, service: ServiceDep, _: Operator) -> dict[
     if body.cmd == "pause":
         return _replay_or_404(lambda: service.replay_pause(link))
     if body.cmd == "step":
-        return _replay_or_404(lambda: service.replay_step(int(number or 1), link))
+        count = 1.0 if number is None else number
+        if count < 1 or count != int(count):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                f"step needs a whole number of frames, at least 1, not {body.value!r}")
+        return _replay_or_404(lambda: service.replay_step(int(count), link))
     if body.cmd == "speed":
         return _replay_or_404(lambda: service.replay_speed(number, link))
     target = _seek_target(body, number)

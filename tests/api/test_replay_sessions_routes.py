@@ -50,6 +50,13 @@ def test_a_step_or_seek_that_is_not_a_finite_number_is_422_saying_so(live_api) -
         assert c.post("/api/control", json={"cmd": "step", "value": "inf"}).status_code == 422
         assert c.post("/api/control", json={"cmd": "speed", "value": "inf"}).json()["speed"] is None  # flat out
         assert c.post("/api/control", json={"cmd": "step", "value": "3"}).status_code == 200
+        for body, words in (({"cmd": "step", "value": 0.5}, "whole number"),
+                            ({"cmd": "step", "value": 0}, "at least 1"), ({"cmd": "seek", "fraction": 1.5}, "0..1")):
+            r = c.post("/api/control", json=body)  # a malformed request, not "no such replay" (404)
+            assert r.status_code == 422 and words in r.json()["detail"], (body, r.text)
+        nan = c.post("/api/control", content='{"cmd": "seek", "fraction": NaN}',
+                     headers={"Content-Type": "application/json"})
+        assert nan.status_code == 422, nan.text
 
 
 def test_sessions_list_detail_and_tlog_download(live_api) -> None:
