@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 from tests.api.conftest import TEST_SETTINGS, read_sse
 from tests.conftest import wait_until
 
 
-def _is(kind: str, **data: object) -> Callable[[list[dict[str, Any]]], bool]:
-    def match(events: list[dict[str, Any]]) -> bool:
-        e = events[-1]
-        return e.get("event") == kind and all(e["data"]["data"].get(k) == v for k, v in data.items())
+def _is_command(event: dict[str, Any]) -> bool:
+    return event.get("event") == "log" and event["data"]["data"].get("kind") == "command"
 
-    return match
+
+def _armed_and_logged(events: list[dict[str, Any]]) -> bool:
+    armed = any(e.get("event") == "telemetry" and e["data"]["data"].get("armed") is True for e in events)
+    return armed and any(_is_command(e) for e in events)
 
 
 def test_sse_reflects_a_rest_arm_and_resumes_after_last_event_id(live_api) -> None:
@@ -41,12 +41,13 @@ def test_sse_reflects_a_rest_arm_and_resumes_after_last_event_id(live_api) -> No
     with live_api.client("viewer") as c:
         headers = {"Last-Event-ID": str(last_seen)}
         with c.stream("GET", "/sse/telemetry", params={"rate": 10}, headers=headers) as r:
-            resumed = read_sse(r, _is("telemetry", armed=True))
+            # the arm's log event and the first armed telemetry come from two threads: wait for both
+            resumed = read_sse(r, _armed_and_logged)
     assert not any(e.get("event") == "history" for e in resumed), "a resume replays, it sends no history"
     replayed = [e for e in resumed if "id" in e]
     assert all(int(e["id"]) > last_seen for e in replayed)
     assert [int(e["id"]) for e in replayed] == sorted(int(e["id"]) for e in replayed)
-    command = next(e for e in replayed if e["event"] == "log" and e["data"]["data"]["kind"] == "command")
+    command = next(e for e in replayed if _is_command(e))
     assert command["data"]["data"]["command"] == "COMPONENT_ARM_DISARM" and command["data"]["data"]["success"]
 
 
