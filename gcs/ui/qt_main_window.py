@@ -112,6 +112,9 @@ class QtMainWindow(QtMenuWindow):
         self.missions_dock = self._dock("Missions", "missions_dock", self.missions_panel,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.hud_dock, self.missions_dock)
+        self.map_panel.attach_draft(self.missions_panel.draft, self.missions_panel.default_alt)  # one list, two views
+        self.missions_panel.map_button.toggled.connect(self.map_panel.set_editing)
+        self.map_panel.edit_button.toggled.connect(self.missions_panel.map_button.setChecked)
         self.hud_dock.raise_()
 
         self.link_summary = QLabel("no vehicle")

@@ -7,7 +7,10 @@ near 100 px, labelled in metres from home) so the map works with no internet at 
 and a north arrow are always drawn, and the source's attribution whenever tiles are.
 
 Mouse: drag pans (and stops following the vehicle), the wheel zooms about the cursor, a click
-without a drag emits ``clicked(lat, lon)`` (the panel turns it into a confirmed goto). GUI thread only.
+without a drag emits ``clicked(lat, lon)`` (the panel turns it into a confirmed goto). While a mission
+draft is edited on the map (``edit_points`` set) a click emits ``edit_add(lat, lon)`` instead, and a
+press on one of the draft's markers drags it (``edit_move(index, lat, lon)`` as it moves) rather than
+the map. GUI thread only.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from PySide6.QtWidgets import QWidget
 from gcs.core.map.geo import LatLon, from_world_px, local, metres_per_px, nice_step_m, world_px
 from gcs.core.map.model import MapSnapshot
 from gcs.ui.qt_map_layers import paint_layers
+from gcs.ui.qt_map_mission import DraftPoint, paint_draft
 from gcs.ui.qt_map_tiles import QtTileLoader
 
 BACKGROUND = QColor(38, 44, 40)
@@ -38,6 +42,7 @@ GRID = QColor(80, 96, 86)
 GRID_MAJOR = QColor(110, 130, 118)
 TEXT = QColor(225, 230, 225)
 CLICK_PX = 5  # a press that moves less than this is a click, not a drag
+GRAB_PX = 12  # a press this close to a draft marker drags the marker
 DEFAULT_ZOOM = 17.5
 MIN_ZOOM, MAX_ZOOM = 3.0, 21.0
 
@@ -45,6 +50,8 @@ MIN_ZOOM, MAX_ZOOM = 3.0, 21.0
 class QtMapView(QWidget):
     clicked = Signal(float, float)  # lat, lon of a click (not a drag)
     follow_changed = Signal(bool)
+    edit_add = Signal(float, float)  # a click while editing: a waypoint there
+    edit_move = Signal(int, float, float)  # a draft item (its index in the list) dragged to lat, lon
 
     def __init__(self, tiles: QtTileLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +68,8 @@ class QtMapView(QWidget):
         self._centred_once = False
         self._press: QPointF | None = None
         self._dragged = False
+        self.edit_points: list[DraftPoint] | None = None  # the draft's markers while editing on the map
+        self._grabbed: int | None = None  # the draft index being dragged
 
     # ---- model -------------------------------------------------------------------------------
 
@@ -80,6 +89,20 @@ class QtMapView(QWidget):
             self.follow_changed.emit(follow)
         if follow and self.snapshot is not None:
             self.set_snapshot(self.snapshot)
+
+    def set_edit_points(self, points: list[DraftPoint] | None) -> None:
+        self.edit_points = points
+        self.update()
+
+    def marker_at(self, point: QPointF) -> int | None:
+        """The draft index of the marker under a screen point (the nearest within GRAB_PX)."""
+        best: tuple[float, int] | None = None
+        for marker in self.edit_points or ():
+            s = self.screen_point(marker.lat_deg, marker.lon_deg)
+            d = math.hypot(s.x() - point.x(), s.y() - point.y())
+            if d <= GRAB_PX and (best is None or d < best[0]):
+                best = (d, marker.index)
+        return best[1] if best else None
 
     def set_pending(self, point: LatLon | None) -> None:
         self.pending = point
@@ -105,6 +128,7 @@ class QtMapView(QWidget):
         if event.button() == Qt.MouseButton.LeftButton:
             self._press = event.position()
             self._dragged = False
+            self._grabbed = self.marker_at(event.position()) if self.edit_points is not None else None
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._press is None:
@@ -113,6 +137,10 @@ class QtMapView(QWidget):
         if not self._dragged and math.hypot(delta.x(), delta.y()) < CLICK_PX:
             return
         self._dragged = True
+        if self._grabbed is not None:
+            point = self.geo_at(event.position())
+            self.edit_move.emit(self._grabbed, point.lat_deg, point.lon_deg)
+            return
         self.set_follow(False)
         cx, cy = world_px(self.center.lat_deg, self.center.lon_deg, self.zoom)
         self.center = from_world_px(cx - delta.x(), cy - delta.y(), self.zoom)
@@ -122,10 +150,16 @@ class QtMapView(QWidget):
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self._press is None:
             return
-        if not self._dragged:
-            point = self.geo_at(event.position())
+        point = self.geo_at(event.position())
+        if self._grabbed is not None:
+            if self._dragged:
+                self.edit_move.emit(self._grabbed, point.lat_deg, point.lon_deg)
+        elif not self._dragged and self.edit_points is not None:
+            self.edit_add.emit(point.lat_deg, point.lon_deg)
+        elif not self._dragged:
             self.clicked.emit(point.lat_deg, point.lon_deg)
         self._press = None
+        self._grabbed = None
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -155,6 +189,8 @@ class QtMapView(QWidget):
             self._paint_grid(p)
         if snap is not None:
             self._paint_layers(p, snap)
+        if self.edit_points is not None:
+            paint_draft(self, p, self.edit_points)
         self._paint_scale(p)
         self._paint_north(p)
         if snap is not None and snap.tiles.attribution:

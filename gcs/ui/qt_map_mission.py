@@ -2,11 +2,13 @@
 
 Painted under the trails and the vehicles (gcs.ui.qt_map_layers calls it first). Colours follow
 the habit of QGC: inclusion fences green, keep-out zones red and filled, the mission's line orange,
-the item the vehicle flies now bright green and larger, rally points violet ``R``. GUI thread only.
+the item the vehicle flies now bright green and larger, rally points violet ``R``; a draft being
+edited on the map (``paint_draft``) white-ringed over the rest. GUI thread only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -24,6 +26,7 @@ ROI = QColor(255, 220, 120)
 FENCE_IN = QColor(60, 200, 90)
 FENCE_OUT = QColor(255, 70, 70)
 RALLY = QColor(190, 120, 255)
+DRAFT = QColor(255, 255, 255)  # the ring and dashed line of a list being edited
 WAYPOINT_R, CURRENT_R = 9.0, 12.0
 
 
@@ -96,3 +99,42 @@ def _fence_pen(p: QPainter, inclusion: bool) -> None:
     fill.setAlpha(25 if inclusion else 70)
     p.setPen(QPen(colour, 2))
     p.setBrush(QBrush(fill))
+
+
+@dataclass(frozen=True)
+class DraftPoint:
+    """One marker of the mission being edited: its index in the draft, its number as the vehicle
+    will count it, where it is, and whether the vehicle flies to it (an ROI does not)."""
+
+    index: int
+    number: int
+    lat_deg: float
+    lon_deg: float
+    on_path: bool = True
+
+
+def paint_draft(view: Projector, p: QPainter, points: list[DraftPoint]) -> None:
+    """The draft over everything else: a dashed white line and white-ringed markers, so the edited
+    list stands apart from the vehicle's (orange) one."""
+    path_points = [view.screen_point(d.lat_deg, d.lon_deg) for d in points if d.on_path]
+    if len(path_points) > 1:
+        path = QPainterPath(path_points[0])
+        for point in path_points[1:]:
+            path.lineTo(point)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(QColor(0, 0, 0, 170), 4))
+        p.drawPath(path)
+        p.setPen(QPen(DRAFT, 2, Qt.PenStyle.DashLine))
+        p.drawPath(path)
+    p.setFont(QFont(p.font().family(), 8, QFont.Weight.Bold))
+    for d in points:
+        s = view.screen_point(d.lat_deg, d.lon_deg)
+        r = WAYPOINT_R
+        p.setPen(QPen(DRAFT, 2.5))
+        p.setBrush(QBrush(WAYPOINT if d.on_path else ROI))
+        if d.on_path:
+            p.drawEllipse(s, r, r)
+        else:
+            p.drawRect(QRectF(s.x() - r, s.y() - r, 2 * r, 2 * r))
+        p.setPen(QColor(0, 0, 0))
+        p.drawText(QRectF(s.x() - r, s.y() - r, 2 * r, 2 * r), Qt.AlignmentFlag.AlignCenter, str(d.number))

@@ -5,8 +5,10 @@ sends ``GcsService.goto`` only once confirmed with the gesture every moving acti
 button 1 s, or press Ctrl+Shift+G twice within 2 s); **Cancel** or Esc (on the map) drops it. The
 button is disabled, with the core's reason in its tooltip, whenever the rule book says ``goto`` is
 not available (on the ground, a replayed log, no GPS...). **Centre** keeps the active vehicle in
-the middle (a drag turns it off). The snapshot is polled off the GUI thread four times a second.
-GUI thread only.
+the middle (a drag turns it off). **Edit mission** (or the Missions dock's "Edit on map") shows the
+dock's draft (``MissionDraft``, one list for both) on the map: a click adds a waypoint there, a marker
+dragged moves it, and no click flies the vehicle until editing is off. The snapshot is polled off
+the GUI thread four times a second. GUI thread only.
 """
 
 from __future__ import annotations
@@ -19,14 +21,19 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTo
 
 from gcs.core.availability import Availability
 from gcs.core.map.geo import LatLon, bearing_deg, distance_m
+from gcs.core.map.mission_layer import NAV_LAST
 from gcs.core.map.model import MapSnapshot
 from gcs.ui.qt_confirm import QtConfirmGesture
 from gcs.ui.qt_map import QtMapView
+from gcs.ui.qt_map_mission import DraftPoint
 from gcs.ui.qt_map_tiles import QtTileLoader
 from gcs.ui.qt_runner import QtCommandRunner
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gcs.core.service import GcsService
+    from gcs.core.vehicle.mission.draft import MissionDraft
     from gcs.ui.qt_bridge import QtBridge
 
 POLL_MS = 250
@@ -50,6 +57,15 @@ class QtMapPanel(QWidget):
         self.fly_button = QPushButton("Fly here")
         self.fly_button.setObjectName("goto_button")
         self.cancel_button = QPushButton("Cancel")
+        self.edit_button = QToolButton()
+        self.edit_button.setText("Edit mission")
+        self.edit_button.setCheckable(True)
+        self.edit_button.setEnabled(False)  # until a Missions dock lends its draft
+        self.edit_button.setToolTip("Edit the Missions dock's list here: a click adds a waypoint, a drag moves one "
+                                    "(nothing flies and nothing is sent until Upload)")
+        self.edit_button.toggled.connect(self.set_editing)
+        self._draft: MissionDraft | None = None
+        self._default_alt: Callable[[], float] = lambda: 15.0
         self.centre_button = QToolButton()
         self.centre_button.setText("Centre")
         self.centre_button.setCheckable(True)
@@ -63,7 +79,7 @@ class QtMapPanel(QWidget):
         for w in (self.fly_button, self.cancel_button):
             bar.addWidget(w)
         bar.addStretch(1)
-        for w in (self.centre_button, zoom_in, zoom_out):
+        for w in (self.edit_button, self.centre_button, zoom_in, zoom_out):
             bar.addWidget(w)
         self.info.setContentsMargins(6, 2, 6, 0)
         layout = QVBoxLayout(self)
@@ -82,6 +98,8 @@ class QtMapPanel(QWidget):
         self.addAction(self.fly_action)
         self.confirm.notice.connect(self._on_notice)
         self.view.clicked.connect(self._on_map_clicked)
+        self.view.edit_add.connect(self._on_edit_add)
+        self.view.edit_move.connect(self._on_edit_move)
         self.view.follow_changed.connect(self.centre_button.setChecked)
         self.centre_button.toggled.connect(self.view.set_follow)
         self.cancel_button.clicked.connect(self.cancel)
@@ -146,7 +164,7 @@ class QtMapPanel(QWidget):
             self.info.setText(text)
 
     def _update_buttons(self) -> None:
-        can = self._reason is None and self.view.pending is not None
+        can = self._reason is None and self.view.pending is not None and not self.editing
         self.fly_button.setEnabled(can)
         tip = f"Fly the active vehicle to the clicked point ({GOTO_KEYS} twice, or hold 1 s)"
         if self._reason is not None:
@@ -156,6 +174,57 @@ class QtMapPanel(QWidget):
         self.fly_button.setToolTip(tip)
         self.fly_action.setEnabled(can)
         self.cancel_button.setEnabled(self.view.pending is not None)
+
+    # ---- editing the mission on the map -------------------------------------------------------
+
+    def attach_draft(self, draft: MissionDraft, default_alt: Callable[[], float]) -> None:
+        """Edit this draft (the Missions dock's) on the map; ``default_alt`` for a clicked waypoint."""
+        self._draft = draft
+        self._default_alt = default_alt
+        self.edit_button.setEnabled(True)
+        draft.subscribe(lambda _draft: self._show_draft())
+
+    @property
+    def editing(self) -> bool:
+        return self.view.edit_points is not None
+
+    @Slot(bool)
+    def set_editing(self, on: bool) -> None:
+        if self.edit_button.isChecked() != on:
+            self.edit_button.setChecked(on)  # comes back here once
+            return
+        if on and self._draft is None:
+            self.edit_button.setChecked(False)
+            return
+        if on:
+            self.view.set_pending(None)  # a point waiting to be flown to is dropped: clicks edit now
+            self._notice = ""
+            self._show_draft()
+        else:
+            self.view.set_edit_points(None)
+            self.info.setText("Click the map to fly there")
+        self._update_buttons()
+
+    def _show_draft(self) -> None:
+        draft = self._draft
+        if draft is None or not self.edit_button.isChecked():
+            return
+        offset = draft.mission.seq_offset
+        self.view.set_edit_points([DraftPoint(n, offset + n, item.x, item.y, item.command <= NAV_LAST)
+                                   for n, item in draft.placed()])
+        state = "edited, not uploaded" if draft.dirty else "as on the vehicle"
+        self.info.setText(f"Editing the mission ({len(draft.items)} item(s), {state}): click adds a waypoint at "
+                          f"{self._default_alt():g} m, drag a waypoint to move it; Upload in the Missions tab")
+
+    @Slot(float, float)
+    def _on_edit_add(self, lat: float, lon: float) -> None:
+        if self._draft is not None:
+            self._draft.add_waypoint(lat, lon, self._default_alt())
+
+    @Slot(int, float, float)
+    def _on_edit_move(self, index: int, lat: float, lon: float) -> None:
+        if self._draft is not None:
+            self._draft.move(index, lat, lon)
 
     # ---- actions -----------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from gcs.core.bus import Topics
 from gcs.core.vehicle.mission import Mission, MissionItem, MissionType
+from gcs.core.vehicle.mission.draft import MissionDraft
 from gcs.ui.qt_missions_edit import QtMissionGenerator, QtMissionItemAdder, describe_error, row_texts
 
 if TYPE_CHECKING:
@@ -56,10 +57,9 @@ class QtMissionsPanel(QWidget):
         super().__init__(parent)
         self._service = service
         self._runner = runner
-        self._draft = Mission()
+        self.draft = MissionDraft()  # shared with the map, which edits it too (Edit on map)
         self._offset = 0  # the vehicle's number of the first item (1 on ArduPilot, whose home is 0)
         self._extra: list[Mission] = []  # a .plan's fence and rally lists, uploaded with the mission
-        self._dirty = False
         self._current: int | None = None
         self._reached: tuple[int, ...] = ()
         self._filling = False
@@ -89,6 +89,7 @@ class QtMissionsPanel(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemChanged.connect(self._on_item_changed)
+        self.table.itemSelectionChanged.connect(lambda: self._on_selection())  # the buttons exist below
 
         self.adder = QtMissionItemAdder()
         self.adder.add.connect(self.add_item)
@@ -101,6 +102,11 @@ class QtMissionsPanel(QWidget):
         self.generator = QtMissionGenerator()
         self.generator.generate.connect(self.generate)
 
+        self.map_button = QPushButton("Edit on map")
+        self.map_button.setCheckable(True)
+        self.map_button.setToolTip("While on, a click on the map adds a waypoint there (at the Add row's altitude) "
+                                   "and a waypoint dragged on the map moves; the map does not fly there")
+        edit.addWidget(self.map_button)
         self.progress_label = QLabel("Vehicle: no mission progress yet")
         self.draft_label = QLabel("")
         self.status_label = QLabel("")
@@ -120,6 +126,7 @@ class QtMissionsPanel(QWidget):
                 bridge.watch(topic)
             bridge.other_topic.connect(self._on_topic)
             bridge.active_vehicle.connect(lambda _sysid: self.reload())
+        self.draft.subscribe(lambda _draft: self._fill())
         self._fill()
         self.reload()
 
@@ -181,14 +188,10 @@ class QtMissionsPanel(QWidget):
         """The list shown; one from the vehicle (not dirty) also tells how the vehicle numbers it."""
         if not dirty:
             self._offset = mission.seq_offset
-        self._draft = replace(mission, seq_offset=self._offset)
-        self._dirty = dirty
-        self._fill()
+        self.draft.set(replace(mission, seq_offset=self._offset), dirty=dirty)
 
     def _edit(self, items: list[MissionItem], select: int | None = None) -> None:
-        self._draft = replace(self._draft, items=tuple(items))
-        self._dirty = True
-        self._fill()
+        self.draft.set_items(items)
         if select is not None and 0 <= select < len(items):
             self.table.selectRow(select)
 
@@ -196,8 +199,20 @@ class QtMissionsPanel(QWidget):
         return self._draft.items
 
     @property
+    def _draft(self) -> Mission:
+        return self.draft.mission
+
+    @property
+    def _dirty(self) -> bool:
+        return self.draft.dirty
+
+    @property
     def dirty(self) -> bool:
-        return self._dirty
+        return self.draft.dirty
+
+    def default_alt(self) -> float:
+        """The altitude of a waypoint added on the map: the Add row's."""
+        return float(self.adder.alt.value())
 
     def _fill(self) -> None:
         keep = self.selected_index()
@@ -226,6 +241,9 @@ class QtMissionsPanel(QWidget):
         count = len(self._draft.items)
         self.draft_label.setText(f"{count} item(s)" + (" — edited, not uploaded" if self._dirty else
                                                        " — as on the vehicle" if count else ""))
+        self._on_selection()
+
+    def _on_selection(self) -> None:
         selected = self.selected_index() is not None
         for button in (self.delete_button, self.up_button, self.down_button):
             button.setEnabled(selected)

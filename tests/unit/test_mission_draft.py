@@ -1,0 +1,28 @@
+"""The draft shared by the Missions dock and the map: a waypoint clicked on the map goes before the
+closing RTL/land, a drag keeps the altitude, and every view hears each edit."""
+
+from __future__ import annotations
+
+from gcs.core.mavlink_env import mavlink
+from gcs.core.vehicle.mission import Mission, MissionItem
+from gcs.core.vehicle.mission.draft import MissionDraft
+
+M = mavlink
+REL = M.MAV_FRAME_GLOBAL_RELATIVE_ALT
+
+
+def test_add_before_the_end_move_keeps_altitude_and_tells_every_view() -> None:
+    heard: list[int] = []
+    draft = MissionDraft()
+    draft.subscribe(lambda d: heard.append(len(d.items)))
+    draft.set(Mission(items=(MissionItem(M.MAV_CMD_NAV_TAKEOFF, REL, z=10.0),
+                             MissionItem(M.MAV_CMD_NAV_RETURN_TO_LAUNCH, REL)), seq_offset=1), dirty=False)
+    assert not draft.dirty
+    at = draft.add_waypoint(47.4, 8.5, 22.0)
+    assert at == 1 and draft.dirty and [i.command for i in draft.items] == [
+        M.MAV_CMD_NAV_TAKEOFF, M.MAV_CMD_NAV_WAYPOINT, M.MAV_CMD_NAV_RETURN_TO_LAUNCH]
+    draft.move(1, 47.401, 8.502)
+    assert (draft.items[1].x, draft.items[1].y, draft.items[1].z) == (47.401, 8.502, 22.0)
+    draft.move(0, 1.0, 1.0)  # the takeoff has no place: not moved, nobody told
+    assert draft.items[0].x == 0.0 and draft.mission.seq_offset == 1
+    assert heard == [2, 3, 3] and [n for n, _ in draft.placed()] == [1]
