@@ -8,10 +8,13 @@
 //
 // Click-to-fly (operators): a click marks the point; "Fly here" sends POST /api/vehicle/goto only once
 // confirmed with the page's gesture (hold 1 s, or Enter twice), disabled with the program's reason.
+// While an operator edits the mission on the map (js/map_edit.js) a click adds a waypoint instead.
 
 import { bindConfirm } from "./actions.js";
 import { api, loadToken } from "./api.js";
+import { editClick, initMapEdit, mapEditing } from "./map_edit.js";
 import { drawMission, missionOf } from "./map_mission.js";
+import { onDraft } from "./mission_draft.js";
 import { act } from "./messages.js";
 import { ui } from "./state.js";
 import { $, setText } from "./util.js";
@@ -58,6 +61,10 @@ export function initMap() {
   new North({ position: "topright" }).addTo(map);
   m.layers.grid = L.layerGroup().addTo(map);
   m.layers.shapes = L.layerGroup().addTo(map);
+  initMapEdit(map);
+  onDraft((how) => {
+    if (how === "editing" && mapEditing()) setPending(null); // clicks edit now: nothing waits to be flown to
+  });
   map.on("moveend zoomend", drawGrid);
   map.on("dragstart", () => setFollow(false));
   map.on("click", (e) => onMapClick(e.latlng));
@@ -227,6 +234,10 @@ function draw(snap) {
 
 function onMapClick(latlng) {
   if (!$("map-goto")) return; // viewers see the map; operators fly from it
+  if (mapEditing()) {
+    editClick(latlng);
+    return;
+  }
   setPending({ lat_deg: latlng.lat, lon_deg: latlng.lng });
 }
 
@@ -234,7 +245,7 @@ function setPending(point) {
   m.pending = point;
   $("map-fly").hidden = !point;
   if (m.snapshot) draw(m.snapshot);
-  if (!point) setText("map-info", "Click the map to fly there");
+  if (!point && !mapEditing()) setText("map-info", "Click the map to fly there");
 }
 
 function describePending() {

@@ -2,17 +2,19 @@
 // it: ArduPilot's home is item 0), its progress (current item, reached items) and can download it
 // again or save it as a .plan / .waypoints file; operators also upload a file, clear, start (a second
 // click confirms) and generate an orbit or a survey, shown as a draft until "Upload". Refusals show
-// the program's words (the line of a bad file, the vehicle's STATUSTEXT).
+// the program's words (the line of a bad file, the vehicle's STATUSTEXT). "Edit on map" (operators)
+// makes the list a draft (js/mission_draft.js) the map edits too: a click adds a waypoint, a drag moves
+// one, and this table follows at once.
 
 import { ROLE_RANK, api, describeError, loadToken } from "./api.js";
 import { addMessage, showResult } from "./messages.js";
+import { onDraft, setDraft, setEditing, shared } from "./mission_draft.js";
 import { ui } from "./state.js";
 import { $, setText } from "./util.js";
 
 const POLL_MS = 1500;
 const CONFIRM_MS = 4000;
 let mission = { items: [], seq_offset: 0 }; // the vehicle's list as the program last saw it
-let draft = null; // a generated list, not uploaded yet
 let progress = {};
 let timer = null;
 let startArmedUntil = 0;
@@ -46,7 +48,11 @@ function build(panel) {
         el("input", { id: "missions-file", type: "file", accept: ".plan,.waypoints,.txt", hidden: true }),
         button("missions-upload", "Upload", "Send the generated list to the vehicle", "btn small primary"),
         button("missions-clear", "Clear", "Remove the mission from the vehicle"),
-        button("missions-start", "Start", "Fly the mission (ArduPilot AUTO, PX4 Mission)")),
+        button("missions-start", "Start", "Fly the mission (ArduPilot AUTO, PX4 Mission)"),
+        button("missions-map-edit", "Edit on map", "A click on the map adds a waypoint there, a waypoint dragged "
+               + "moves; nothing flies and nothing is sent until Upload"),
+        el("label", {}, "at ", el("input", { id: "missions-map-alt", type: "number", min: 1, max: 500, value: 15,
+                                             step: 1, title: "Altitude of a waypoint added on the map" }), " m")),
       el("form", { id: "missions-generate", className: "missions-generate" },
         el("select", { id: "missions-gen-kind", ariaLabel: "What to generate" },
           el("option", { value: "orbit", textContent: "Orbit the vehicle's position" }),
@@ -63,6 +69,10 @@ function build(panel) {
     $("missions-upload").addEventListener("click", uploadDraft);
     $("missions-clear").addEventListener("click", clearMission);
     $("missions-start").addEventListener("click", startMission);
+    $("missions-map-edit").setAttribute("aria-pressed", "false");
+    $("missions-map-edit").addEventListener("click", () => editOnMap(!shared.editing));
+    $("missions-map-alt").addEventListener("change", (e) => { shared.alt = Number(e.target.value) || 15; });
+    onDraft(() => draw());
     $("missions-generate").addEventListener("submit", (e) => {
       e.preventDefault();
       generate();
@@ -79,7 +89,19 @@ const title = (name) => {
   return words.charAt(0).toUpperCase() + words.slice(1);
 };
 
+/** The list as it is on the vehicle, as a draft to edit (the map's toggle and the generators start from it). */
+const copyOf = (m) => ({ ...m, items: m.items.map((item) => ({ ...item })) });
+
+function editOnMap(on) {
+  if (on && !shared.mission) setDraft(copyOf(mission), "set");
+  setEditing(on);
+  $("missions-map-edit").setAttribute("aria-pressed", String(on));
+  $("missions-map-edit").classList.toggle("primary", on);
+  if (on) document.getElementById("map-panel")?.scrollIntoView({ block: "nearest" });
+}
+
 function draw() {
+  const draft = shared.mission;
   const shown = draft || mission;
   const placed = (item) => item.x !== 0 || item.y !== 0;
   const reached = new Set(progress.reached || []);
@@ -97,7 +119,7 @@ function draw() {
     return tr;
   });
   $("missions-body").replaceChildren(...rows);
-  setText("missions-count", draft ? `${draft.items.length} generated, not uploaded`
+  setText("missions-count", draft ? `${draft.items.length} item(s) ${draft.generated ? "generated" : "edited"}, not uploaded`
     : shown.items.length ? `${shown.items.length} item(s) on the vehicle` : "no mission");
   const upload = $("missions-upload");
   if (upload) upload.hidden = !draft;
@@ -123,9 +145,10 @@ export async function loadMissions(refresh = false) {
     mission = data.mission;
     progress = data.progress || {};
     if (refresh) {
-      draft = null;
+      setDraft(null);
       setText("missions-note", `Downloaded ${mission.count} item(s) from the vehicle`, "ok");
     }
+    if (shared.editing && !shared.mission) setDraft(copyOf(mission), "set"); // editing goes on from the vehicle's
     draw();
   } catch (err) {
     if (panel.dataset.built) setText("missions-note", `Download failed: ${err.message}`, "bad");
@@ -161,7 +184,7 @@ async function uploadFile() {
     if (!response.ok) throw new Error(describeError(response.status, body));
     return body;
   }, (body) => {
-    draft = null;
+    setDraft(null);
     const m = body.uploaded[0];
     return `${file.name}: uploaded ${m.count} item(s)${body.uploaded.length > 1 ? ` (and ${body.uploaded.slice(1)
       .map((x) => `${x.count} ${x.kind}`).join(", ")})` : ""}`;
@@ -170,19 +193,20 @@ async function uploadFile() {
 }
 
 async function uploadDraft() {
+  const draft = shared.mission;
   if (!draft) return;
   const items = draft.items.map(({ seq, name, ...item }) => item);
   const done = await run("Uploading…", () => api("POST", "/api/missions/upload", { kind: "mission", items },
                                                  { timeoutMs: 60000 }),
                          (m) => `Uploaded ${m.count} item(s): the vehicle has this mission`, "Upload refused");
-  if (done) draft = null;
+  if (done) setDraft(null);
   loadMissions();
 }
 
 async function clearMission() {
   const done = await run("Clearing…", () => api("POST", "/api/missions/clear", undefined, { timeoutMs: 60000 }),
                          () => "The vehicle's mission is cleared", "Clear refused");
-  if (done) draft = null;
+  if (done) setDraft(null);
   loadMissions();
 }
 
@@ -222,8 +246,7 @@ async function generate() {
     else body.radius_m = size;
     return api("POST", `/api/missions/generate/${kind === "survey" ? "survey" : "orbit"}`, body);
   }, (m) => {
-    draft = { ...m, seq_offset: mission.seq_offset };
-    draw();
+    setDraft({ ...m, seq_offset: mission.seq_offset, generated: true });
     return `Generated ${m.count} item(s): Upload to send them`;
   }, "Not generated");
 }
