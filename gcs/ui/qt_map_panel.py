@@ -23,6 +23,8 @@ from gcs.core.availability import Availability
 from gcs.core.map.geo import LatLon, bearing_deg, distance_m
 from gcs.core.map.mission_layer import NAV_LAST
 from gcs.core.map.model import MapSnapshot
+from gcs.core.vehicle.mission import MissionType
+from gcs.core.vehicle.mission.draft import VERTICES
 from gcs.ui.qt_confirm import QtConfirmGesture
 from gcs.ui.qt_map import QtMapView
 from gcs.ui.qt_map_mission import DraftPoint
@@ -209,17 +211,21 @@ class QtMapPanel(QWidget):
         draft = self._draft
         if draft is None or not self.edit_button.isChecked():
             return
-        offset = draft.mission.seq_offset
-        self.view.set_edit_points([DraftPoint(n, offset + n, item.x, item.y, item.command <= NAV_LAST)
+        offset, kind = draft.mission.seq_offset, draft.mission.kind
+        joined = (lambda c: c <= NAV_LAST) if kind is MissionType.MISSION else (lambda c: c in VERTICES)
+        self.view.set_edit_points([DraftPoint(n, offset + n, item.x, item.y, joined(item.command))
                                    for n, item in draft.placed()])
         state = "edited, not uploaded" if draft.dirty else "as on the vehicle"
-        self.info.setText(f"Editing the mission ({len(draft.items)} item(s), {state}): click adds a waypoint at "
-                          f"{self._default_alt():g} m, drag a waypoint to move it; Upload in the Missions tab")
+        adds = {MissionType.MISSION: f"a waypoint at {self._default_alt():g} m",
+                MissionType.FENCE: "a vertex to the fence polygon",
+                MissionType.RALLY: f"a rally point at {self._default_alt():g} m"}[kind]
+        self.info.setText(f"Editing the {kind.value} ({len(draft.items)} item(s), {state}): click adds {adds}, "
+                          "drag a marker to move it; Upload in the Missions tab")
 
     @Slot(float, float)
     def _on_edit_add(self, lat: float, lon: float) -> None:
         if self._draft is not None:
-            self._draft.add_waypoint(lat, lon, self._default_alt())
+            self._draft.add_point(lat, lon, self._default_alt())
 
     @Slot(int, float, float)
     def _on_edit_move(self, index: int, lat: float, lon: float) -> None:

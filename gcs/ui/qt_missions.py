@@ -7,8 +7,10 @@ altitude typed in the table change it; Upload sends it. Nothing here speaks MAVL
 ``GcsService`` and comes back to a callback on the GUI thread, which shows a refusal or a timeout in
 plain words under the table. The vehicle's progress (MISSION_CURRENT, MISSION_ITEM_REACHED) and lists
 changed by another face (the API) arrive from the bus through the bridge. Rows are numbered as the
-vehicle numbers them (ArduPilot's home is 0, so its first item is 1), like MISSION_CURRENT.
-GUI thread only.
+vehicle numbers them (ArduPilot's home is 0, so its first item is 1), like MISSION_CURRENT. The list
+selector shows the mission, the geofence (polygon vertices, circles) or the rally points; each list
+is downloaded, edited, uploaded and cleared on its own (``mission_type``), and an edit of one is
+kept while another is shown. GUI thread only.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -36,7 +39,7 @@ from PySide6.QtWidgets import (
 from gcs.core.bus import Topics
 from gcs.core.vehicle.mission import Mission, MissionItem, MissionType
 from gcs.core.vehicle.mission.draft import MissionDraft
-from gcs.ui.qt_missions_edit import QtMissionGenerator, QtMissionItemAdder, describe_error, row_texts
+from gcs.ui.qt_missions_edit import KIND_TITLES, QtMissionGenerator, QtMissionItemAdder, describe_error, row_texts
 
 if TYPE_CHECKING:
     from gcs.core.service import GcsService
@@ -59,6 +62,8 @@ class QtMissionsPanel(QWidget):
         self._runner = runner
         self.draft = MissionDraft()  # shared with the map, which edits it too (Edit on map)
         self._offset = 0  # the vehicle's number of the first item (1 on ArduPilot, whose home is 0)
+        self.kind = MissionType.MISSION  # the list shown (mission, fence or rally)
+        self._kept: dict[MissionType, tuple[Mission, bool, int]] = {}  # the others, as last shown
         self._extra: list[Mission] = []  # a .plan's fence and rally lists, uploaded with the mission
         self._current: int | None = None
         self._reached: tuple[int, ...] = ()
@@ -72,9 +77,14 @@ class QtMissionsPanel(QWidget):
         self.upload_button = self._button("Upload", "Replace the vehicle's mission with this list", self.upload)
         self.clear_button = self._button("Clear", "Remove the mission from the vehicle", self.clear)
         self.start_button = self._button("Start", "Fly the mission (ArduPilot AUTO, PX4 Mission)", self.start)
+        self.kind_box = QComboBox()
+        for kind, title in KIND_TITLES:
+            self.kind_box.addItem(title, kind)
+        self.kind_box.setToolTip("Which of the vehicle's lists to show and edit")
+        self.kind_box.currentIndexChanged.connect(self._on_kind)
         top = QGridLayout()  # two rows of buttons: the dock is as narrow as the HUD beside it
         for n, button in enumerate((self.download_button, self.load_button, self.upload_button,
-                                    self.clear_button, self.start_button)):
+                                    self.clear_button, self.start_button, self.kind_box)):
             top.addWidget(button, n // 3, n % 3)
 
         self.table = QTableWidget(0, len(COLUMNS))
@@ -141,8 +151,10 @@ class QtMissionsPanel(QWidget):
     @Slot()
     def reload(self) -> None:
         """Show the list as last downloaded or uploaded and the vehicle's progress (no transfer)."""
+        kind = self.kind
+
         def run() -> Any:
-            return self._service.missions()[MissionType.MISSION], self._service.mission_progress()
+            return self._service.missions()[kind], self._service.mission_progress()
 
         self._runner.query("missions-known", run, self._on_known)
 
@@ -151,6 +163,8 @@ class QtMissionsPanel(QWidget):
             self.status_label.setText(describe_error("Missions not available", error))
             return
         mission, progress = result
+        if mission.kind is not self.kind:
+            return  # the pilot switched lists meanwhile
         self._offset = mission.seq_offset
         if not self._dirty:
             self._set_draft(mission, dirty=False)
@@ -165,7 +179,7 @@ class QtMissionsPanel(QWidget):
             if value.seq not in self._reached:
                 self._reached = (*self._reached, value.seq)
             self._fill()
-        elif topic == Topics.MISSION_CHANGED and value.kind is MissionType.MISSION and value.source != "gui":
+        elif topic == Topics.MISSION_CHANGED and value.kind is self.kind and value.source != "gui":
             if self._dirty:
                 who = value.source or "another face"
                 self.status_label.setText(f"The vehicle's mission was {value.action} by {who} while you edit: "
@@ -189,6 +203,29 @@ class QtMissionsPanel(QWidget):
         if not dirty:
             self._offset = mission.seq_offset
         self.draft.set(replace(mission, seq_offset=self._offset), dirty=dirty)
+
+    def _on_kind(self, _index: int) -> None:
+        """Show another list: this one's edit is kept for when it is shown again."""
+        kind = MissionType(self.kind_box.currentData())
+        if kind is self.kind:
+            return
+        self._kept[self.kind] = (self._draft, self._dirty, self._offset)
+        self.kind = kind
+        self.adder.set_kind(kind)
+        self.generator.setVisible(kind is MissionType.MISSION)
+        self.start_button.setEnabled(kind is MissionType.MISSION)
+        kept = self._kept.pop(kind, None)
+        if kept is not None:
+            mission, dirty, self._offset = kept
+            self.draft.set(mission, dirty=dirty)
+        else:
+            self._offset = 0
+            self.draft.set(Mission(kind), dirty=False)
+        self.status_label.setText("")
+        self.reload()
+
+    def show_kind(self, kind: MissionType) -> None:
+        self.kind_box.setCurrentIndex(self.kind_box.findData(kind))
 
     def _edit(self, items: list[MissionItem], select: int | None = None) -> None:
         self.draft.set_items(items)
@@ -223,7 +260,7 @@ class QtMissionsPanel(QWidget):
             state = "current" if seq == self._current else "reached" if seq in self._reached else ""
             for column, text in enumerate((str(seq), *row_texts(item), state)):
                 cell = QTableWidgetItem(text)
-                if column != ALT_COLUMN or not (item.has_position or item.z):
+                if column != ALT_COLUMN or not (item.has_position or item.z) or self.kind is MissionType.FENCE:
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 elif column == ALT_COLUMN:
                     cell.setToolTip("Double-click to type a new altitude")
@@ -333,12 +370,13 @@ class QtMissionsPanel(QWidget):
             self._set_draft(mission, dirty=False)
             self.status_label.setText(f"Downloaded {len(mission.items)} item(s) from the vehicle")
 
-        self._call("missions-transfer", "Downloading the mission…", self._service.download_mission, done,
-                   "Download failed")
+        kind = self.kind
+        self._call("missions-transfer", f"Downloading the {kind.value}…", lambda: self._service.download_mission(kind),
+                   done, "Download failed")
 
     @Slot()
     def upload(self) -> None:
-        draft, extra = self._draft, list(self._extra)
+        draft, extra = self._draft, list(self._extra) if self.kind is MissionType.MISSION else []
 
         def run() -> Mission:
             stored = self._service.upload_mission(draft, source="gui")
@@ -350,18 +388,21 @@ class QtMissionsPanel(QWidget):
             self._extra = []
             self._set_draft(mission, dirty=False)
             also = f" (and {', '.join(m.kind.value for m in extra)})" if extra else ""
-            self.status_label.setText(f"Uploaded {len(mission.items)} item(s){also}: the vehicle has this mission")
+            self.status_label.setText(f"Uploaded {len(mission.items)} item(s){also}: the vehicle has this "
+                                      f"{mission.kind.value}")
 
-        self._call("missions-transfer", "Uploading the mission…", run, done, "Upload refused")
+        self._call("missions-transfer", f"Uploading the {draft.kind.value}…", run, done, "Upload refused")
 
     @Slot()
     def clear(self) -> None:
-        def done(_: Any) -> None:
-            self._set_draft(Mission(seq_offset=self._offset), dirty=False)
-            self.status_label.setText("The vehicle's mission is cleared")
+        kind = self.kind
 
-        self._call("missions-transfer", "Clearing the mission…",
-                   lambda: self._service.clear_mission(source="gui"), done, "Clear refused")
+        def done(_: Any) -> None:
+            self._set_draft(Mission(kind, seq_offset=self._offset), dirty=False)
+            self.status_label.setText(f"The vehicle's {kind.value} is cleared")
+
+        self._call("missions-transfer", f"Clearing the {kind.value}…",
+                   lambda: self._service.clear_mission(kind, source="gui"), done, "Clear refused")
 
     @Slot()
     def start(self) -> None:
@@ -394,6 +435,7 @@ class QtMissionsPanel(QWidget):
         dialog.open()
 
     def load_from(self, path: str) -> None:
+        self.show_kind(MissionType.MISSION)  # a file's mission shown; its fence and rally go with it
         def done(lists: dict[MissionType, Mission]) -> None:
             self._extra = [m for kind, m in lists.items() if kind is not MissionType.MISSION and m.items]
             self._set_draft(lists[MissionType.MISSION], dirty=True)

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QP
 
 from gcs.core.errors import CommandRejected, CommandTimeout, MissionInvalid, MissionRefused, MissionTimeout
 from gcs.core.mavlink_env import mavlink
-from gcs.core.vehicle.mission import MissionItem, OrbitSpec, SurveySpec
+from gcs.core.vehicle.mission import MissionItem, MissionType, OrbitSpec, SurveySpec
+from gcs.core.vehicle.mission.draft import CIRCLES, RALLY, VERTICES, count_vertices
 from gcs.core.vehicle.mission.generators import offset
 
 if TYPE_CHECKING:
@@ -29,7 +30,15 @@ FRAMES = {M.MAV_FRAME_GLOBAL: "AMSL", M.MAV_FRAME_GLOBAL_RELATIVE_ALT: "above ho
           M.MAV_FRAME_GLOBAL_TERRAIN_ALT: "above terrain", M.MAV_FRAME_MISSION: ""}
 ADDABLE = (("Waypoint", M.MAV_CMD_NAV_WAYPOINT), ("Takeoff", M.MAV_CMD_NAV_TAKEOFF),
            ("Land", M.MAV_CMD_NAV_LAND), ("Return to launch", M.MAV_CMD_NAV_RETURN_TO_LAUNCH))
-PLACED = {M.MAV_CMD_NAV_WAYPOINT}  # the others fly from where the vehicle is (0, 0 = here)
+ADDABLE_BY_KIND = {
+    MissionType.MISSION: ADDABLE,
+    MissionType.FENCE: (("Fence vertex (stay inside)", M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION),
+                        ("Fence circle (stay inside)", M.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION),
+                        ("Fence circle (keep out)", M.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION)),
+    MissionType.RALLY: (("Rally point", RALLY),),
+}
+KIND_TITLES = ((MissionType.MISSION, "Mission"), (MissionType.FENCE, "Geofence"), (MissionType.RALLY, "Rally points"))
+PLACED = {M.MAV_CMD_NAV_WAYPOINT, RALLY, *VERTICES, *CIRCLES}  # the others fly from where the vehicle is (0, 0)
 GENERATORS = (("Orbit the vehicle's position", "orbit"), ("Orbit the tracked target", "orbit-target"),
               ("Survey round the vehicle", "survey"))
 STEP_M = 10.0
@@ -41,6 +50,12 @@ def row_texts(item: MissionItem) -> tuple[str, ...]:
         lat, lon = f"{item.x:.7f}", f"{item.y:.7f}"
     else:
         lat = lon = ""
+    if item.command in CIRCLES:
+        return "Fence circle (" + ("stay inside" if CIRCLES[item.command] else "keep out") + ")", lat, lon, \
+            f"r {item.param1:g}", ""
+    if item.command in VERTICES:
+        inside = item.command == M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION
+        return f"Fence vertex ({'stay inside' if inside else 'keep out'}, of {item.param1:g})", lat, lon, "", ""
     alt = f"{item.z:g}" if item.has_position or (item.is_global and item.z) else ""
     frame = FRAMES.get(item.frame, str(item.frame)) if alt else ""
     return item.name.removeprefix("NAV_").replace("_", " ").lower().capitalize(), lat, lon, alt, frame
@@ -88,30 +103,48 @@ class QtMissionItemAdder(QWidget):
         for title, command in ADDABLE:
             self.kind.addItem(title, command)
         self.alt = _spin(15.0, 1.0, 500.0, " m", "Altitude above home of the new item")
+        self.radius = _spin(50.0, 5.0, 10000.0, " m", "Radius of a new fence circle")
+        self.radius.setPrefix("r ")
+        self.radius.hide()
         self.button = QPushButton("Add")
         self.button.setToolTip("Insert after the selected item (at the end without one)")
         self.button.clicked.connect(self._on_add)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.kind, self.alt, self.button):
+        for widget in (self.kind, self.alt, self.radius, self.button):
             row.addWidget(widget)
+
+    def set_kind(self, kind: MissionType) -> None:
+        """Offer what this list holds (mission items, fence vertices and circles, rally points)."""
+        self.kind.clear()
+        for title, command in ADDABLE_BY_KIND[kind]:
+            self.kind.addItem(title, command)
+        self.alt.setVisible(kind is not MissionType.FENCE)
+        self.radius.setVisible(kind is MissionType.FENCE)
 
     @Slot()
     def _on_add(self) -> None:
-        self.add.emit(int(self.kind.currentData()), float(self.alt.value()))
+        command = int(self.kind.currentData())
+        self.add.emit(command, float(self.radius.value() if command in CIRCLES else self.alt.value()))
 
     def choose(self, title: str) -> None:
         self.kind.setCurrentIndex(self.kind.findText(title))
 
     @staticmethod
     def make(command: int, alt: float, before: MissionItem | None, state: VehicleState) -> MissionItem:
-        """The new item: a waypoint 10 m north-east of the one before it (or of the vehicle)."""
+        """The new item: a waypoint (vertex, rally point) 10 m north-east of the one before it (or of the
+        vehicle); a fence circle round the vehicle, ``alt`` its radius."""
         if command not in PLACED:
             return MissionItem(command, REL, z=alt if command == M.MAV_CMD_NAV_TAKEOFF else 0.0)
+        if command in CIRCLES:
+            lat, lon = _where(state)
+            return MissionItem(command, M.MAV_FRAME_GLOBAL, alt, x=lat, y=lon, autocontinue=False)
         lat, lon = (before.x, before.y) if before is not None else _where(state)
         step = STEP_M / math.sqrt(2)
         lat, lon = offset(lat, lon, step, step)
-        return MissionItem(command, REL, x=lat, y=lon, z=alt)
+        if command in VERTICES:
+            return MissionItem(command, M.MAV_FRAME_GLOBAL, x=lat, y=lon, autocontinue=False)
+        return MissionItem(command, REL, x=lat, y=lon, z=alt, autocontinue=command != RALLY)
 
 
 class QtMissionGenerator(QWidget):
@@ -161,4 +194,5 @@ class QtMissionGenerator(QWidget):
         return service.generate_orbit(OrbitSpec(lat, lon, radius_m=size_m, alt_m=alt_m, takeoff_alt_m=takeoff))
 
 
-__all__ = ["QtMissionGenerator", "QtMissionItemAdder", "describe_error", "row_texts"]
+__all__ = ["KIND_TITLES", "QtMissionGenerator", "QtMissionItemAdder", "count_vertices", "describe_error",
+           "row_texts"]

@@ -1,7 +1,9 @@
 """Editing the mission on the map of the main window, over a real service and the built-in simulator:
 the Missions dock's "Edit on map" shows its draft on the map, a click adds a waypoint where the map's
 projection puts that pixel, a drag moves it, the dock's table follows at once (and the map follows the
-table), no click turns into a goto while editing, and the uploaded list is what the simulator holds."""
+table), no click turns into a goto while editing, and the uploaded list is what the simulator holds;
+on ArduPilot a geofence polygon clicked and a keep-out circle added, and a rally point, uploaded as
+their own lists and read back identical."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from gcs.core.map.geo import LatLon, distance_m
 from gcs.core.mavlink_env import mavlink
+from gcs.core.vehicle.mission import MissionType
 from gcs.ui.qt_missions import ALT_COLUMN
 from tests.conftest import wait_until
 
@@ -108,3 +111,59 @@ def test_click_adds_drag_moves_upload_holds(window_factory: Any, service: Any, q
     assert not missions.map_button.isChecked() and view.edit_points is None
     qtbot.mouseClick(view, LEFT, pos=first)
     assert view.pending is not None and ALT_COLUMN == 4
+
+
+def test_fence_and_rally_edited_on_the_map_ardupilot(window_factory: Any, make_service: Any, qtbot: Any) -> None:
+    service = make_service("ardupilot")
+    win = window_factory(service)
+    missions, panel = win.missions_panel, win.map_panel
+    view = panel.view
+    wait_until(lambda: service.vehicle_state().home is not None, 15, "home position")
+    qtbot.waitUntil(lambda: view.snapshot is not None and view.snapshot.vehicle() is not None, timeout=5000)
+    win.map_dock.raise_()
+    qtbot.waitUntil(lambda: view.width() > 200, timeout=3000)
+    view.set_follow(False)
+    missions.show_kind(MissionType.FENCE)
+    offered = [missions.adder.kind.itemText(n) for n in range(missions.adder.kind.count())]
+    assert offered == ["Fence vertex (stay inside)", "Fence circle (stay inside)", "Fence circle (keep out)"]
+    assert not missions.start_button.isEnabled()
+    missions.map_button.setChecked(True)
+    cx, cy = view.width() // 2, view.height() // 2
+    corners = [QPoint(cx - 80, cy - 60), QPoint(cx + 80, cy - 60), QPoint(cx + 80, cy + 60), QPoint(cx - 80, cy + 60)]
+    for corner in corners:
+        qtbot.mouseClick(view, LEFT, pos=corner)
+    vertices = missions.items()
+    assert [i.command for i in vertices] == [M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION] * 4
+    assert [i.param1 for i in vertices] == [4.0] * 4  # each vertex says how many the polygon has
+    assert "Editing the fence (4 item(s)" in panel.info.text()
+    _drag(view, corners[2], QPoint(cx + 110, cy + 80))
+    assert distance_m(LatLon(missions.items()[2].x, missions.items()[2].y), view.geo_at(QPointF(cx + 110, cy + 80))) < 1
+    missions.adder.choose("Fence circle (keep out)")
+    missions.adder.radius.setValue(12)
+    win.missions_dock.raise_()
+    qtbot.mouseClick(missions.adder.button, LEFT)
+    qtbot.waitUntil(lambda: len(missions.items()) == 5, timeout=3000)
+    circle = missions.items()[4]
+    assert circle.command == M.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION and circle.param1 == 12.0
+    assert missions.table.item(4, ALT_COLUMN).text() == "r 12"
+    fence = missions.draft.mission
+    qtbot.mouseClick(missions.upload_button, LEFT)
+    qtbot.waitUntil(lambda: "Uploaded 5 item(s)" in missions.status_label.text(), timeout=8000)
+    held = service.download_mission(MissionType.FENCE)
+    assert held.matches(fence), (held, fence)
+
+    missions.show_kind(MissionType.RALLY)
+    assert missions.items() == () or all(i.command == M.MAV_CMD_NAV_RALLY_POINT for i in missions.items())
+    win.map_dock.raise_()
+    qtbot.mouseClick(view, LEFT, pos=QPoint(cx + 30, cy - 90))
+    rally = missions.draft.mission
+    assert [(i.command, i.z) for i in rally.items] == [(M.MAV_CMD_NAV_RALLY_POINT, 15.0)]
+    assert "Editing the rally (1 item(s)" in panel.info.text()
+    missions.upload()
+    qtbot.waitUntil(lambda: "Uploaded 1 item(s)" in missions.status_label.text(), timeout=8000)
+    assert service.download_mission(MissionType.RALLY).matches(rally)
+    missions.show_kind(MissionType.FENCE)  # the fence is back as uploaded, the mission untouched
+    qtbot.waitUntil(lambda: len(missions.items()) == 5, timeout=3000)
+    missions.show_kind(MissionType.MISSION)
+    qtbot.waitUntil(lambda: missions.items() == (), timeout=3000)
+    print(f"fence {len(held.items)} items, rally {len(rally.items)} uploaded and read back (ArduPilot)")

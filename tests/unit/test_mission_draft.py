@@ -26,3 +26,21 @@ def test_add_before_the_end_move_keeps_altitude_and_tells_every_view() -> None:
     draft.move(0, 1.0, 1.0)  # the takeoff has no place: not moved, nobody told
     assert draft.items[0].x == 0.0 and draft.mission.seq_offset == 1
     assert heard == [2, 3, 3] and [n for n, _ in draft.placed()] == [1]
+
+
+def test_a_fence_clicked_counts_its_vertices_and_rally_points_keep_their_height() -> None:
+    from gcs.core.vehicle.mission import MissionType
+
+    fence = MissionDraft(Mission(MissionType.FENCE))
+    for k in range(3):
+        fence.add_point(47.0 + k * 1e-4, 8.0, 30.0)
+    fence.add_circle(47.0, 8.0, 40.0, inclusion=False)
+    fence.add_point(47.0, 8.001, 30.0)  # joins the polygon, before the circle
+    commands = [i.command for i in fence.items]
+    assert commands == [M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION] * 4 + [M.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION]
+    assert [i.param1 for i in fence.items] == [4.0, 4.0, 4.0, 4.0, 40.0] and fence.items[0].z == 0.0
+    fence.set_items(fence.items[1:])  # a vertex deleted in the table: the others say 3
+    assert [i.param1 for i in fence.items[:3]] == [3.0, 3.0, 3.0]
+    rally = MissionDraft(Mission(MissionType.RALLY))
+    rally.add_point(47.0, 8.0, 25.0)
+    assert [(i.command, i.z, i.autocontinue) for i in rally.items] == [(M.MAV_CMD_NAV_RALLY_POINT, 25.0, False)]
