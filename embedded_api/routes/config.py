@@ -40,8 +40,8 @@ def current(service: ServiceDep, _: Viewer) -> dict[str, Any]:
 
 @router.get("/schema")
 def schema(service: ServiceDep, _: Viewer) -> dict[str, Any]:
-    """JSON schema of the settings and a flat field list (type, default, bounds, live or restart), each with
-    ``label`` and ``section_label``: the names in words the desktop editor shows ("Max speed (m/s)")."""
+    """JSON schema of the settings and a flat field list (type, bounds, live or restart, label in words)."""
+    # each field's ``label``/``section_label`` are the names the desktop editor shows ("Max speed (m/s)")
     return {
         "json_schema": service.config.schema(),
         "fields": [{"key": f.key, **to_plain(f), "label": f.label, "section_label": human_label(f.section)}
