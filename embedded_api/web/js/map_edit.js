@@ -3,7 +3,7 @@
 // dashed line; a marker dragged moves its item (the table follows as it moves), a click on the map
 // adds a waypoint (map.js sends clicks here instead of to the goto while editing).
 
-import { addWaypoint, moveItem, onDraft, placed, shared } from "./mission_draft.js";
+import { CIRCLES, VERTICES, addPoint, moveItem, onDraft, placed, shared } from "./mission_draft.js";
 import { setText } from "./util.js";
 
 /* global L */
@@ -18,14 +18,22 @@ export function initMapEdit(map) {
 }
 
 export function editClick(latlng) {
-  addWaypoint(latlng.lat, latlng.lng);
+  addPoint(latlng.lat, latlng.lng);
 }
 
+const kindOf = () => shared.mission?.kind || "mission";
+
+/** The mission's line through what it flies to; a fence's polygon closed; rally points not joined. */
 function linePoints() {
-  return (shared.mission?.items || []).filter((i) => placed(i) && i.command <= NAV_LAST).map((i) => [i.x, i.y]);
+  const kind = kindOf();
+  const joined = kind === "mission" ? (i) => i.command <= NAV_LAST : kind === "fence" ? (i) => VERTICES.includes(i.command)
+    : () => false;
+  const points = (shared.mission?.items || []).filter((i) => placed(i) && joined(i)).map((i) => [i.x, i.y]);
+  if (kind === "fence" && points.length > 2) points.push(points[0]);
+  return points;
 }
 
-function icon(number, roi) {
+function icon(number, roi) { // a fence circle's centre and a rally point are squares, like an ROI
   return L.divIcon({ className: `map-wp map-draft${roi ? " roi" : ""}`, html: String(number), iconSize: [20, 20],
                      iconAnchor: [10, 10] });
 }
@@ -42,14 +50,21 @@ function redraw() {
   e.line = null;
   if (!mapEditing()) return;
   const mission = shared.mission;
-  setText("map-info", `Editing the mission (${mission.items.length} item(s), not uploaded): click adds a waypoint `
-          + `at ${shared.alt} m, drag one to move it; Upload in the Missions panel`);
+  const adds = { mission: `a waypoint at ${shared.alt} m`, fence: "a vertex to the fence polygon",
+                 rally: `a rally point at ${shared.alt} m` }[kindOf()];
+  setText("map-info", `Editing the ${kindOf()} (${mission.items.length} item(s), ${mission.fresh ? "as on the vehicle" : "not uploaded"}): click adds ${adds}, `
+          + "drag a marker to move it; Upload in the Missions panel");
+  for (const c of mission.items.filter((i) => i.command in CIRCLES)) {
+    e.layer.addLayer(L.circle([c.x, c.y], { radius: c.param1, color: CIRCLES[c.command] ? "#3cc85a" : "#ff4646",
+                                            weight: 2, dashArray: "6 5", fillOpacity: 0.1, interactive: false }));
+  }
   e.line = L.polyline(linePoints(), { color: "#fff", weight: 2, dashArray: "6 5", interactive: false,
                                       className: "map-draft-line" });
   e.layer.addLayer(e.line);
   mission.items.forEach((item, index) => {
     if (!placed(item)) return;
-    const marker = L.marker([item.x, item.y], { icon: icon(mission.seq_offset + index, item.command > NAV_LAST),
+    const square = kindOf() === "mission" ? item.command > NAV_LAST : !VERTICES.includes(item.command);
+    const marker = L.marker([item.x, item.y], { icon: icon(mission.seq_offset + index, square),
                                                 draggable: true, autoPan: false, zIndexOffset: 2000,
                                                 title: `item ${mission.seq_offset + index}: drag to move` });
     marker.on("dragstart", () => { e.dragging = true; });

@@ -1,11 +1,20 @@
 // The list an operator edits, shared by the Missions panel (its table) and the map (its markers), as
 // gcs/core/vehicle/mission/draft.py is in the desktop window: an edit through either replaces the
-// list and tells every listener, so the other redraws at once. Nothing is sent until Upload.
+// list and tells every listener, so the other redraws at once. Nothing is sent until Upload. The draft
+// is a mission, a geofence or rally points (its kind): a click adds what that list holds, and a
+// fence's polygon vertices always carry their polygon's vertex count in param1 (ArduPilot checks it).
 
 const NAV_WAYPOINT = 16;
 const NAV_LAND = 21;
 const NAV_RTL = 20;
 const FRAME_REL = 3;
+const FRAME_GLOBAL = 0;
+export const VERTEX_IN = 5001;
+export const VERTICES = [5001, 5002]; // MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION / _EXCLUSION
+export const CIRCLES = { 5003: true, 5004: false }; // MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION / _EXCLUSION
+export const RALLY = 5100; // MAV_CMD_NAV_RALLY_POINT
+const NAMES = { 5001: "NAV_FENCE_POLYGON_VERTEX_INCLUSION", 5002: "NAV_FENCE_POLYGON_VERTEX_EXCLUSION", 5003: "NAV_FENCE_CIRCLE_INCLUSION",
+                5004: "NAV_FENCE_CIRCLE_EXCLUSION", 5100: "NAV_RALLY_POINT" };
 const listeners = [];
 
 /** mission: {items, seq_offset, ...} or null (no draft: the panel shows the vehicle's list);
@@ -22,7 +31,27 @@ function changed(how) {
   for (const fn of listeners) fn(how);
 }
 
+/** Each run of polygon vertices of one kind is one polygon: its vertices' param1 is its length. */
+function countVertices(items) {
+  let n = 0;
+  while (n < items.length) {
+    if (!VERTICES.includes(items[n].command)) {
+      n += 1;
+      continue;
+    }
+    let end = n;
+    while (end < items.length && items[end].command === items[n].command) end += 1;
+    for (let k = n; k < end; k++) items[k] = { ...items[k], param1: end - n };
+    n = end;
+  }
+  return items;
+}
+
+const item = (command, frame, x, y, z, param1 = 0) => ({ command, name: NAMES[command], frame, param1, param2: 0,
+                                                          param3: 0, param4: 0, x, y, z, autocontinue: false });
+
 export function setDraft(mission, how = "set") {
+  if (mission?.kind === "fence") mission = { ...mission, items: countVertices([...mission.items]) };
   shared.mission = mission;
   changed(how);
 }
@@ -39,8 +68,37 @@ export function addWaypoint(lat, lon, alt = shared.alt) {
   while (at > 0 && [NAV_RTL, NAV_LAND].includes(items[at - 1].command)) at -= 1;
   items.splice(at, 0, { command: NAV_WAYPOINT, name: "NAV_WAYPOINT", frame: FRAME_REL, param1: 0, param2: 0,
                         param3: 0, param4: 0, x: lat, y: lon, z: alt, autocontinue: true });
-  setDraft({ ...(shared.mission || { seq_offset: 0 }), items, generated: false }, "add");
+  setDraft({ ...(shared.mission || { seq_offset: 0 }), items, generated: false, fresh: false }, "add");
   return at;
+}
+
+/** What a click on the map adds: a waypoint, a vertex on the end of the last fence polygon, a rally point. */
+export function addPoint(lat, lon, alt = shared.alt) {
+  const kind = shared.mission?.kind || "mission";
+  if (kind === "mission") return addWaypoint(lat, lon, alt);
+  const items = [...shared.mission.items];
+  let at = items.length;
+  if (kind === "fence") {
+    const last = items.map((i, n) => (VERTICES.includes(i.command) ? n : -1)).filter((n) => n >= 0).pop();
+    at = last === undefined ? items.length : last + 1;
+    items.splice(at, 0, item(last === undefined ? VERTEX_IN : items[last].command, FRAME_GLOBAL, lat, lon, 0));
+  } else {
+    items.push(item(RALLY, FRAME_REL, lat, lon, alt));
+  }
+  setDraft({ ...shared.mission, items, generated: false, fresh: false }, "add");
+  return at;
+}
+
+/** A fence circle (stay inside, or keep out) round a point. */
+export function addCircle(lat, lon, radius, inclusion = true) {
+  const items = [...(shared.mission?.items || []), item(inclusion ? 5003 : 5004, FRAME_GLOBAL, lat, lon, 0, radius)];
+  setDraft({ ...shared.mission, items, generated: false, fresh: false }, "add");
+}
+
+export function deleteItem(index) {
+  const items = [...(shared.mission?.items || [])];
+  items.splice(index, 1);
+  setDraft({ ...shared.mission, items, generated: false, fresh: false }, "delete");
 }
 
 /** An item dragged on the map (its altitude kept); "moving" while the mouse is down, "moved" at the end. */
@@ -48,5 +106,5 @@ export function moveItem(index, lat, lon, how = "moved") {
   const items = [...(shared.mission?.items || [])];
   if (!items[index] || !placed(items[index])) return;
   items[index] = { ...items[index], x: lat, y: lon };
-  setDraft({ ...shared.mission, items, generated: false }, how);
+  setDraft({ ...shared.mission, items, generated: false, fresh: false }, how);
 }

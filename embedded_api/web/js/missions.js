@@ -4,17 +4,22 @@
 // click confirms) and generate an orbit or a survey, shown as a draft until "Upload". Refusals show
 // the program's words (the line of a bad file, the vehicle's STATUSTEXT). "Edit on map" (operators)
 // makes the list a draft (js/mission_draft.js) the map edits too: a click adds a waypoint, a drag moves
-// one, and this table follows at once.
+// one, and this table follows at once. A selector shows the mission, the geofence or the rally points
+// (each downloaded, uploaded and cleared as its own list, kind=fence/rally); operators add fence
+// vertices and rally points on the map, a fence circle with a radius here, and delete rows of a draft.
 
 import { ROLE_RANK, api, describeError, loadToken } from "./api.js";
 import { addMessage, showResult } from "./messages.js";
-import { onDraft, setDraft, setEditing, shared } from "./mission_draft.js";
+import { CIRCLES, VERTICES, addCircle, deleteItem, onDraft, setDraft, setEditing, shared } from "./mission_draft.js";
 import { ui } from "./state.js";
 import { $, setText } from "./util.js";
 
 const POLL_MS = 1500;
 const CONFIRM_MS = 4000;
-let mission = { items: [], seq_offset: 0 }; // the vehicle's list as the program last saw it
+let mission = { kind: "mission", items: [], seq_offset: 0 }; // the shown list as the program last saw it
+let lists = {}; // mission, fence and rally, as GET /api/missions gives them
+let kind = "mission"; // the list shown
+const kept = {}; // a draft of another list, kept while this one is shown
 let progress = {};
 let timer = null;
 let startArmedUntil = 0;
@@ -33,6 +38,10 @@ function build(panel) {
     el("h2", {}, "Missions ", el("span", { id: "missions-progress", className: "muted" })),
     el("div", { className: "missions-tools" },
       button("missions-refresh", "Download", "Read the mission, fence and rally lists from the vehicle"),
+      el("select", { id: "missions-kind", ariaLabel: "Which list", title: "Which of the vehicle's lists to show" },
+        el("option", { value: "mission", textContent: "Mission" }),
+        el("option", { value: "fence", textContent: "Geofence" }),
+        el("option", { value: "rally", textContent: "Rally points" })),
       el("a", { id: "missions-export-plan", className: "btn small ghost", href: "#", textContent: ".plan" }),
       el("a", { id: "missions-export-wp", className: "btn small ghost", href: "#", textContent: ".waypoints" }),
       el("span", { id: "missions-count", className: "muted" })),
@@ -63,6 +72,14 @@ function build(panel) {
         el("label", {}, "alt ", el("input", { id: "missions-gen-alt", type: "number", min: 1, max: 500,
                                               value: 20, step: 1 }), " m"),
         el("button", { id: "missions-gen", className: "btn small", type: "submit", textContent: "Generate" })),
+      el("form", { id: "missions-circle", className: "missions-generate", hidden: true },
+        el("select", { id: "missions-circle-kind", ariaLabel: "Which circle" },
+          el("option", { value: "in", textContent: "Fence circle: stay inside" }),
+          el("option", { value: "out", textContent: "Fence circle: keep out" })),
+        el("label", {}, "r ", el("input", { id: "missions-circle-r", type: "number", min: 5, max: 10000, value: 50,
+                                            step: 1 }), " m"),
+        el("button", { id: "missions-circle-add", className: "btn small", type: "submit", textContent: "Add circle",
+                       title: "A circle round the vehicle, in the draft (move its centre on the map)" })),
     );
     $("missions-upload").hidden = true;
     $("missions-file").addEventListener("change", uploadFile);
@@ -77,9 +94,18 @@ function build(panel) {
       e.preventDefault();
       generate();
     });
+    $("missions-circle").addEventListener("submit", (e) => {
+      e.preventDefault();
+      addFenceCircle();
+    });
+    $("missions-body").addEventListener("click", (e) => {
+      const del = e.target.closest?.(".missions-del");
+      if (del && shared.mission) deleteItem(Number(del.dataset.index));
+    });
   }
   panel.append(el("div", { id: "missions-note", className: "muted", role: "status" }));
   $("missions-refresh").addEventListener("click", () => loadMissions(true));
+  $("missions-kind").addEventListener("change", (e) => showKind(e.target.value));
   $("missions-export-plan").addEventListener("click", (e) => exportFile(e, "plan"));
   $("missions-export-wp").addEventListener("click", (e) => exportFile(e, "waypoints"));
 }
@@ -90,14 +116,45 @@ const title = (name) => {
 };
 
 /** The list as it is on the vehicle, as a draft to edit (the map's toggle and the generators start from it). */
-const copyOf = (m) => ({ ...m, items: m.items.map((item) => ({ ...item })) });
+const copyOf = (m) => ({ ...m, items: m.items.map((item) => ({ ...item })), fresh: true });
 
 function editOnMap(on) {
   if (on && !shared.mission) setDraft(copyOf(mission), "set");
   setEditing(on);
   $("missions-map-edit").setAttribute("aria-pressed", String(on));
-  $("missions-map-edit").classList.toggle("primary", on);
   if (on) document.getElementById("map-panel")?.scrollIntoView({ block: "nearest" });
+}
+
+function showKind(next) {
+  if (next === kind) return;
+  kept[kind] = shared.mission;
+  kind = next;
+  mission = lists[kind] || { kind, items: [], seq_offset: 0 };
+  const draft = kept[kind] || (shared.editing ? copyOf(mission) : null);
+  delete kept[kind];
+  for (const [id, shown] of [["missions-generate", kind === "mission"], ["missions-start", kind === "mission"],
+                             ["missions-circle", kind === "fence"]]) {
+    if ($(id)) $(id).hidden = !shown;
+  }
+  setDraft(draft, "set");
+}
+
+async function addFenceCircle() {
+  await run("Adding a circle…", async () => {
+    const s = await api("GET", "/api/telemetry");
+    const gp = s.global_position || {};
+    const at = gp.lat_deg || gp.lon_deg ? gp : s.home;
+    if (!at) throw new Error("the vehicle has no position yet (waiting for GPS)");
+    if (!shared.mission) setDraft(copyOf(mission), "set");
+    addCircle(at.lat_deg, at.lon_deg, Number($("missions-circle-r").value) || 50,
+              $("missions-circle-kind").value === "in");
+  }, () => "Circle added round the vehicle: Upload to send it", "Not added");
+}
+
+function altText(item, placed) {
+  if (item.command in CIRCLES) return `r ${+item.param1.toFixed(1)}`;
+  if (VERTICES.includes(item.command)) return "";
+  return placed(item) || item.z ? `${+item.z.toFixed(2)} m` : "";
 }
 
 function draw() {
@@ -111,15 +168,24 @@ function draw() {
     const tr = el("tr");
     tr.dataset.seq = String(seq);
     if (state) tr.dataset.state = state;
-    const alt = placed(item) || item.z ? `${+item.z.toFixed(2)} m` : "";
+    const alt = altText(item, placed);
     for (const text of [seq, title(item.name), placed(item) ? item.x.toFixed(7) : "",
-                        placed(item) ? item.y.toFixed(7) : "", alt, state]) {
+                        placed(item) ? item.y.toFixed(7) : "", alt]) {
       tr.append(el("td", { textContent: String(text) }));
     }
+    const last = el("td", { textContent: state });
+    if (draft && ui.rank >= ROLE_RANK.operator) {
+      const del = button("", "×", "Delete this item from the draft", "btn small ghost missions-del");
+      del.removeAttribute("id");
+      del.dataset.index = String(n);
+      last.append(del);
+    }
+    tr.append(last);
     return tr;
   });
   $("missions-body").replaceChildren(...rows);
-  setText("missions-count", draft ? `${draft.items.length} item(s) ${draft.generated ? "generated" : "edited"}, not uploaded`
+  setText("missions-count", draft?.fresh ? `${draft.items.length} item(s) as on the vehicle, editing`
+    : draft ? `${draft.items.length} item(s) ${draft.generated ? "generated" : "edited"}, not uploaded`
     : shown.items.length ? `${shown.items.length} item(s) on the vehicle` : "no mission");
   const upload = $("missions-upload");
   if (upload) upload.hidden = !draft;
@@ -142,9 +208,11 @@ export async function loadMissions(refresh = false) {
       panel.dataset.built = "1";
     }
     panel.hidden = false;
-    mission = data.mission;
+    lists = { mission: data.mission, fence: data.fence, rally: data.rally };
+    mission = lists[kind];
     progress = data.progress || {};
     if (refresh) {
+      for (const k of Object.keys(kept)) delete kept[k];
       setDraft(null);
       setText("missions-note", `Downloaded ${mission.count} item(s) from the vehicle`, "ok");
     }
@@ -196,16 +264,18 @@ async function uploadDraft() {
   const draft = shared.mission;
   if (!draft) return;
   const items = draft.items.map(({ seq, name, ...item }) => item);
-  const done = await run("Uploading…", () => api("POST", "/api/missions/upload", { kind: "mission", items },
-                                                 { timeoutMs: 60000 }),
-                         (m) => `Uploaded ${m.count} item(s): the vehicle has this mission`, "Upload refused");
+  const done = await run("Uploading…", () => api("POST", "/api/missions/upload",
+                                                 { kind: draft.kind || "mission", items }, { timeoutMs: 60000 }),
+                         (m) => `Uploaded ${m.count} item(s): the vehicle has this ${m.kind}`, "Upload refused");
   if (done) setDraft(null);
   loadMissions();
 }
 
 async function clearMission() {
-  const done = await run("Clearing…", () => api("POST", "/api/missions/clear", undefined, { timeoutMs: 60000 }),
-                         () => "The vehicle's mission is cleared", "Clear refused");
+  const which = kind;
+  const done = await run("Clearing…", () => api("POST", `/api/missions/clear?kind=${which}`, undefined,
+                                                { timeoutMs: 60000 }),
+                         () => `The vehicle's ${which} is cleared`, "Clear refused");
   if (done) setDraft(null);
   loadMissions();
 }
