@@ -6,9 +6,10 @@ With the plots docked above the video that was 946 px: the HUD held at its full 
 it reads at a glance without scrolling), the plots at 245, the Missions tab at 324 (a tab's minimum
 is its largest page's), the messages at 118, over 145 px of bars. So:
 
-- every dock's content but the HUD's sits in a ``QtDockScroll``: the dock keeps the content's
-  minimum width but only ``DOCK_MIN_H`` of height (``PLOTS_MIN_H`` for the plots: one readable row),
-  and scrolls when squeezed below its content;
+- every dock's content but the HUD's sits in a ``QtDockScroll``: the dock keeps at most ``DOCK_MIN_W``
+  of the content's minimum width (two docks side by side beside the 320 px video must fit 1024: the
+  Map's editor row alone wants 362) and only ``DOCK_MIN_H`` of height (``PLOTS_MIN_H`` for the plots:
+  one readable row), and scrolls when squeezed below its content;
 - the HUD's ``QtFitScroll`` is held at the HUD's full height only as far as the window can afford
   it: ``refit(window)`` (after every dock move) caps it so the window's minimum height stays within
   ``FIT_HEIGHT``; in the default arrangement nothing is capped and the HUD never scrolls at 1024x700.
@@ -23,6 +24,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QMainWindow, QScrollArea, QWidget
 
 FIT_HEIGHT = 700  # the smallest laptop screen the window is made for (1024x700)
+DOCK_MIN_W = 330  # left + right docks (2 x 330) + the video (320) + separators fit 1024 px
 DOCK_MIN_H = 80  # a squeezed dock's content: still a few lines, scrolled
 PLOTS_MIN_H = 150  # the plots squeezed: one row of plots still readable (the HUD gives way before them)
 HUD_MIN_H = 110  # the HUD capped: its mode line and the top of the attitude ball, the rest scrolled
@@ -62,9 +64,11 @@ class QtDockScroll(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(content)
-        self.setMinimumWidth(content.minimumSizeHint().width())
+        wide = content.minimumSizeHint().width() > DOCK_MIN_W
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if wide
+                                          else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(min(DOCK_MIN_W, content.minimumSizeHint().width()))
         self.setMinimumHeight(min(min_height, max(0, content.minimumSizeHint().height())))
 
 

@@ -74,7 +74,7 @@ def test_dock_layout_and_sizes_are_restored(qtbot: Any, service: Any, tmp_path: 
     first.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, first.plots_dock)  # plots moved above the video
     first.plots_dock.show()
     first.messages_dock.hide()  # messages closed
-    first.resizeDocks([first.hud_dock], [240], Qt.Orientation.Horizontal)  # the splitters dragged
+    first.resizeDocks([first.hud_dock], [default[0] + 90], Qt.Orientation.Horizontal)  # the splitters dragged
     first.resizeDocks([first.plots_dock], [180], Qt.Orientation.Vertical)
     qtbot.wait(100)
     sizes = (first.hud_dock.width(), first.plots_dock.height())

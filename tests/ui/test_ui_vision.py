@@ -68,6 +68,7 @@ def flying(make_service: Callable[..., Any], window_factory: Callable[..., Any],
     faces = Faces()
     faces.add("api", server.url, lambda: api_client_count(app))
     window = window_factory(service, api_url=server.url, faces=faces)
+    window.resize(1440, 900)  # a desktop's window (the offscreen screen opens it at 800x800): a wide video
     qtbot.waitUntil(lambda: service.vehicle_state().gps.has_fix, timeout=WAIT_MS)
     service.arm()
     service.takeoff(20.0)
