@@ -111,12 +111,29 @@ class DraftPoint:
     lat_deg: float
     lon_deg: float
     on_path: bool = True
+    polygon: int = -1  # a fence vertex: which polygon (closed on its own), else -1
+    keep_out: bool = False  # a keep-out polygon's vertex: drawn red
+
+
+def _paint_draft_polygons(view: Projector, p: QPainter, points: list[DraftPoint]) -> None:
+    """Each fence polygon of the draft closed on its own: white dashes round stay-inside, red filled keep-out."""
+    for number in sorted({d.polygon for d in points if d.polygon >= 0}):
+        mine = [d for d in points if d.polygon == number]
+        shape = QPolygonF([view.screen_point(d.lat_deg, d.lon_deg) for d in mine])
+        fill = QColor(FENCE_OUT if mine[0].keep_out else DRAFT)
+        fill.setAlpha(70 if mine[0].keep_out else 0)
+        p.setBrush(QBrush(fill))
+        p.setPen(QPen(QColor(0, 0, 0, 170), 4))
+        p.drawPolygon(shape)
+        p.setPen(QPen(FENCE_OUT if mine[0].keep_out else DRAFT, 2, Qt.PenStyle.DashLine))
+        p.drawPolygon(shape)
 
 
 def paint_draft(view: Projector, p: QPainter, points: list[DraftPoint]) -> None:
     """The draft over everything else: a dashed white line and white-ringed markers, so the edited
-    list stands apart from the vehicle's (orange) one."""
-    path_points = [view.screen_point(d.lat_deg, d.lon_deg) for d in points if d.on_path]
+    list stands apart from the vehicle's (orange) one; keep-out polygons red."""
+    _paint_draft_polygons(view, p, points)
+    path_points = [view.screen_point(d.lat_deg, d.lon_deg) for d in points if d.on_path and d.polygon < 0]
     if len(path_points) > 1:
         path = QPainterPath(path_points[0])
         for point in path_points[1:]:
@@ -131,7 +148,7 @@ def paint_draft(view: Projector, p: QPainter, points: list[DraftPoint]) -> None:
         s = view.screen_point(d.lat_deg, d.lon_deg)
         r = WAYPOINT_R
         p.setPen(QPen(DRAFT, 2.5))
-        p.setBrush(QBrush(WAYPOINT if d.on_path else ROI))
+        p.setBrush(QBrush(FENCE_OUT if d.keep_out else WAYPOINT if d.on_path else ROI))
         if d.on_path:
             p.drawEllipse(s, r, r)
         else:

@@ -20,11 +20,12 @@ from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from gcs.core.availability import Availability
+from gcs.core.errors import MissionInvalid
 from gcs.core.map.geo import LatLon, bearing_deg, distance_m
 from gcs.core.map.mission_layer import NAV_LAST
 from gcs.core.map.model import MapSnapshot
 from gcs.core.vehicle.mission import MissionType
-from gcs.core.vehicle.mission.draft import VERTICES
+from gcs.core.vehicle.mission.draft import VERTICES, polygons
 from gcs.ui.qt_confirm import QtConfirmGesture
 from gcs.ui.qt_map import QtMapView
 from gcs.ui.qt_map_mission import DraftPoint
@@ -213,11 +214,17 @@ class QtMapPanel(QWidget):
             return
         offset, kind = draft.mission.seq_offset, draft.mission.kind
         joined = (lambda c: c <= NAV_LAST) if kind is MissionType.MISSION else (lambda c: c in VERTICES)
-        self.view.set_edit_points([DraftPoint(n, offset + n, item.x, item.y, joined(item.command))
+        shapes = polygons(draft.items) if kind is MissionType.FENCE else []
+        shape_of = {k: (number, not shape.inclusion) for number, shape in enumerate(shapes)
+                    for k in range(shape.start, shape.end)}
+        self.view.set_edit_points([DraftPoint(n, offset + n, item.x, item.y, joined(item.command),
+                                              *shape_of.get(n, (-1, False)))
                                    for n, item in draft.placed()])
         state = "edited, not uploaded" if draft.dirty else "as on the vehicle"
+        which = "stay-inside" if draft.inclusion else "keep-out"
+        polygon = f"a vertex to a new {which} polygon" if draft.starts_polygon else f"a vertex to the {which} polygon"
         adds = {MissionType.MISSION: f"a waypoint at {self._default_alt():g} m",
-                MissionType.FENCE: "a vertex to the fence polygon",
+                MissionType.FENCE: polygon,
                 MissionType.RALLY: f"a rally point at {self._default_alt():g} m"}[kind]
         self.info.setText(f"Editing the {kind.value} ({len(draft.items)} item(s), {state}): click adds {adds}, "
                           "drag a marker to move it; Upload in the Missions tab")
@@ -225,7 +232,10 @@ class QtMapPanel(QWidget):
     @Slot(float, float)
     def _on_edit_add(self, lat: float, lon: float) -> None:
         if self._draft is not None:
-            self._draft.add_point(lat, lon, self._default_alt())
+            try:
+                self._draft.add_point(lat, lon, self._default_alt())
+            except MissionInvalid as error:
+                self.info.setText(f"Not added: {error}")
 
     @Slot(int, float, float)
     def _on_edit_move(self, index: int, lat: float, lon: float) -> None:

@@ -37,9 +37,18 @@ from PySide6.QtWidgets import (
 )
 
 from gcs.core.bus import Topics
+from gcs.core.errors import MissionInvalid
 from gcs.core.vehicle.mission import Mission, MissionItem, MissionType
-from gcs.core.vehicle.mission.draft import MissionDraft
-from gcs.ui.qt_missions_edit import KIND_TITLES, QtMissionGenerator, QtMissionItemAdder, describe_error, row_texts
+from gcs.core.vehicle.mission.draft import CIRCLES, MissionDraft
+from gcs.ui.qt_missions_edit import (
+    KIND_TITLES,
+    QtMissionGenerator,
+    QtMissionItemAdder,
+    QtPolygonChooser,
+    describe_error,
+    parse_radius,
+    row_texts,
+)
 
 if TYPE_CHECKING:
     from gcs.core.service import GcsService
@@ -103,6 +112,8 @@ class QtMissionsPanel(QWidget):
 
         self.adder = QtMissionItemAdder()
         self.adder.add.connect(self.add_item)
+        self.polygon_chooser = QtPolygonChooser(self.draft)
+        self.polygon_chooser.hide()
         self.delete_button = self._button("Delete", "Remove the selected item", self.delete_selected)
         self.up_button = self._button("Up", "Move the selected item earlier", lambda: self.move_selected(-1))
         self.down_button = self._button("Down", "Move the selected item later", lambda: self.move_selected(1))
@@ -126,6 +137,7 @@ class QtMissionsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.adder)
+        layout.addWidget(self.polygon_chooser)
         layout.addLayout(edit)
         layout.addWidget(self.generator)
         layout.addWidget(self.draft_label)
@@ -212,6 +224,7 @@ class QtMissionsPanel(QWidget):
         self._kept[self.kind] = (self._draft, self._dirty, self._offset)
         self.kind = kind
         self.adder.set_kind(kind)
+        self.polygon_chooser.setVisible(kind is MissionType.FENCE)
         self.generator.setVisible(kind is MissionType.MISSION)
         self.start_button.setEnabled(kind is MissionType.MISSION)
         kept = self._kept.pop(kind, None)
@@ -260,8 +273,12 @@ class QtMissionsPanel(QWidget):
             state = "current" if seq == self._current else "reached" if seq in self._reached else ""
             for column, text in enumerate((str(seq), *row_texts(item), state)):
                 cell = QTableWidgetItem(text)
-                if column != ALT_COLUMN or not (item.has_position or item.z) or self.kind is MissionType.FENCE:
+                circle = item.command in CIRCLES
+                if column != ALT_COLUMN or not (item.has_position or item.z) or (
+                        self.kind is MissionType.FENCE and not circle):
                     cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                elif circle:
+                    cell.setToolTip("Double-click to type a new radius in metres")
                 elif column == ALT_COLUMN:
                     cell.setToolTip("Double-click to type a new altitude")
                 if state == "current":
@@ -293,6 +310,9 @@ class QtMissionsPanel(QWidget):
         if self._filling or cell.column() != ALT_COLUMN:
             return
         row, text = cell.row(), cell.text().strip().removesuffix("m").strip()
+        if self._draft.items[row].command in CIRCLES:
+            self._edit_radius(row, cell.text())
+            return
         try:
             alt = float(text)
             if not -1000.0 <= alt <= 10000.0:
@@ -306,6 +326,19 @@ class QtMissionsPanel(QWidget):
         items[row] = replace(items[row], z=alt)
         self.status_label.setText(f"Item {self._draft.seq_offset + row} at {alt:g} m (not uploaded yet)")
         self._edit(items, row)
+
+    def _edit_radius(self, row: int, text: str) -> None:
+        """A circle's radius typed in the table: the core checks it (finite, above 0)."""
+        seq = self._draft.seq_offset + row
+        try:
+            self.draft.set_radius(row, parse_radius(text))
+        except (ValueError, MissionInvalid) as error:
+            why = str(error) if isinstance(error, MissionInvalid) else "a radius is a number of metres above 0"
+            self.status_label.setText(f"Item {seq}: {text.strip()!r} refused: {why}")
+            self._fill()
+            return
+        self.table.selectRow(row)
+        self.status_label.setText(f"Item {seq}: radius {self._draft.items[row].param1:g} m (not uploaded yet)")
 
     def set_altitude(self, index: int, text: str) -> None:
         """What typing into the altitude cell does (tests and shortcuts)."""

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QP
 from gcs.core.errors import CommandRejected, CommandTimeout, MissionInvalid, MissionRefused, MissionTimeout
 from gcs.core.mavlink_env import mavlink
 from gcs.core.vehicle.mission import MissionItem, MissionType, OrbitSpec, SurveySpec
-from gcs.core.vehicle.mission.draft import CIRCLES, RALLY, VERTICES, count_vertices
+from gcs.core.vehicle.mission.draft import CIRCLES, RALLY, VERTICES, MissionDraft, count_vertices
 from gcs.core.vehicle.mission.generators import offset
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ ADDABLE = (("Waypoint", M.MAV_CMD_NAV_WAYPOINT), ("Takeoff", M.MAV_CMD_NAV_TAKEO
 ADDABLE_BY_KIND = {
     MissionType.MISSION: ADDABLE,
     MissionType.FENCE: (("Fence vertex (stay inside)", M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION),
+                        ("Fence vertex (keep out)", M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION),
                         ("Fence circle (stay inside)", M.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION),
                         ("Fence circle (keep out)", M.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION)),
     MissionType.RALLY: (("Rally point", RALLY),),
@@ -80,6 +81,35 @@ def _where(state: VehicleState) -> tuple[float, float]:
     if state.home is not None:
         return state.home.lat_deg, state.home.lon_deg
     raise MissionInvalid("the vehicle has no position yet (waiting for GPS)")
+
+
+def parse_radius(text: str) -> float:
+    """A radius as typed in the table ("r 60", "60 m", "60"); ValueError when it is no number."""
+    return float(text.strip().removeprefix("r").strip().removesuffix("m").strip())
+
+
+class QtPolygonChooser(QWidget):
+    """Map clicks add: [stay-inside polygon v] [New polygon]: the draft's choice (the core groups)."""
+
+    def __init__(self, draft: MissionDraft, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._draft = draft
+        self.kind = QComboBox()
+        self.kind.addItem("Clicks add: stay-inside polygon", True)
+        self.kind.addItem("Clicks add: keep-out polygon", False)
+        self.kind.setToolTip("Which fence polygon a click on the map (Edit on map) adds a vertex to")
+        self.kind.currentIndexChanged.connect(
+            lambda _n: self._draft.choose_polygon(inclusion=bool(self.kind.currentData())))
+        self.new_button = QPushButton("New polygon")
+        self.new_button.setToolTip("The next click on the map starts another polygon of the chosen kind")
+        self.new_button.clicked.connect(lambda: self._draft.new_polygon())
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.kind, 1)
+        row.addWidget(self.new_button)
+
+    def choose(self, inclusion: bool) -> None:
+        self.kind.setCurrentIndex(self.kind.findData(inclusion))
 
 
 def _spin(value: float, low: float, high: float, suffix: str, tip: str) -> QDoubleSpinBox:
@@ -194,5 +224,5 @@ class QtMissionGenerator(QWidget):
         return service.generate_orbit(OrbitSpec(lat, lon, radius_m=size_m, alt_m=alt_m, takeoff_alt_m=takeoff))
 
 
-__all__ = ["KIND_TITLES", "QtMissionGenerator", "QtMissionItemAdder", "count_vertices", "describe_error",
-           "row_texts"]
+__all__ = ["KIND_TITLES", "QtMissionGenerator", "QtMissionItemAdder", "QtPolygonChooser", "count_vertices",
+           "describe_error", "parse_radius", "row_texts"]

@@ -125,7 +125,8 @@ def test_fence_and_rally_edited_on_the_map_ardupilot(window_factory: Any, make_s
     view.set_follow(False)
     missions.show_kind(MissionType.FENCE)
     offered = [missions.adder.kind.itemText(n) for n in range(missions.adder.kind.count())]
-    assert offered == ["Fence vertex (stay inside)", "Fence circle (stay inside)", "Fence circle (keep out)"]
+    assert offered == ["Fence vertex (stay inside)", "Fence vertex (keep out)", "Fence circle (stay inside)",
+                       "Fence circle (keep out)"]
     assert not missions.start_button.isEnabled()
     missions.map_button.setChecked(True)
     cx, cy = view.width() // 2, view.height() // 2
@@ -167,3 +168,60 @@ def test_fence_and_rally_edited_on_the_map_ardupilot(window_factory: Any, make_s
     missions.show_kind(MissionType.MISSION)
     qtbot.waitUntil(lambda: missions.items() == (), timeout=3000)
     print(f"fence {len(held.items)} items, rally {len(rally.items)} uploaded and read back (ArduPilot)")
+
+
+def test_two_polygons_clicked_and_a_radius_edited_ardupilot(window_factory: Any, make_service: Any,
+                                                           qtbot: Any) -> None:
+    """A stay-inside polygon, then "keep-out" chosen and a second polygon clicked inside it; a circle's
+    radius typed in the table (a bad one refused); uploaded and read back with each polygon's count."""
+    service = make_service("ardupilot")
+    win = window_factory(service)
+    missions, panel = win.missions_panel, win.map_panel
+    view = panel.view
+    wait_until(lambda: service.vehicle_state().home is not None, 15, "home position")
+    qtbot.waitUntil(lambda: view.snapshot is not None and view.snapshot.vehicle() is not None, timeout=5000)
+    win.map_dock.raise_()
+    qtbot.waitUntil(lambda: view.width() > 200, timeout=3000)
+    view.set_follow(False)
+    missions.show_kind(MissionType.FENCE)
+    assert missions.polygon_chooser.isVisibleTo(missions)
+    missions.map_button.setChecked(True)
+    cx, cy = view.width() // 2, view.height() // 2
+    for dx, dy in ((-90, -70), (90, -70), (90, 70), (-90, 70)):
+        qtbot.mouseClick(view, LEFT, pos=QPoint(cx + dx, cy + dy))
+    missions.polygon_chooser.choose(False)  # keep out: the next clicks start a red polygon
+    assert "a vertex to a new keep-out polygon" in panel.info.text()
+    for dx, dy in ((-30, -20), (30, -20), (0, 30)):
+        qtbot.mouseClick(view, LEFT, pos=QPoint(cx + dx, cy + dy))
+    items = missions.items()
+    assert [i.command for i in items] == [M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION] * 4 + [
+        M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION] * 3
+    assert [i.param1 for i in items] == [4.0] * 4 + [3.0] * 3
+    assert [(d.polygon, d.keep_out) for d in view.edit_points or ()] == [(0, False)] * 4 + [(1, True)] * 3
+    assert missions.table.item(4, 1).text() == "Fence vertex (keep out, of 3)"
+    missions.polygon_chooser.new_button.click()  # a second keep-out right after the first would merge
+    qtbot.mouseClick(view, LEFT, pos=QPoint(cx + 120, cy + 90))
+    assert "would join it" in panel.info.text() and len(missions.items()) == 7
+
+    win.missions_dock.raise_()
+    missions.adder.choose("Fence circle (stay inside)")
+    missions.adder.radius.setValue(50)
+    missions.table.clearSelection()
+    qtbot.mouseClick(missions.adder.button, LEFT)
+    qtbot.waitUntil(lambda: len(missions.items()) == 8, timeout=3000)
+    assert missions.table.item(7, ALT_COLUMN).flags() & Qt.ItemFlag.ItemIsEditable
+    missions.set_altitude(7, "r 80")  # the radius typed in its cell
+    assert missions.items()[7].param1 == 80.0 and missions.table.item(7, ALT_COLUMN).text() == "r 80"
+    for bad in ("0", "-5", "nan", "wide"):
+        missions.set_altitude(7, bad)
+        assert "refused" in missions.status_label.text() and missions.items()[7].param1 == 80.0
+        assert missions.table.item(7, ALT_COLUMN).text() == "r 80"
+    fence = missions.draft.mission
+    qtbot.mouseClick(missions.upload_button, LEFT)
+    qtbot.waitUntil(lambda: "Uploaded 8 item(s)" in missions.status_label.text(), timeout=8000)
+    held = service.download_mission(MissionType.FENCE)
+    assert held.matches(fence), (held, fence)
+    inside, out = M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION, M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION
+    assert [(i.command, i.param1) for i in held.items] == [(inside, 4.0)] * 4 + [(out, 3.0)] * 3 + [
+        (M.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION, 80.0)]
+    print(f"two polygons + circle: {[(i.command, i.param1) for i in held.items]} read back (ArduPilot)")

@@ -3,6 +3,8 @@ closing RTL/land, a drag keeps the altitude, and every view hears each edit."""
 
 from __future__ import annotations
 
+import pytest
+
 from gcs.core.mavlink_env import mavlink
 from gcs.core.vehicle.mission import Mission, MissionItem
 from gcs.core.vehicle.mission.draft import MissionDraft
@@ -44,3 +46,49 @@ def test_a_fence_clicked_counts_its_vertices_and_rally_points_keep_their_height(
     rally = MissionDraft(Mission(MissionType.RALLY))
     rally.add_point(47.0, 8.0, 25.0)
     assert [(i.command, i.z, i.autocontinue) for i in rally.items] == [(M.MAV_CMD_NAV_RALLY_POINT, 25.0, False)]
+
+
+def test_two_polygons_one_keep_out_each_counts_its_own_vertices() -> None:
+    from gcs.core.errors import MissionInvalid
+    from gcs.core.vehicle.mission import MissionType
+    from gcs.core.vehicle.mission.draft import polygons
+
+    fence = MissionDraft(Mission(MissionType.FENCE))
+    for k in range(4):
+        fence.add_point(47.0 + k * 1e-4, 8.0, 0.0)
+    fence.choose_polygon(inclusion=False)
+    assert fence.starts_polygon
+    for k in range(3):
+        fence.add_point(47.0001 + k * 1e-5, 8.00005, 0.0)
+    assert [(p.start, p.count, p.inclusion) for p in polygons(fence.items)] == [(0, 4, True), (4, 3, False)]
+    assert [i.param1 for i in fence.items] == [4.0] * 4 + [3.0] * 3
+    assert fence.items[4].command == M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION
+    fence.choose_polygon(inclusion=True)  # back to stay-inside: more vertices on the first polygon
+    fence.add_point(47.0, 8.0002, 0.0)
+    assert [i.param1 for i in fence.items] == [5.0] * 5 + [3.0] * 3
+    fence.set_items(fence.items[:5] + fence.items[6:])  # a keep-out vertex deleted in the table
+    assert [i.param1 for i in fence.items] == [5.0] * 5 + [2.0] * 2
+    fence.choose_polygon(inclusion=False, new=True)  # a second keep-out would touch the first: refused
+    with pytest.raises(MissionInvalid, match="would join it"):
+        fence.add_point(47.0, 8.0, 0.0)
+    fence.add_circle(47.0, 8.0, 30.0, inclusion=False)
+    fence.add_point(47.1, 8.1, 0.0)  # after the circle: a polygon of its own
+    assert [(p.count, p.inclusion) for p in polygons(fence.items)] == [(5, True), (2, False), (1, False)]
+    assert not fence.starts_polygon
+
+
+def test_a_circle_radius_is_edited_and_a_bad_one_refused() -> None:
+    from gcs.core.errors import MissionInvalid
+    from gcs.core.vehicle.mission import MissionType
+
+    fence = MissionDraft(Mission(MissionType.FENCE, seq_offset=1))
+    fence.add_point(47.0, 8.0, 0.0)
+    at = fence.add_circle(47.0, 8.0, 50.0)
+    fence.set_radius(at, 75.5)
+    assert fence.items[at].param1 == 75.5 and fence.items[0].param1 == 1.0
+    for bad in (0.0, -3.0, float("nan"), float("inf")):
+        with pytest.raises(MissionInvalid, match="not a radius"):
+            fence.set_radius(at, bad)
+    with pytest.raises(MissionInvalid, match="item 1 is not a fence circle"):
+        fence.set_radius(0, 10.0)
+    assert fence.items[at].param1 == 75.5
