@@ -88,7 +88,8 @@ def test_operator_edits_fence_and_rally_on_the_map_viewer_only_sees(open_page: A
     page.locator("#missions-circle-r").fill("12")
     page.locator("#missions-circle-add").click()
     wait_js(page, "document.querySelectorAll('#missions-body tr').length === 5", 10_000)
-    assert _cells(page, 5)[4] == "r 12" and page.locator(".map-draft").count() == 5
+    assert page.locator("#missions-body tr:nth-child(5) .missions-radius").input_value() == "12"  # editable
+    assert page.locator(".map-draft").count() == 5
     page.locator("#missions-upload").click()
     _note(page, "Uploaded 5 item(s): the vehicle has this fence")
     fence = program.service.download_mission(MissionType.FENCE).items
@@ -121,3 +122,46 @@ def test_operator_edits_fence_and_rally_on_the_map_viewer_only_sees(open_page: A
     wait_js(viewer, "document.querySelectorAll('#missions-body tr').length === 5", 10_000)
     for control in ("#missions-map-edit", "#missions-circle", ".missions-del", "#missions-upload"):
         assert viewer.locator(control).count() == 0, control
+
+
+def test_two_polygons_clicked_keep_out_red_and_a_radius_edited(open_page: Any, program: Program) -> None:
+    """A stay-inside polygon, "keep-out" chosen and three more clicks (a second polygon, red on the map),
+    a circle's radius typed anew (0 refused); uploaded to the ArduPilot simulator and read back with
+    each polygon's own count."""
+    program.service.clear_mission(MissionType.FENCE)
+    page = _ready(open_page(), program, "operator")
+    page.locator("#missions-kind").select_option("fence")
+    assert page.locator("#missions-polygon").is_visible()
+    page.locator("#missions-map-edit").click()
+    box = _box(page)
+    cx, cy = box["width"] / 2, box["height"] / 2
+    for dx, dy in ((-90, -70), (90, -70), (90, 70), (-90, 70)):
+        _click(page, cx + dx, cy + dy)
+    page.locator("#missions-polygon-kind").select_option("out")
+    assert "a vertex to a new keep-out polygon" in page.locator("#map-info").inner_text()
+    for dx, dy in ((-30, -20), (30, -20), (0, 30)):
+        _click(page, cx + dx, cy + dy)
+    wait_js(page, "document.querySelectorAll('#missions-body tr').length === 7", 5000)
+    assert page.locator(".map-draft-keepout").count() == 1
+    page.locator("#missions-polygon-new").click()  # a second keep-out touching the first: refused
+    _click(page, cx + 120, cy + 90)
+    assert "would join it" in page.locator("#map-info").inner_text()
+    page.locator("#missions-circle-kind").select_option("in")
+    page.locator("#missions-circle-r").fill("50")
+    page.locator("#missions-circle-add").click()
+    wait_js(page, "document.querySelectorAll('#missions-body tr').length === 8", 10_000)
+    typed = "(e, v) => { e.value = v; e.dispatchEvent(new Event('change', { bubbles: true })); }"
+    page.locator("#missions-body tr:nth-child(8) .missions-radius").evaluate(typed, "80")  # typed, then Enter
+    _note(page, "Radius 80 m")
+    page.locator("#missions-body tr:nth-child(8) .missions-radius").evaluate(typed, "0")
+    _note(page, "Radius refused: 0 is not a radius")
+    assert page.locator("#missions-body tr:nth-child(8) .missions-radius").input_value() == "80"
+    page.locator("#missions-upload").click()
+    _note(page, "Uploaded 8 item(s): the vehicle has this fence")
+    fence = program.service.download_mission(MissionType.FENCE).items
+    inside, out = M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION, M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION
+    assert [(i.command, i.param1) for i in fence] == [(inside, 4.0)] * 4 + [(out, 3.0)] * 3 + [
+        (M.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION, 80.0)]
+    lats = [float(t) for t in _cells(page, 3)[:7]]
+    assert all(abs(i.x - lat) < 2e-7 for i, lat in zip(fence[:7], lats, strict=True))
+    print(f"dashboard two polygons + circle: {[(i.command, i.param1) for i in fence]}")

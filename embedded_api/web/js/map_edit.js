@@ -3,7 +3,8 @@
 // dashed line; a marker dragged moves its item (the table follows as it moves), a click on the map
 // adds a waypoint (map.js sends clicks here instead of to the goto while editing).
 
-import { CIRCLES, VERTICES, addPoint, moveItem, onDraft, placed, shared } from "./mission_draft.js";
+import { CIRCLES, VERTICES, addPoint, moveItem, onDraft, placed, polygons, shared, startsPolygon }
+  from "./mission_draft.js";
 import { setText } from "./util.js";
 
 /* global L */
@@ -18,19 +19,36 @@ export function initMapEdit(map) {
 }
 
 export function editClick(latlng) {
-  addPoint(latlng.lat, latlng.lng);
+  try {
+    addPoint(latlng.lat, latlng.lng);
+  } catch (err) {
+    setText("map-info", `Not added: ${err.message}`);
+  }
 }
 
 const kindOf = () => shared.mission?.kind || "mission";
 
-/** The mission's line through what it flies to; a fence's polygon closed; rally points not joined. */
+/** The mission's line through what it flies to; each fence polygon closed on its own (so the line is
+ * one path per polygon); rally points not joined. */
 function linePoints() {
   const kind = kindOf();
-  const joined = kind === "mission" ? (i) => i.command <= NAV_LAST : kind === "fence" ? (i) => VERTICES.includes(i.command)
-    : () => false;
-  const points = (shared.mission?.items || []).filter((i) => placed(i) && joined(i)).map((i) => [i.x, i.y]);
-  if (kind === "fence" && points.length > 2) points.push(points[0]);
-  return points;
+  const items = shared.mission?.items || [];
+  if (kind === "fence") {
+    return polygons(items).map((p) => {
+      const ring = items.slice(p.start, p.start + p.count).map((i) => [i.x, i.y]);
+      return ring.length > 2 ? [...ring, ring[0]] : ring;
+    });
+  }
+  const joined = kind === "mission" ? (i) => i.command <= NAV_LAST : () => false;
+  return items.filter((i) => placed(i) && joined(i)).map((i) => [i.x, i.y]);
+}
+
+/** The fence's keep-out polygons filled red, as the vehicle's keep-out zones are drawn. */
+function keepOutPolygons(items) {
+  return polygons(items).filter((p) => !p.inclusion).map((p) => L.polygon(
+    items.slice(p.start, p.start + p.count).map((i) => [i.x, i.y]),
+    { color: "#ff4646", weight: 2, dashArray: "6 5", fillOpacity: 0.25, interactive: false,
+      className: "map-draft-keepout" }));
 }
 
 function icon(number, roi) { // a fence circle's centre and a rally point are squares, like an ROI
@@ -50,7 +68,9 @@ function redraw() {
   e.line = null;
   if (!mapEditing()) return;
   const mission = shared.mission;
-  const adds = { mission: `a waypoint at ${shared.alt} m`, fence: "a vertex to the fence polygon",
+  const which = shared.inclusion ? "stay-inside" : "keep-out";
+  const adds = { mission: `a waypoint at ${shared.alt} m`,
+                 fence: `a vertex to ${startsPolygon() ? "a new" : "the"} ${which} polygon`,
                  rally: `a rally point at ${shared.alt} m` }[kindOf()];
   setText("map-info", `Editing the ${kindOf()} (${mission.items.length} item(s), ${mission.fresh ? "as on the vehicle" : "not uploaded"}): click adds ${adds}, `
           + "drag a marker to move it; Upload in the Missions panel");
@@ -58,6 +78,7 @@ function redraw() {
     e.layer.addLayer(L.circle([c.x, c.y], { radius: c.param1, color: CIRCLES[c.command] ? "#3cc85a" : "#ff4646",
                                             weight: 2, dashArray: "6 5", fillOpacity: 0.1, interactive: false }));
   }
+  if (kindOf() === "fence") keepOutPolygons(mission.items).forEach((p) => e.layer.addLayer(p));
   e.line = L.polyline(linePoints(), { color: "#fff", weight: 2, dashArray: "6 5", interactive: false,
                                       className: "map-draft-line" });
   e.layer.addLayer(e.line);

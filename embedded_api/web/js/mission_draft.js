@@ -19,7 +19,7 @@ const listeners = [];
 
 /** mission: {items, seq_offset, ...} or null (no draft: the panel shows the vehicle's list);
  * editing: the map's clicks and drags edit it (operators only). */
-export const shared = { mission: null, editing: false, alt: 15 };
+export const shared = { mission: null, editing: false, alt: 15, inclusion: true, newPolygon: false };
 
 export const placed = (item) => item.x !== 0 || item.y !== 0;
 
@@ -31,8 +31,10 @@ function changed(how) {
   for (const fn of listeners) fn(how);
 }
 
-/** Each run of polygon vertices of one kind is one polygon: its vertices' param1 is its length. */
-function countVertices(items) {
+/** The fence's polygons, as polygons() in gcs/core/vehicle/mission/draft.py: each contiguous run of
+ * vertices of one kind is one polygon ({start, count, inclusion}). */
+export function polygons(items) {
+  const out = [];
   let n = 0;
   while (n < items.length) {
     if (!VERTICES.includes(items[n].command)) {
@@ -41,10 +43,58 @@ function countVertices(items) {
     }
     let end = n;
     while (end < items.length && items[end].command === items[n].command) end += 1;
-    for (let k = n; k < end; k++) items[k] = { ...items[k], param1: end - n };
+    out.push({ start: n, count: end - n, inclusion: items[n].command === VERTEX_IN });
     n = end;
   }
+  return out;
+}
+
+/** Each polygon's vertices say how many they are (param1), as ArduPilot checks. */
+function countVertices(items) {
+  for (const p of polygons(items)) {
+    for (let k = p.start; k < p.start + p.count; k++) items[k] = { ...items[k], param1: p.count };
+  }
   return items;
+}
+
+/** What the next clicks add: a stay-inside (or keep-out) polygon's vertices; isNew: a polygon of its own. */
+export function choosePolygon(inclusion, isNew = false) {
+  shared.inclusion = inclusion;
+  shared.newPolygon = isNew || shared.newPolygon;
+  changed("polygon");
+}
+
+export const newPolygon = () => choosePolygon(shared.inclusion, true);
+
+/** Whether the next click starts a polygon rather than extending the last one of its kind. */
+export function startsPolygon() {
+  const last = polygons(shared.mission?.items || []).pop();
+  return shared.newPolygon || !last || last.inclusion !== shared.inclusion;
+}
+
+/** Where a clicked vertex goes (as MissionDraft._vertex_at): on the end of the last polygon of the chosen
+ * kind, or a new polygon after the last one; an Error when one of its kind would touch it and merge. */
+function vertexAt(items) {
+  const shapes = polygons(items);
+  const mine = shapes.filter((p) => p.inclusion === shared.inclusion);
+  if (mine.length && !shared.newPolygon) return mine[mine.length - 1].start + mine[mine.length - 1].count;
+  if (!shapes.length) return items.length;
+  const last = shapes[shapes.length - 1];
+  const end = last.start + last.count;
+  if (last.inclusion !== shared.inclusion) return end;
+  if (end < items.length) return items.length;
+  const which = shared.inclusion ? "stay-inside" : "keep-out";
+  throw new Error(`a second ${which} polygon right after the last one would join it: add a circle or a polygon `
+                  + "of the other kind first (ArduPilot reads each run of one kind as one polygon)");
+}
+
+/** A fence circle's radius changed: a finite number of metres above 0, else an Error (nothing changed). */
+export function setRadius(index, radius) {
+  const items = [...(shared.mission?.items || [])];
+  if (!items[index] || !(items[index].command in CIRCLES)) throw new Error(`item ${index} is not a fence circle`);
+  if (!Number.isFinite(radius) || radius <= 0) throw new Error(`${radius} is not a radius: a circle needs more than 0 m`);
+  items[index] = { ...items[index], param1: radius };
+  setDraft({ ...shared.mission, items, generated: false, fresh: false }, "radius");
 }
 
 const item = (command, frame, x, y, z, param1 = 0) => ({ command, name: NAMES[command], frame, param1, param2: 0,
@@ -72,16 +122,16 @@ export function addWaypoint(lat, lon, alt = shared.alt) {
   return at;
 }
 
-/** What a click on the map adds: a waypoint, a vertex on the end of the last fence polygon, a rally point. */
+/** What a click on the map adds: a waypoint, a vertex of the chosen fence polygon, a rally point. */
 export function addPoint(lat, lon, alt = shared.alt) {
   const kind = shared.mission?.kind || "mission";
   if (kind === "mission") return addWaypoint(lat, lon, alt);
   const items = [...shared.mission.items];
   let at = items.length;
   if (kind === "fence") {
-    const last = items.map((i, n) => (VERTICES.includes(i.command) ? n : -1)).filter((n) => n >= 0).pop();
-    at = last === undefined ? items.length : last + 1;
-    items.splice(at, 0, item(last === undefined ? VERTEX_IN : items[last].command, FRAME_GLOBAL, lat, lon, 0));
+    at = vertexAt(items);
+    items.splice(at, 0, item(shared.inclusion ? VERTEX_IN : 5002, FRAME_GLOBAL, lat, lon, 0));
+    shared.newPolygon = false;
   } else {
     items.push(item(RALLY, FRAME_REL, lat, lon, alt));
   }

@@ -10,7 +10,8 @@
 
 import { ROLE_RANK, api, describeError, loadToken } from "./api.js";
 import { addMessage, showResult } from "./messages.js";
-import { CIRCLES, VERTICES, addCircle, deleteItem, onDraft, setDraft, setEditing, shared } from "./mission_draft.js";
+import { CIRCLES, VERTICES, addCircle, choosePolygon, deleteItem, newPolygon, onDraft, setDraft, setEditing, setRadius,
+  shared } from "./mission_draft.js";
 import { ui } from "./state.js";
 import { $, setText } from "./util.js";
 
@@ -80,6 +81,12 @@ function build(panel) {
                                             step: 1 }), " m"),
         el("button", { id: "missions-circle-add", className: "btn small", type: "submit", textContent: "Add circle",
                        title: "A circle round the vehicle, in the draft (move its centre on the map)" })),
+      el("form", { id: "missions-polygon", className: "missions-generate", hidden: true },
+        el("select", { id: "missions-polygon-kind", ariaLabel: "Which polygon the map's clicks add to" },
+          el("option", { value: "in", textContent: "Clicks add: stay-inside polygon" }),
+          el("option", { value: "out", textContent: "Clicks add: keep-out polygon" })),
+        el("button", { id: "missions-polygon-new", className: "btn small", type: "submit", textContent: "New polygon",
+                       title: "The next click on the map starts another polygon of the chosen kind" })),
     );
     $("missions-upload").hidden = true;
     $("missions-file").addEventListener("change", uploadFile);
@@ -93,6 +100,22 @@ function build(panel) {
     $("missions-generate").addEventListener("submit", (e) => {
       e.preventDefault();
       generate();
+    });
+    $("missions-polygon-kind").addEventListener("change", (e) => choosePolygon(e.target.value === "in"));
+    $("missions-polygon").addEventListener("submit", (e) => {
+      e.preventDefault();
+      newPolygon();
+    });
+    $("missions-body").addEventListener("change", (e) => {
+      const input = e.target.closest?.(".missions-radius");
+      if (!input || !shared.mission) return;
+      try {
+        setRadius(Number(input.dataset.index), Number(input.value === "" ? NaN : input.value));
+        setText("missions-note", `Radius ${input.value} m: Upload to send it`);
+      } catch (err) {
+        setText("missions-note", `Radius refused: ${err.message}`);
+        draw();
+      }
     });
     $("missions-circle").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -133,7 +156,7 @@ function showKind(next) {
   const draft = kept[kind] || (shared.editing ? copyOf(mission) : null);
   delete kept[kind];
   for (const [id, shown] of [["missions-generate", kind === "mission"], ["missions-start", kind === "mission"],
-                             ["missions-circle", kind === "fence"]]) {
+                             ["missions-circle", kind === "fence"], ["missions-polygon", kind === "fence"]]) {
     if ($(id)) $(id).hidden = !shown;
   }
   setDraft(draft, "set");
@@ -172,6 +195,12 @@ function draw() {
     for (const text of [seq, title(item.name), placed(item) ? item.x.toFixed(7) : "",
                         placed(item) ? item.y.toFixed(7) : "", alt]) {
       tr.append(el("td", { textContent: String(text) }));
+    }
+    if (draft && ui.rank >= ROLE_RANK.operator && item.command in CIRCLES) { // the radius typed anew
+      const input = el("input", { className: "missions-radius", type: "number", min: 0, step: 1,
+                                  value: String(+item.param1.toFixed(1)), ariaLabel: `Radius of item ${seq} (m)` });
+      input.dataset.index = String(n);
+      tr.lastChild.replaceChildren("r ", input);
     }
     const last = el("td", { textContent: state });
     if (draft && ui.rank >= ROLE_RANK.operator) {
