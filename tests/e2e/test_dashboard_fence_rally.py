@@ -65,6 +65,11 @@ def _cells(page: Any, column: int) -> list[str]:
     return list(page.locator(f"#missions-body tr td:nth-child({column})").all_inner_texts())
 
 
+def _rows_read(page: Any, count: int) -> None:
+    """The table re-rendered with the vehicle's copy after an upload (read mid-render it is short)."""
+    wait_js(page, f"document.querySelectorAll('#missions-body tr').length === {count}", 10_000)
+
+
 def _note(page: Any, needle: str) -> None:
     wait_js(page, f"document.getElementById('missions-note').textContent.includes({needle!r})", 30_000)
 
@@ -96,6 +101,7 @@ def test_operator_edits_fence_and_rally_on_the_map_viewer_only_sees(open_page: A
     assert [i.command for i in fence] == [M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION] * 4 + [
         M.MAV_CMD_NAV_FENCE_CIRCLE_EXCLUSION]
     assert [i.param1 for i in fence] == [4.0, 4.0, 4.0, 4.0, 12.0]  # the count follows the deletion
+    _rows_read(page, 5)
     lats = [float(t) for t in _cells(page, 3)[:4]]
     assert all(abs(i.x - lat) < 2e-7 for i, lat in zip(fence[:4], lats, strict=True))
 
@@ -162,6 +168,7 @@ def test_two_polygons_clicked_keep_out_red_and_a_radius_edited(open_page: Any, p
     inside, out = M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION, M.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION
     assert [(i.command, i.param1) for i in fence] == [(inside, 4.0)] * 4 + [(out, 3.0)] * 3 + [
         (M.MAV_CMD_NAV_FENCE_CIRCLE_INCLUSION, 80.0)]
+    _rows_read(page, 8)
     lats = [float(t) for t in _cells(page, 3)[:7]]
     assert all(abs(i.x - lat) < 2e-7 for i, lat in zip(fence[:7], lats, strict=True))
     print(f"dashboard two polygons + circle: {[(i.command, i.param1) for i in fence]}")

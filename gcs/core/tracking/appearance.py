@@ -29,6 +29,15 @@ The references are blended slowly (``learn_rate``) with boxes that scored at lea
 changing background are followed; a doubtful box never teaches the model, which therefore
 cannot drift onto the background it is meant to reject. Every tracker is checked by this one
 model in the tracking worker, smart mode's detections included.
+
+The selection's own model is kept as an anchor. A learned model could still drift: with MIL on the
+walker clip, boxes half on grass as she reached the frame edge scored 0.6-0.9 against the learned
+model (its ring, around a box off the target, held the target's colours and taught "surroundings"
+her colours), so it learned the grass and then rated empty grass 0.8 for 2 s after she left, LOCKED,
+while the anchor rated it 0.04 (1 run in 44). So a box teaches only if it also scores at least
+``learn_anchor`` against the anchor, and a box the anchor rates below ``anchor_floor`` scores at most
+that (on the walker the anchor's score dips to 0.04-0.34 on single frames, on grass it stays at
+0.03-0.07: the floor costs a frame of SEARCHING now and then, never a lock on the background).
 """
 
 from __future__ import annotations
@@ -160,13 +169,17 @@ def distinctiveness(hist: Signature, weights: Signature) -> float:
 class AppearanceModel:
     """The target's colours and its surroundings'; owned by one thread (the tracking worker)."""
 
-    def __init__(self, learn_rate: float = 0.05, learn_above: float = 0.6, min_distinct: float = 0.08) -> None:
+    def __init__(self, learn_rate: float = 0.05, learn_above: float = 0.6, min_distinct: float = 0.08,
+                 learn_anchor: float = 0.5, anchor_floor: float = 0.15) -> None:
         self._learn_rate = learn_rate
         self._learn_above = learn_above
         self._min_distinct = min_distinct
+        self._learn_anchor = learn_anchor
+        self._anchor_floor = anchor_floor
         self._reference: Signature | None = None
         self._surround: Signature | None = None
-        self._candidate: tuple[Signature, Signature | None, float] | None = None
+        self._anchor: tuple[Signature, Signature | None] | None = None  # the selection's model, never learned
+        self._candidate: tuple[Signature, Signature | None, float, float] | None = None
 
     @property
     def ready(self) -> bool:
@@ -182,10 +195,19 @@ class AppearanceModel:
             return 0.0
         return distinctiveness(self._reference, target_weights(self._reference, self._surround))
 
+    def _rate(self, current: Signature, reference: Signature, surround: Signature | None) -> float:
+        """``current`` scored against one model (the learned one or the anchor)."""
+        weights = target_weights(reference, surround)
+        own = distinctiveness(reference, weights)
+        if own >= self._min_distinct:
+            return min(1.0, distinctiveness(current, weights) / own)
+        return similarity(reference, current)
+
     def reset(self, image: Image, box: BBox) -> None:
         """Take the target's look, and that of its surroundings, from the selected box."""
         self._reference = kernel_signature(image, box)
         self._surround = surround_signature(image, box)
+        self._anchor = None if self._reference is None else (self._reference, self._surround)
         self._candidate = None
 
     def score(self, image: Image, box: BBox) -> float | None:
@@ -199,13 +221,11 @@ class AppearanceModel:
         current = kernel_signature(image, box)
         if current is None:
             return 0.0
-        own = self._own()
-        if own >= self._min_distinct:
-            weights = target_weights(self._reference, self._surround)
-            value = min(1.0, distinctiveness(current, weights) / own)
-        else:
-            value = similarity(self._reference, current)
-        self._candidate = (current, surround_signature(image, box), value)
+        value = self._rate(current, self._reference, self._surround)
+        anchored = value if self._anchor is None else self._rate(current, *self._anchor)
+        if anchored < self._anchor_floor:
+            value = min(value, anchored)
+        self._candidate = (current, surround_signature(image, box), value, anchored)
         return value
 
     def accept(self) -> None:
@@ -215,9 +235,9 @@ class AppearanceModel:
         """
         if self._reference is None or self._candidate is None:
             return
-        current, around, value = self._candidate
+        current, around, value, anchored = self._candidate
         self._candidate = None
-        if value < self._learn_above:
+        if value < self._learn_above or anchored < self._learn_anchor:
             return
         rate = self._learn_rate
         self._reference = ((1.0 - rate) * self._reference + rate * current).astype(np.float32)
