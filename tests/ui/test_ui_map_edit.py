@@ -113,17 +113,24 @@ def test_click_adds_drag_moves_upload_holds(window_factory: Any, service: Any, q
     assert view.pending is not None and ALT_COLUMN == 4
 
 
-def test_fence_and_rally_edited_on_the_map_ardupilot(window_factory: Any, make_service: Any, qtbot: Any) -> None:
+def _fence_editor(window_factory: Any, make_service: Any, qtbot: Any) -> tuple[Any, Any]:
+    """The ArduPilot simulator's window with its map shown, not following, and the fence list chosen."""
     service = make_service("ardupilot")
     win = window_factory(service)
-    missions, panel = win.missions_panel, win.map_panel
-    view = panel.view
+    view = win.map_panel.view
     wait_until(lambda: service.vehicle_state().home is not None, 15, "home position")
     qtbot.waitUntil(lambda: view.snapshot is not None and view.snapshot.vehicle() is not None, timeout=5000)
     win.map_dock.raise_()
     qtbot.waitUntil(lambda: view.width() > 200, timeout=3000)
     view.set_follow(False)
-    missions.show_kind(MissionType.FENCE)
+    win.missions_panel.show_kind(MissionType.FENCE)
+    return service, win
+
+
+def test_fence_and_rally_edited_on_the_map_ardupilot(window_factory: Any, make_service: Any, qtbot: Any) -> None:
+    service, win = _fence_editor(window_factory, make_service, qtbot)
+    missions, panel = win.missions_panel, win.map_panel
+    view = panel.view
     offered = [missions.adder.kind.itemText(n) for n in range(missions.adder.kind.count())]
     assert offered == ["Fence vertex (stay inside)", "Fence vertex (keep out)", "Fence circle (stay inside)",
                        "Fence circle (keep out)"]
@@ -174,16 +181,9 @@ def test_two_polygons_clicked_and_a_radius_edited_ardupilot(window_factory: Any,
                                                            qtbot: Any) -> None:
     """A stay-inside polygon, then "keep-out" chosen and a second polygon clicked inside it; a circle's
     radius typed in the table (a bad one refused); uploaded and read back with each polygon's count."""
-    service = make_service("ardupilot")
-    win = window_factory(service)
+    service, win = _fence_editor(window_factory, make_service, qtbot)
     missions, panel = win.missions_panel, win.map_panel
     view = panel.view
-    wait_until(lambda: service.vehicle_state().home is not None, 15, "home position")
-    qtbot.waitUntil(lambda: view.snapshot is not None and view.snapshot.vehicle() is not None, timeout=5000)
-    win.map_dock.raise_()
-    qtbot.waitUntil(lambda: view.width() > 200, timeout=3000)
-    view.set_follow(False)
-    missions.show_kind(MissionType.FENCE)
     assert missions.polygon_chooser.isVisibleTo(missions)
     missions.map_button.setChecked(True)
     cx, cy = view.width() // 2, view.height() // 2

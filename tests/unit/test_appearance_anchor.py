@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 
-import cv2
 import pytest
 
 from gcs.core.tracking.appearance import AppearanceModel
 from gcs.core.tracking.types import BBox, Image
-from tests.unit.test_tracking_small_target import CLIP, DATA, REF
+from tests.unit.test_tracking_small_target import DATA, REF, decode_clip
 
 RUN = json.loads((DATA / "vtest_walker_mil_drift.json").read_text())
 BOXES = {int(k): BBox(*v) for k, v in RUN["boxes"].items()}
@@ -25,15 +24,7 @@ MIN_APPEARANCE = 0.5  # what keeps a lock (PlausibilityParams.min_appearance)
 
 @pytest.fixture(scope="module")
 def frames() -> list[Image]:
-    cap = cv2.VideoCapture(str(CLIP))
-    out: list[Image] = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        out.append(frame)
-    cap.release()
-    return out
+    return decode_clip()
 
 
 def _scores_after_she_left(frames: list[Image], model: AppearanceModel) -> list[float]:

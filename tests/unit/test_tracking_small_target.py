@@ -37,8 +37,8 @@ TOLERANCE_PX = 3.0  # the hand boxes are placed to about 2 px
 TRACKERS = ["CSRT", "KCF", "MIL", "MedianFlow"]
 
 
-@pytest.fixture(scope="module")
-def frames() -> list[Image]:
+def decode_clip() -> list[Image]:
+    """Every frame of the walker clip."""
     cap = cv2.VideoCapture(str(CLIP))
     out: list[Image] = []
     while True:
@@ -49,6 +49,11 @@ def frames() -> list[Image]:
     cap.release()
     assert len(out) == REF["frames"], f"decoded {len(out)} frames of {CLIP}"
     return out
+
+
+@pytest.fixture(scope="module")
+def frames() -> list[Image]:
+    return decode_clip()
 
 
 def _run(frames: list[Image], tracker: str, start: str) -> list[TrackedTarget]:
