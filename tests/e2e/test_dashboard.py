@@ -456,8 +456,13 @@ def test_the_page_reconnects_after_a_restart_and_says_so(open_page: Any, program
     sign_in(page, program, "operator")
     wait_js(page, "window.kestrel.video.frames >= 3")
     program.restart_api(down_s=2.0)
+    # The page probes /health/live while it retries: the server is down for the restart, so the honest
+    # banner is "Offline: the program ... does not answer"; "lost" shows until the first probe fails.
     wait_js(
-        page, "document.getElementById('banner').textContent.includes('Connection to the program lost')", timeout=10_000
+        page,
+        "/Connection to the program lost|Offline: the program at .* does not answer/"
+        ".test(document.getElementById('banner').textContent)",
+        timeout=10_000,
     )
     wait_js(page, "document.getElementById('banner').textContent.startsWith('Reconnected')", timeout=20_000)
     page.wait_for_selector("#conn[data-state='live']", timeout=20_000)

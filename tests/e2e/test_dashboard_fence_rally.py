@@ -118,6 +118,7 @@ def test_operator_edits_fence_and_rally_on_the_map_viewer_only_sees(open_page: A
     assert program.service.download_mission().items == ()  # the mission untouched
     page.locator("#missions-kind").select_option("fence")  # the fence as uploaded
     wait_js(page, "document.querySelectorAll('#missions-body tr').length === 5", 5000)
+    assert "rally" not in page.locator("#missions-note").inner_text()  # the rally's note does not stay under the fence
     shots = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
     if shots.is_dir():
         page.locator("#missions").screenshot(path=str(shots / "dashboard_fence_edit.png"))

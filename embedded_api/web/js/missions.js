@@ -155,6 +155,7 @@ function showKind(next) {
   mission = lists[kind] || { kind, items: [], seq_offset: 0 };
   const draft = kept[kind] || (shared.editing ? copyOf(mission) : null);
   delete kept[kind];
+  setText("missions-note", "");  // a note about the other list (as the desktop's status line is cleared)
   for (const [id, shown] of [["missions-generate", kind === "mission"], ["missions-start", kind === "mission"],
                              ["missions-circle", kind === "fence"], ["missions-polygon", kind === "fence"]]) {
     if ($(id)) $(id).hidden = !shown;

@@ -47,9 +47,10 @@ def _port_free(port: int) -> bool:
 class Sitl:
     """One SITL instance: start (WIPE=1 the first time), kill by PID, start again with its eeprom."""
 
-    def __init__(self, instance: int, run_dir: Path) -> None:
+    def __init__(self, instance: int, run_dir: Path, speedup: int = 1) -> None:
         self.instance = instance
         self.run_dir = run_dir
+        self.speedup = speedup  # SITL's clock runs this many times the wall clock
         self.pid: int | None = None
 
     @property
@@ -66,7 +67,7 @@ class Sitl:
 
     def start(self, wipe: bool) -> None:
         env = {**os.environ, "INSTANCE": str(self.instance), "RUN_DIR": str(self.run_dir),
-               "WIPE": "1" if wipe else "0"}
+               "WIPE": "1" if wipe else "0", "SPEEDUP": str(self.speedup)}
         done = subprocess.run(["bash", str(START)], env=env, capture_output=True, text=True, timeout=90)
         pid = [line.split("=", 1)[1] for line in done.stdout.splitlines() if line.startswith("SITL_PID=")]
         if done.returncode != 0 or not pid:
@@ -226,8 +227,11 @@ def watch_hold(truth: Truth, what: str, press: Callable[[], object], window_s: f
 
 
 @pytest.fixture(scope="module")
-def sitl() -> Iterator[Sitl]:
-    """A fresh SITL (WIPE=1) on a free instance for this module, killed by PID at the end."""
+def sitl(request: pytest.FixtureRequest) -> Iterator[Sitl]:
+    """A fresh SITL (WIPE=1) on a free instance for this module, killed by PID at the end.
+
+    A module whose figures do not depend on wall-clock reaction times (missions, not the stop tests)
+    sets ``SITL_SPEEDUP`` to run SITL's clock faster."""
     if not BINARY.exists() or not START.exists():
         pytest.skip(f"ArduCopter SITL not found at {SITL_DIR} (needs arducopter and start_sitl.sh)")
     lock_dir = Path(tempfile.gettempdir())
@@ -248,7 +252,7 @@ def sitl() -> Iterator[Sitl]:
         pytest.fail("no free SITL instance (ports 5960-6653 all taken)")
     instance, lock = claimed
     run_dir = Path(tempfile.mkdtemp(prefix=f"kestrel-sitl-{instance}-"))
-    sim = Sitl(instance, run_dir)
+    sim = Sitl(instance, run_dir, int(getattr(request.module, "SITL_SPEEDUP", 1)))
     try:
         sim.start(wipe=True)
         yield sim
