@@ -16,24 +16,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from gcs.core.bus import MessageBus
 from gcs.core.config import GcsConfig
 from gcs.core.follow.camera import CameraModel
 from gcs.core.follow.loop import FollowerStatus, FollowLoop
-from gcs.core.follow.profiles import PROFILES, FollowParams, ProfileSpec
-from gcs.core.follow.safety import SafetyLimits
+from gcs.core.follow.profiles import PROFILES, ProfileSpec
+from gcs.core.follow.settings import follow_params, safety_limits
 from gcs.core.logs.paths import data_dir
 from gcs.core.map.estimate import CameraMount
 from gcs.core.models import VehicleState
 from gcs.core.tracking.detectors.factory import resolve_backend
 from gcs.core.tracking.errors import TrackerError
 from gcs.core.tracking.opencv_trackers import default_registry
+from gcs.core.tracking.overlay import track_overlay
 from gcs.core.tracking.registry import TrackerSpec
 from gcs.core.tracking.smart import LazyDetector, register_smart_tracker
 from gcs.core.tracking.types import BBox, TrackedTarget
-from gcs.core.tracking.words import plain_track_text
 from gcs.core.tracking.worker import TrackingWorker
 from gcs.core.vehicle.commander import Commander
 from gcs.core.video import (
@@ -55,60 +53,6 @@ from gcs.core.video_out import SDP_NAME, VideoOut, VideoOutStatus
 from gcs.core.video_out import TOPIC as VIDEO_OUT_TOPIC
 
 log = logging.getLogger(__name__)
-
-
-def follow_params(cfg: GcsConfig) -> FollowParams:
-    f = cfg.follow
-    return FollowParams(
-        max_forward_mps=f.max_forward_mps,
-        max_lateral_mps=f.max_lateral_mps,
-        max_vertical_mps=f.max_vertical_mps,
-        max_yaw_rate_dps=f.max_yaw_rate_dps,
-        gain_yaw=f.gain_yaw,
-        gain_forward=f.gain_forward,
-        target_size_frac=f.target_size_frac,
-        hold_distance_m=f.hold_distance_m,
-        gain_integral=f.gain_integral,
-        intent_lifetime_s=cfg.safety.setpoint_lifetime_s,
-    )
-
-
-def safety_limits(cfg: GcsConfig) -> SafetyLimits:
-    s = cfg.safety
-    return SafetyLimits(
-        max_horizontal_mps=s.max_speed_mps,
-        max_vertical_mps=min(s.max_speed_mps, cfg.follow.max_vertical_mps),
-        max_yaw_rate_dps=cfg.follow.max_yaw_rate_dps,
-        min_altitude_m=s.min_altitude_m,
-        max_altitude_m=s.max_altitude_m,
-        target_lost_timeout_s=s.target_lost_timeout_s,
-        geofence_radius_m=s.geofence_radius_m or None,  # 0: no radius fence
-    )
-
-
-def overlay_text(target: TrackedTarget) -> str:
-    """What the encoded picture says over the video: the words the window shows ("LOCKED 0.91 · CSRT",
-    "target lost (left the view)"), nothing while idle."""
-    state = target.state.value
-    if state == "locked":
-        return f"LOCKED {target.confidence:.2f} · {target.tracker}"
-    return plain_track_text(state, target.reason or "")
-
-
-def _track_overlay(tracker: TrackingWorker) -> Callable[[Any, Any], None]:
-    """Draw the tracked box and its state on the encoder's copy of each frame (recordings, RTP, WebRTC)."""
-
-    def draw(image: Any, _frame: Any) -> None:
-        target = tracker.latest()
-        if target.box is not None:
-            x, y, w, h = target.box.as_int_rect()
-            cv2.rectangle(image, (x, y), (x + w, y + h), (60, 220, 60), 2)
-        text = overlay_text(target)
-        if text:  # OpenCV's Hershey fonts are ASCII: the middle dot becomes a hyphen
-            cv2.putText(image, text.replace("·", "-"), (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                        (255, 255, 255), 1, cv2.LINE_AA)  # fmt: skip
-
-    return draw
 
 
 class VisionPipeline:
@@ -172,7 +116,7 @@ class VisionPipeline:
             lost_timeout_s=cfg.safety.target_lost_timeout_s,
             registry=registry,
         )
-        video_out = VideoOut(capture, _track_overlay(tracker), v, sdp_path=data_dir() / SDP_NAME,
+        video_out = VideoOut(capture, track_overlay(tracker), v, sdp_path=data_dir() / SDP_NAME,
                              on_status=lambda st: self._bus.publish(VIDEO_OUT_TOPIC, st))
         self._import_heavy_runtime()
         if smart:
@@ -369,7 +313,7 @@ class VisionPipeline:
                 raise VideoError(f"already recording to {self._recorder.status().path}")
             encoder = self._video_out.encoder if self._video_out is not None else None
             self._recorder = VideoRecorder(
-                capture, encoder=encoder, overlay=_track_overlay(tracker),
+                capture, encoder=encoder, overlay=track_overlay(tracker),
                 on_status=lambda st: self._bus.publish(RECORDING_TOPIC, st),
             )
             recorder = self._recorder

@@ -18,19 +18,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -47,18 +43,13 @@ from gcs.ui.qt_missions_edit import (
     QtPolygonChooser,
     describe_error,
     parse_radius,
-    row_texts,
 )
+from gcs.ui.qt_missions_table import ALT_COLUMN, fill_mission_table, make_mission_table, parse_altitude
 
 if TYPE_CHECKING:
     from gcs.core.service import GcsService
     from gcs.ui.qt_bridge import QtBridge
     from gcs.ui.qt_runner import QtCommandRunner
-
-COLUMNS = ("#", "Command", "Latitude", "Longitude", "Alt (m)", "Frame", "Progress")
-ALT_COLUMN = 4
-CURRENT = QColor("#1f6feb")
-REACHED = QColor("#3fb950")
 
 
 class QtMissionsPanel(QWidget):
@@ -96,17 +87,7 @@ class QtMissionsPanel(QWidget):
                                     self.clear_button, self.start_button, self.kind_box)):
             top.addWidget(button, n // 3, n % 3)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
-        header = self.table.horizontalHeader()
-        for column in range(len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table = make_mission_table()
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.itemSelectionChanged.connect(lambda: self._on_selection())  # the buttons exist below
 
@@ -267,28 +248,7 @@ class QtMissionsPanel(QWidget):
     def _fill(self) -> None:
         keep = self.selected_index()
         self._filling = True
-        self.table.setRowCount(len(self._draft.items))
-        for row, item in enumerate(self._draft.items):
-            seq = self._draft.seq_offset + row
-            state = "current" if seq == self._current else "reached" if seq in self._reached else ""
-            for column, text in enumerate((str(seq), *row_texts(item), state)):
-                cell = QTableWidgetItem(text)
-                circle = item.command in CIRCLES
-                if column != ALT_COLUMN or not (item.has_position or item.z) or (
-                        self.kind is MissionType.FENCE and not circle):
-                    cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                elif circle:
-                    cell.setToolTip("Double-click to type a new radius in metres")
-                elif column == ALT_COLUMN:
-                    cell.setToolTip("Double-click to type a new altitude")
-                if state == "current":
-                    cell.setForeground(CURRENT)
-                    font = QFont(cell.font())
-                    font.setBold(True)
-                    cell.setFont(font)
-                elif state == "reached" and column == len(COLUMNS) - 1:
-                    cell.setForeground(REACHED)
-                self.table.setItem(row, column, cell)
+        fill_mission_table(self.table, self._draft, self.kind, self._current, self._reached)
         self._filling = False
         if keep is not None and keep < len(self._draft.items):
             self.table.selectRow(keep)
@@ -309,14 +269,12 @@ class QtMissionsPanel(QWidget):
     def _on_item_changed(self, cell: QTableWidgetItem) -> None:
         if self._filling or cell.column() != ALT_COLUMN:
             return
-        row, text = cell.row(), cell.text().strip().removesuffix("m").strip()
+        row = cell.row()
         if self._draft.items[row].command in CIRCLES:
             self._edit_radius(row, cell.text())
             return
         try:
-            alt = float(text)
-            if not -1000.0 <= alt <= 10000.0:
-                raise ValueError
+            alt = parse_altitude(cell.text())
         except ValueError:
             self.status_label.setText(f"Item {self._draft.seq_offset + row}: {cell.text()!r} is not an altitude "
                                       "in metres (-1000 to 10000)")

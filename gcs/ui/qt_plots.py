@@ -22,12 +22,11 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
-from PySide6.QtWidgets import QFrame, QGraphicsItem, QHBoxLayout, QScrollArea, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QWidget
 
 from gcs.core.models import VehicleState
 from gcs.ui.plot_data import (
     MIN_SPANS,
-    UNIT_SUFFIXES,
     RingBuffer,
     YRange,
     event_reader,
@@ -39,6 +38,7 @@ from gcs.ui.plot_data import (
     unit_of,
 )
 from gcs.ui.qt_plot_controls import NEW_PLOT, QtPlotControls
+from gcs.ui.qt_plot_titles import DEFAULT_PLOTS, PALETTE, clip_title, key_names, legend_name, plot_title_html
 
 REDRAW_FPS = 30
 PLOT_BUDGET = 0.3  # share of the GUI thread the plots may take; above it they redraw less often
@@ -46,26 +46,6 @@ DEFAULT_CAPACITY = 20_000  # samples per series: 60 s at 30 Hz needs 1,800; room
 MIN_BUCKETS = 100  # decimation runs per curve, at least (normally one per pixel of plot width)
 MIN_PLOT_W = 200  # px: below this a plot's ticks and title crowd out its curve; fewer columns instead
 MIN_PLOT_H = 105  # px: rows that do not fit this scroll (the scroll bar shows there are more)
-PALETTE = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
-DEFAULT_PLOTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Altitude", ("global_position.alt_rel_m",)),
-    ("Ground speed", ("hud.groundspeed_mps",)),
-    ("Roll / pitch", ("derived.roll_deg", "derived.pitch_deg")),
-    ("Battery", ("battery.voltage_v",)),
-    ("Link", ("link.messages_per_s",)),
-    ("Forward: cmd vs actual", ("commander.forward_mps", "derived.forward_mps")),
-    ("Tracker error", ("tracker.error_x", "tracker.error_y")),
-    ("Follower command", ("follower.forward_mps", "follower.right_mps", "follower.down_mps")),
-)
-KEEP_GROUP = ("derived", "commander", "tracker", "follower")
-
-
-def legend_name(name: str) -> str:
-    """"global_position.alt_rel_m" -> "alt_rel_m"; derived values keep their group ("commander.forward_mps")."""
-    group, _, leaf = name.rpartition(".")
-    return name if group in KEEP_GROUP else leaf
-
-
 @dataclass
 class Series:
     """One field drawn as one curve in one plot."""
@@ -86,55 +66,6 @@ class PlotSlot:
     unit: str = ""
     fields: list[str] = field(default_factory=list)
     y: YRange = field(default_factory=YRange)
-
-
-def key_names(fields: list[str]) -> list[str]:
-    """Short curve names for a plot's key: the field without group and unit ("roll_deg" -> "roll"),
-    or its group where two share a name ("commander.forward_mps", "derived.forward_mps")."""
-    def short(name: str) -> str:
-        leaf = name.rsplit(".", 1)[-1]
-        unit = next((suffix for suffix, _u in UNIT_SUFFIXES if leaf.endswith(suffix)), "")
-        return leaf[: len(leaf) - len(unit)] if unit and len(leaf) > len(unit) else leaf
-
-    shorts = [short(f) for f in fields]
-    words = [n.split("_") for n in shorts]
-    common = 0
-    while len(shorts) > 1 and all(len(w) > common + 1 and w[common] == words[0][common] for w in words):
-        common += 1
-    prefix = "_".join(words[0][:common]) + "_" if common else ""  # "error_x", "error_y" -> "x", "y"
-    shorts = [n[len(prefix):] or n for n in shorts]
-    groups = {"commander": "cmd", "derived": "actual"}
-    return [groups.get(f.rpartition(".")[0], f.rpartition(".")[0] or f) if shorts.count(n) > 1 else n
-            for f, n in zip(fields, shorts, strict=True)]
-
-
-def plot_title_html(title: str, unit: str, names: list[tuple[str, str]]) -> str:
-    """The plot's title line: its name, its unit, and (two curves or more) each curve's name in its colour.
-
-    This is the legend: in the title row it never covers a curve (a legend box inside the plot
-    did, in the corner where the newest samples are), and the unit here leaves the narrow left
-    axis to its tick labels.
-    """
-    unit_text = f' <span style="color:#8a8f98">({unit})</span>' if unit else ""
-    keys = "".join(f'&nbsp;<span style="color:{colour}">&#9632;{name}</span>' for name, colour in names)
-    return f"{title}{unit_text}{keys if len(names) > 1 else ''}"
-
-
-def _clip_title(label: Any) -> None:
-    """pyqtgraph makes a title's text width the plot's minimum and preferred width, so a long title
-    widened its column past the panel (cut off, no scroll bar) and unequal titles made unequal
-    columns. Here the title takes only its height and is clipped to the plot's width."""
-
-    def update_min() -> None:
-        height = label.itemRect().height()
-        label.setMinimumWidth(0)
-        label.setMinimumHeight(height)
-        label._sizeHint = {Qt.SizeHint.MinimumSize: (0.0, height), Qt.SizeHint.PreferredSize: (0.0, height),
-                           Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
-        label.updateGeometry()
-
-    label.updateMin = update_min  # LabelItem calls it on every text change and resize
-    label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
 
 
 class QtTimedGraphicsLayout(pg.GraphicsLayoutWidget):  # type: ignore[misc]
@@ -274,7 +205,7 @@ class QtTelemetryPlots(QWidget):
 
     def _add_plot(self, title: str, unit: str) -> PlotSlot:
         item = pg.PlotItem()
-        _clip_title(item.titleLabel)
+        clip_title(item.titleLabel)
         item.setTitle(title, size="8pt")  # the unit and the curve names join it in _retitle
         item.getAxis("left").setWidth(40)  # tick labels only ("16.5", "-0.25"): the unit is in the title
         item.getAxis("left").enableAutoSIPrefix(False)  # volts stay volts, never "mV" around a flat line

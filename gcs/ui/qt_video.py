@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
@@ -21,6 +20,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gcs.core.tracking.words import plain_track_text
 from gcs.core.video.stamp import GlassMeter
+from gcs.ui.qt_frame_image import image_to_qimage, letterbox_rect, to_display
+from gcs.ui.qt_video_paint import paint_banner, paint_centre, paint_drag, paint_hint
 
 DRAG_THRESHOLD_PX = 6  # widget pixels a press must move before it becomes a box
 MIN_BOX_PX = 4.0  # frame pixels: smaller boxes are treated as a click
@@ -40,44 +41,6 @@ STATE_BANNERS = {
     "reconnecting": "RECONNECTING",
     "stopped": "NO VIDEO", "no video": "NO VIDEO", "none": "NO VIDEO",
 }
-
-
-def image_to_qimage(image: np.ndarray) -> tuple[QImage, np.ndarray]:
-    """Wrap a BGR (HxWx3), BGRA (HxWx4) or grey (HxW) uint8 array; returns the image and the
-    array it points into (keep that alive as long as the image)."""
-    if image.dtype != np.uint8:
-        raise ValueError(f"video frames must be uint8, not {image.dtype}")
-    if not image.flags.c_contiguous:
-        image = np.ascontiguousarray(image)
-    h, w = image.shape[:2]
-    if image.ndim == 2:
-        fmt = QImage.Format.Format_Grayscale8
-    elif image.shape[2] == 3:
-        fmt = QImage.Format.Format_BGR888
-    elif image.shape[2] == 4:
-        fmt = QImage.Format.Format_RGB32  # opaque BGRA bytes are 0xffRRGGBB words on little-endian
-    else:
-        raise ValueError(f"unsupported frame shape {image.shape}")
-    return QImage(image.data, w, h, image.strides[0], fmt), image
-
-
-def to_display(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """A BGR frame as opaque BGRA in ``out`` (reused when its shape fits); other frames as they are."""
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        return image
-    if out is None or out.shape[:2] != image.shape[:2]:
-        out = np.empty((image.shape[0], image.shape[1], 4), np.uint8)
-    cv2.cvtColor(image, cv2.COLOR_BGR2BGRA, dst=out)
-    return out
-
-
-def letterbox_rect(frame_w: int, frame_h: int, area_w: float, area_h: float) -> QRectF:
-    """The largest rectangle of the frame's aspect centred in the area."""
-    if frame_w <= 0 or frame_h <= 0 or area_w <= 0 or area_h <= 0:
-        return QRectF()
-    scale = min(area_w / frame_w, area_h / frame_h)
-    w, h = frame_w * scale, frame_h * scale
-    return QRectF((area_w - w) / 2.0, (area_h - h) / 2.0, w, h)
 
 
 def _box_tuple(box: Any) -> tuple[float, float, float, float] | None:
@@ -339,20 +302,17 @@ class QtVideoView(QWidget):
             if self.banner:
                 painter.fillRect(rect, QColor(0, 0, 0, 110))  # dim a stale picture
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            self._paint_centre(painter, rect)
+            paint_centre(painter, rect)
             self._paint_track(painter, rect)
-            self._paint_drag(painter)
+            if self._press is not None and self._drag_to is not None:
+                paint_drag(painter, QRectF(self._press, self._drag_to).normalized())
             self._paint_info(painter, rect)
-            self._paint_hint(painter)
-        self._paint_banner(painter)
+            hint = self.hint_rect()
+            if hint is not None:
+                paint_hint(painter, self.font(), hint, self._hint)
+        if self.banner:
+            paint_banner(painter, self.font(), self.width(), self.height(), self.banner, self._reason)
         painter.end()
-
-    def _paint_centre(self, painter: QPainter, rect: QRectF) -> None:
-        c = rect.center()
-        arm = max(8.0, min(rect.width(), rect.height()) * 0.03)
-        painter.setPen(QPen(QColor(255, 255, 255, 170), 1.5))
-        painter.drawLine(QPointF(c.x() - arm, c.y()), QPointF(c.x() + arm, c.y()))
-        painter.drawLine(QPointF(c.x(), c.y() - arm), QPointF(c.x(), c.y() + arm))
 
     def _bold_font(self) -> QFont:
         font = QFont(self.font())
@@ -429,13 +389,6 @@ class QtVideoView(QWidget):
         painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
         painter.setOpacity(1.0)
 
-    def _paint_drag(self, painter: QPainter) -> None:
-        if self._press is None or self._drag_to is None:
-            return
-        pen = QPen(QColor(0, 220, 255), 1.5, Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.drawRect(QRectF(self._press, self._drag_to).normalized())
-
     def _paint_info(self, painter: QPainter, rect: QRectF) -> None:
         size = self.frame_size
         if size is None:
@@ -453,42 +406,3 @@ class QtVideoView(QWidget):
             painter.fillRect(badge, QColor(42, 130, 218, 210))
             painter.setPen(QColor(255, 255, 255))
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, self._badge)
-
-    def _paint_hint(self, painter: QPainter) -> None:
-        box = self.hint_rect()
-        if box is None:
-            return
-        painter.setFont(self.font())
-        painter.fillRect(box, QColor(10, 40, 80, 200))
-        painter.setPen(QPen(QColor(108, 182, 255), 1.0))
-        painter.drawRect(box)
-        painter.setPen(QColor(235, 240, 248))
-        painter.drawText(box.adjusted(8, 6, -8, -6), int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter),
-                         self._hint)
-
-    def _paint_banner(self, painter: QPainter) -> None:
-        text = self.banner
-        if not text:
-            return
-        font = QFont(self.font())
-        font.setPointSizeF(max(14.0, min(self.width(), self.height()) / 14.0))
-        font.setBold(True)
-        small = QFont(self.font())
-        small.setPointSizeF(max(9.0, font.pointSizeF() / 2.6))
-        painter.setFont(font)
-        big = painter.fontMetrics()
-        painter.setFont(small)
-        little = painter.fontMetrics()
-        reason = little.elidedText(self._reason, Qt.TextElideMode.ElideRight, max(100, self.width() - 60))
-        w = max(big.horizontalAdvance(text), little.horizontalAdvance(reason) if reason else 0) + 40
-        h = big.height() + (little.height() + 6 if reason else 0) + 20
-        box = QRectF((self.width() - w) / 2.0, (self.height() - h) / 2.0, w, h)
-        painter.fillRect(box, QColor(0, 0, 0, 170))
-        painter.setFont(font)
-        painter.setPen(QColor(255, 185, 0) if text != "NO VIDEO" else QColor(210, 210, 210))
-        painter.drawText(QRectF(box.left(), box.top() + 10, w, big.height()), Qt.AlignmentFlag.AlignCenter, text)
-        if reason:
-            painter.setFont(small)
-            painter.setPen(QColor(220, 224, 230))
-            painter.drawText(QRectF(box.left(), box.top() + 16 + big.height(), w, little.height()),
-                             Qt.AlignmentFlag.AlignCenter, reason)

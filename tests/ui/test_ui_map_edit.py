@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 from gcs.core.map.geo import LatLon, distance_m
 from gcs.core.mavlink_env import mavlink
 from gcs.core.vehicle.mission import MissionType
-from gcs.ui.qt_missions import ALT_COLUMN
+from gcs.ui.qt_missions_table import ALT_COLUMN
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.exceptions import TimeoutError as QtTimeout
 
 from gcs.core.mavlink_env import mavlink
-from gcs.ui.qt_missions import ALT_COLUMN, QtMissionsPanel
+from gcs.ui.qt_missions import QtMissionsPanel
+from gcs.ui.qt_missions_table import ALT_COLUMN
 from tests.conftest import wait_until
 from tests.mission_support import five_waypoints
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from gcs.ui.qt_video import QtVideoView, image_to_qimage, letterbox_rect
+from gcs.ui.qt_frame_image import image_to_qimage, letterbox_rect
+from gcs.ui.qt_video import QtVideoView
 
 
 def synthetic_frame(w: int = 640, h: int = 480) -> np.ndarray:

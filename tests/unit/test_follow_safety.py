@@ -211,7 +211,7 @@ def test_geofence_removes_outward_motion_only() -> None:
 
 def test_the_configured_geofence_radius_reaches_the_gate() -> None:
     from gcs.core.config import GcsConfig
-    from gcs.core.vision import safety_limits
+    from gcs.core.follow.settings import safety_limits
 
     assert safety_limits(GcsConfig()).geofence_radius_m is None  # 0: no radius fence
     fenced = GcsConfig.model_validate({"safety": {"geofence_radius_m": 150}})

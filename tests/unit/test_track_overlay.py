@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from gcs.core.tracking.overlay import overlay_text, track_overlay
 from gcs.core.tracking.types import BBox, TrackedTarget, TrackState
-from gcs.core.vision import _track_overlay, overlay_text
 
 
 def _target(state: TrackState, reason: str = "", box: BBox | None = None) -> TrackedTarget:
@@ -24,7 +24,7 @@ def test_overlay_says_what_the_window_says() -> None:
 
 def test_idle_draws_nothing_and_a_lock_draws_its_box_and_words() -> None:
     latest = [_target(TrackState.IDLE)]
-    draw = _track_overlay(SimpleNamespace(latest=lambda: latest[0]))  # the worker's one method it reads
+    draw = track_overlay(SimpleNamespace(latest=lambda: latest[0]))  # the worker's one method it reads
     image = np.zeros((240, 320, 3), np.uint8)
     draw(image, None)
     assert not image.any(), "an idle tracker left marks on the picture"
