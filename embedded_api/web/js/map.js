@@ -60,6 +60,7 @@ export function initMap() {
   });
   new North({ position: "topright" }).addTo(map);
   m.layers.grid = L.layerGroup().addTo(map);
+  m.layers.mission = L.layerGroup().addTo(map); // rebuilt only when the mission changes (see draw)
   m.layers.shapes = L.layerGroup().addTo(map);
   initMapEdit(map);
   onDraft((how) => {
@@ -182,8 +183,12 @@ function draw(snap) {
       g.addLayer(L.circle([f.lat_deg, f.lon_deg], { radius: f.radius_m - f.margin_m, color: "#ffaa00", weight: 1, dashArray: "2 5", fill: false, interactive: false }));
     }
   }
-  m.mission = missionOf(snap, () => m.snapshot && draw(m.snapshot));
-  drawMission(g, m.mission);
+  const mission = missionOf(snap, () => m.snapshot && draw(m.snapshot));
+  if (mission !== m.mission) { // a waypoint's marker (and its open tooltip) outlives the 4 Hz snapshots
+    m.mission = mission;
+    m.layers.mission.clearLayers();
+    drawMission(m.layers.mission, mission);
+  }
   for (const [sysid, trail] of m.trails) {
     const stale = (snap.vehicles || []).some((v) => v.system_id === sysid && v.link === "lost");
     if (trail.length > 1) g.addLayer(L.polyline(trail, { color: active && sysid === active.system_id ? "#00c8ff" : "#aab", weight: 2, opacity: stale ? 0.8 * STALE_OPACITY : 0.8, interactive: false }));

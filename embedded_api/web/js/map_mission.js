@@ -25,8 +25,8 @@ export function missionOf(snap, onLoaded) {
     state.mission = mission;
   } else if (key !== state.key) {
     if (!state.loading) reload(key, onLoaded);
-  } else if (state.mission) {
-    state.mission = { ...state.mission, current_seq: mission.current_seq };
+  } else if (state.mission && state.mission.current_seq !== mission.current_seq) {
+    state.mission = { ...state.mission, current_seq: mission.current_seq }; // a new object: the map redraws it
   }
   return state.mission;
 }
