@@ -58,8 +58,15 @@ def _marker_offsets(page: Any, waypoints: list[tuple[float, float]]) -> list[flo
 
 
 def _vehicle_on_page(page: Any) -> tuple[float, float]:
-    box = page.locator(".map-vehicle.active").bounding_box()
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    """The active vehicle marker's centre, read in one evaluation: the page redraws the marker at every
+    map event (4 Hz), so a locator resolved before a redraw measures a detached element (None)."""
+    for _ in range(20):
+        at = page.evaluate("() => { const r = document.querySelector('.map-vehicle.active')?.getBoundingClientRect();"
+                           " return r ? [r.left + r.width / 2, r.top + r.height / 2] : null; }")
+        if at is not None:
+            return float(at[0]), float(at[1])
+        page.wait_for_timeout(100)
+    raise AssertionError("no active vehicle marker on the map")
 
 
 def test_viewer_sees_the_map_on_the_grid_and_cannot_fly(open_page: Any, program: Program) -> None:
