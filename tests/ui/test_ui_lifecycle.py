@@ -123,12 +123,23 @@ def test_closing_the_window_while_following_holds_then_stops_everything(config_d
     pilot = threading.Thread(target=fly_and_follow, args=(running.service, outcome), name="test-pilot")
     pilot.start()
     marks: dict[str, float] = {}
+    trace: list[str] = []  # the tracker's and the follower's states as they changed, for a failure's message
 
     def close_when_moving() -> None:
         window = next((w for w in QApplication.topLevelWidgets() if isinstance(w, QtMainWindow)), None)
-        following = outcome == ["following"] and running.service.follower_data().active
+        follower = running.service.follower_data()
+        following = outcome == ["following"] and follower.active
+        target = running.service.tracker_data()
+        word = (f"{target.state.value}{f' ({target.reason})' if target.reason else ''}, follower "
+                f"{'active' if follower.active else 'off'}{f' ({follower.reasons})' if follower.reasons else ''}")
+        if not trace or trace[-1].split("] ", 1)[1].rsplit(", ", 1)[0] != word:
+            trace.append(f"[{time.monotonic():.1f}] {word}, {speed(sim):.1f} m/s")
+        if following:
+            marks.setdefault("following", time.monotonic())
         if window is not None and (outcome and outcome != ["following"]):
             window.close()  # the flight failed: end the GUI, the assert below says why
+        elif window is not None and "following" in marks and not following:
+            window.close()  # the follow ended before the vehicle moved (fail-closed): the assert says why
         elif window is not None and following and speed(sim) > 1.0:
             marks["speed"] = speed(sim)
             marks["closed"] = time.monotonic()
@@ -145,7 +156,7 @@ def test_closing_the_window_while_following_holds_then_stops_everything(config_d
         pilot.join(5)
     try:
         assert outcome == ["following"], outcome
-        assert "closed" in marks, "the vehicle never moved while following"
+        assert "closed" in marks, f"the vehicle never moved while following: {trace[-12:]}"
         assert report.hold is not None and report.hold.acknowledged, report.hold
         assert report.hold.mode == "LOITER"
         assert report.threads_left == (), f"threads left running: {report.threads_left}"
