@@ -15,6 +15,7 @@ from the shortcut alone and the toolbar hands it to ``key_press``. GUI thread on
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,10 +135,15 @@ class QtConfirmGesture(QObject):
         QTimer.singleShot(round(self.repeat_s * 1000) + 20, lambda: self._lapse(target))
 
     def _lapse(self, target: _Target) -> None:
-        if target.armed_until is not None and time.monotonic() >= target.armed_until:
-            target.armed_until = None
-            self._show(target)
-            self.notice.emit(f"{target.label} not sent: not confirmed ({self.hint(target.name)})", "warning")
+        if target.armed_until is None:
+            return
+        left = target.armed_until - time.monotonic()
+        if left > 0:  # a coarse QTimer may fire up to 5 % early: without this the notice was never shown
+            QTimer.singleShot(math.ceil(left * 1000) + 5, lambda: self._lapse(target))
+            return
+        target.armed_until = None
+        self._show(target)
+        self.notice.emit(f"{target.label} not sent: not confirmed ({self.hint(target.name)})", "warning")
 
     # ---- mouse -----------------------------------------------------------------------------
 
